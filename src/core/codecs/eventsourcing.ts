@@ -1,0 +1,222 @@
+/**
+ * Decoding (and, for the demo store, encoding) of the `state` blobs written by the Python
+ * `eventsourcing` library: cipher -> compressor -> JSON transcoder, read in reverse.
+ * See docs/stores.md: AES-GCM `nonce[0:12] | tag[12:28] | ciphertext[28:]`, zlib, and
+ * `{"_type_": NAME, "_data_": VALUE}` transcodings.
+ */
+
+import { createCipheriv, createDecipheriv, randomBytes, type CipherGCM, type DecipherGCM } from 'node:crypto';
+import { deflateSync, inflateSync } from 'node:zlib';
+import { DecodeError, EventscopeError, messageOf } from '../errors';
+import { parseExactJson, stringifyExact } from '../json/exact';
+
+/** What a decoded value really is, where plain JSON would lose it. */
+export type ValueKind = 'decimal' | 'uuid' | 'datetime' | 'bigint' | 'nonfinite' | `custom:${string}`;
+
+/** JSON pointer (RFC 6901, into the decoded state) -> the kind of the value there. */
+export type ValueKinds = Record<string, ValueKind>;
+
+export interface DecodedState {
+  value: Record<string, unknown>;
+  kinds: ValueKinds;
+}
+
+export interface EventsourcingCodecOptions {
+  /** The raw AES key (16, 24 or 32 bytes), from `parseCipherKey`. */
+  cipherKey?: Buffer;
+}
+
+/** Parses the library's CIPHER_KEY: base64 of a 16/24/32-byte AES key. */
+export function parseCipherKey(base64: string): Buffer {
+  const text = base64.trim();
+  const key = Buffer.from(text, 'base64');
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text) || ![16, 24, 32].includes(key.length)) {
+    throw new EventscopeError(
+      `The cipher key is not valid: it must be the base64 of a 16, 24 or 32-byte AES key (got ${key.length} bytes).`,
+    );
+  }
+  return key;
+}
+
+const NONCE = 12;
+const TAG = 16;
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function isZlib(b: Buffer): boolean {
+  return b.length >= 2 && (b[0] & 0x0f) === 8 && (b[0] * 256 + b[1]) % 31 === 0;
+}
+
+function looksPlain(b: Buffer): boolean {
+  // JSON text (possibly after whitespace) or a zlib stream.
+  const c = b[0];
+  return c === 0x7b || c === 0x5b || c === 0x20 || c === 0x0a || isZlib(b);
+}
+
+function decrypt(b: Buffer, key: Buffer): Buffer | undefined {
+  if (b.length < NONCE + TAG) return undefined;
+  try {
+    const decipher = createDecipheriv(`aes-${key.length * 8}-gcm`, key, b.subarray(0, NONCE)) as DecipherGCM;
+    decipher.setAuthTag(b.subarray(NONCE, NONCE + TAG));
+    return Buffer.concat([decipher.update(b.subarray(NONCE + TAG)), decipher.final()]);
+  } catch {
+    return undefined;
+  }
+}
+
+function decompress(b: Buffer): Buffer {
+  if (isZlib(b)) {
+    try {
+      return inflateSync(b);
+    } catch (error) {
+      throw new DecodeError(`the zlib-compressed state is damaged (${(error as Error).message})`, { cause: error });
+    }
+  }
+  if (b.length >= 3 && b[0] === 0x42 && b[1] === 0x5a && b[2] === 0x68) {
+    throw new DecodeError('unsupported compression: the state is bz2-compressed, which Eventscope cannot read yet');
+  }
+  if (b.length >= 6 && b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
+    throw new DecodeError('unsupported compression: the state is lzma/xz-compressed, which Eventscope cannot read yet');
+  }
+  return b;
+}
+
+/** Cipher and compressor only: the JSON text of a state blob. */
+export function unwrapEventsourcingState(blob: Uint8Array, options: EventsourcingCodecOptions = {}): string {
+  let b = asBuffer(blob);
+  if (b.length === 0) throw new DecodeError('the state is empty');
+  if (options.cipherKey) {
+    const plain = decrypt(b, options.cipherKey);
+    if (plain) b = plain;
+    else if (!looksPlain(b)) {
+      throw new DecodeError('the cipher key does not decrypt the state (wrong key, or a damaged blob)');
+    }
+  } else if (!looksPlain(b)) {
+    throw new DecodeError(
+      'the state looks encrypted: give the cipher key with --cipher-key or EVENTSCOPE_CIPHER_KEY (the library’s CIPHER_KEY)',
+    );
+  }
+  return decompress(b).toString('utf8');
+}
+
+/** How a state blob is stored: its compression and whether it is encrypted (as far as can be told). */
+export function describeStateEncoding(
+  blob: Uint8Array,
+  cipherKey?: Buffer,
+): { compression: 'none' | 'zlib' | 'bz2' | 'lzma' | 'unknown'; encrypted: boolean | 'unknown' } {
+  let b = asBuffer(blob);
+  let encrypted: boolean | 'unknown' = false;
+  const plain = cipherKey ? decrypt(b, cipherKey) : undefined;
+  if (plain) {
+    b = plain;
+    encrypted = true;
+  } else if (!looksPlain(b)) {
+    return { compression: 'unknown', encrypted: 'unknown' };
+  }
+  if (isZlib(b)) return { compression: 'zlib', encrypted };
+  if (b.subarray(0, 3).toString('latin1') === 'BZh') return { compression: 'bz2', encrypted };
+  if (b[0] === 0xfd && b.subarray(1, 6).toString('latin1') === '7zXZ\0') return { compression: 'lzma', encrypted };
+  return { compression: 'none', encrypted };
+}
+
+/** Decodes one state blob exactly; throws DecodeError with a sentence fragment on failure. */
+export function decodeEventsourcingState(blob: Uint8Array, options: EventsourcingCodecOptions = {}): DecodedState {
+  const text = unwrapEventsourcingState(blob, options);
+  let parsed: unknown;
+  try {
+    parsed = parseExactJson(text);
+  } catch (error) {
+    const hint = options.cipherKey ? '' : ' (if the store is encrypted, give its cipher key)';
+    throw new DecodeError(`${messageOf(error)}${hint}`, { cause: error });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new DecodeError('the state is JSON but not an object');
+  }
+  const kinds: ValueKinds = {};
+  const value = transcode(parsed, '', kinds) as Record<string, unknown>;
+  return { value, kinds };
+}
+
+function escapePointer(key: string): string {
+  return key.includes('~') || key.includes('/') ? key.replace(/~/g, '~0').replace(/\//g, '~1') : key;
+}
+
+function dashUuid(hex: string): string {
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Replaces `{_type_, _data_}` transcodings in place and records the kinds of exact values. */
+function transcode(value: unknown, path: string, kinds: ValueKinds): unknown {
+  if (value === null) return value;
+  switch (typeof value) {
+    case 'bigint':
+      kinds[path] = 'bigint';
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) kinds[path] = 'nonfinite';
+      return value;
+    case 'object':
+      break;
+    default:
+      return value;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = transcode(value[i], `${path}/${i}`, kinds);
+    return value;
+  }
+  const obj = value as Record<string, unknown>;
+  const type = obj._type_;
+  if (typeof type === 'string' && '_data_' in obj && Object.keys(obj).length === 2) {
+    const data = obj._data_;
+    if (type === 'uuid_hex' && typeof data === 'string' && /^[0-9a-fA-F]{32}$/.test(data)) {
+      kinds[path] = 'uuid';
+      return dashUuid(data.toLowerCase());
+    }
+    if (type === 'decimal_str' && typeof data === 'string') {
+      kinds[path] = 'decimal';
+      return data;
+    }
+    if (type === 'datetime_iso' && typeof data === 'string') {
+      kinds[path] = 'datetime';
+      return data;
+    }
+    // An application's own transcoding: kept as it is (its inner values still decoded).
+    kinds[path] = `custom:${type}`;
+    obj._data_ = transcode(data, `${path}/_data_`, kinds);
+    return obj;
+  }
+  for (const key of Object.keys(obj)) obj[key] = transcode(obj[key], `${path}/${escapePointer(key)}`, kinds);
+  return obj;
+}
+
+export interface EncodeOptions {
+  cipherKey?: Buffer;
+  compress?: boolean;
+}
+
+/**
+ * Encodes a state the way the library does: compact JSON as Python's
+ * `json.dumps(separators=(",", ":"), ensure_ascii=False)` writes it (UTF-8, non-ASCII kept), optionally
+ * zlib, optionally AES-GCM. Values must already be in transcoded form (`{_type_, _data_}`).
+ * Used to write the demo store and benchmark stores, and to check our decoder against fixtures.
+ */
+export function encodeEventsourcingState(state: unknown, options: EncodeOptions = {}): Buffer {
+  let bytes = Buffer.from(stringifyExact(state), 'utf8');
+  if (options.compress) bytes = deflateSync(bytes);
+  if (options.cipherKey) {
+    const nonce = randomBytes(NONCE);
+    const cipher = createCipheriv(`aes-${options.cipherKey.length * 8}-gcm`, options.cipherKey, nonce) as CipherGCM;
+    const body = Buffer.concat([cipher.update(bytes), cipher.final()]);
+    bytes = Buffer.concat([nonce, cipher.getAuthTag(), body]);
+  }
+  return bytes;
+}
+
+/** Transcoding helpers for writers. */
+export const transcoded = {
+  uuid: (id: string) => ({ _type_: 'uuid_hex', _data_: id.replace(/-/g, '') }),
+  decimal: (text: string) => ({ _type_: 'decimal_str', _data_: text }),
+  datetime: (iso: string) => ({ _type_: 'datetime_iso', _data_: iso }),
+};

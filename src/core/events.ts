@@ -1,0 +1,86 @@
+/** The store-independent shapes of events and streams, and their canonical JSON. */
+
+import type { ValueKinds } from './codecs/eventsourcing';
+
+/** One stored event, decoded. */
+export interface RecordedEvent {
+  /** Stream (aggregate) id: a dashed UUID for eventsourcing UUID ids, else the raw id. */
+  streamId: string;
+  /** Position within the stream (eventsourcing: `originator_version`). */
+  revision: number;
+  /** Global position in the store (eventsourcing SQLite: the notification id = rowid). */
+  position: number;
+  /** The event type as stored (eventsourcing: the full topic `module:Qual.Name`). */
+  type: string;
+  /** ISO timestamp as stored, or null when the event has none. */
+  timestamp: string | null;
+  /** The whole decoded state/body: every key kept; bigints and non-finite numbers exact. */
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  /** Kinds of exact values inside `data` (decimal, uuid, datetime, bigint...), by JSON pointer. */
+  kinds: ValueKinds;
+}
+
+/** One stream (eventsourcing: one aggregate). */
+export interface StreamInfo {
+  streamId: string;
+  category: string;
+  count: number;
+  lastRevision: number;
+  firstType: string;
+}
+
+/** The event as the CLI's JSON and projections see it (field order fixed). */
+export function eventToJSON(event: RecordedEvent): Record<string, unknown> {
+  return {
+    streamId: event.streamId,
+    revision: event.revision,
+    position: event.position,
+    type: event.type,
+    timestamp: event.timestamp,
+    data: event.data,
+    metadata: event.metadata,
+  };
+}
+
+export function streamToJSON(stream: StreamInfo): Record<string, unknown> {
+  return {
+    streamId: stream.streamId,
+    category: stream.category,
+    count: stream.count,
+    lastRevision: stream.lastRevision,
+    firstType: stream.firstType,
+  };
+}
+
+/** The part of an eventsourcing topic after `module:` (or the whole type). */
+export function qualifiedName(type: string): string {
+  const colon = type.lastIndexOf(':');
+  return colon >= 0 ? type.slice(colon + 1) : type;
+}
+
+/** The short name shown in lists: the last dotted segment of the qualified name. */
+export function shortTypeName(type: string): string {
+  const name = qualifiedName(type);
+  const dot = name.lastIndexOf('.');
+  return dot >= 0 ? name.slice(dot + 1) : name;
+}
+
+/**
+ * Whether a type key (from a filter or a projection handler) names this event type: exactly,
+ * as the part after `:` of a topic (`BankAccount.Credited`), or as a trailing dotted part of it
+ * (`Credited`).
+ */
+export function typeMatches(type: string, key: string): boolean {
+  if (type === key) return true;
+  const name = qualifiedName(type);
+  return name === key || name.endsWith(`.${key}`);
+}
+
+/** How specific a matching key is (higher wins): exact > qualified name > trailing part. */
+export function typeMatchRank(type: string, key: string): number {
+  if (type === key) return 3;
+  const name = qualifiedName(type);
+  if (name === key) return 2;
+  return name.endsWith(`.${key}`) ? 1 : 0;
+}

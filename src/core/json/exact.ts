@@ -1,0 +1,191 @@
+/**
+ * JSON that keeps what JavaScript numbers lose: integers beyond 2^53 become `bigint`, and the
+ * non-standard `NaN`, `Infinity` and `-Infinity` that Python's json module writes are accepted.
+ */
+
+import { DecodeError } from '../errors';
+
+type Reviver = (this: unknown, key: string, value: unknown, context?: { source?: string }) => unknown;
+
+const LONG_DIGITS = /\d{16}/;
+const INTEGER_TEXT = /^-?\d+$/;
+
+const reviveBigInts: Reviver = (_key, value, context) => {
+  if (typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined) {
+    if (INTEGER_TEXT.test(context.source)) return BigInt(context.source);
+  }
+  return value;
+};
+
+/**
+ * Parses JSON text exactly. The fast path is the engine's own JSON.parse; only text that has a
+ * long run of digits pays for the reviver, and only text JSON.parse rejects goes through the
+ * tolerant parser below.
+ */
+export function parseExactJson(text: string): unknown {
+  try {
+    if (!LONG_DIGITS.test(text)) return JSON.parse(text);
+    return (JSON.parse as (text: string, reviver: Reviver) => unknown)(text, reviveBigInts);
+  } catch {
+    return new TolerantParser(text).parseDocument();
+  }
+}
+
+class TolerantParser {
+  private i = 0;
+  constructor(private readonly text: string) {}
+
+  parseDocument(): unknown {
+    const value = this.value();
+    this.space();
+    if (this.i < this.text.length) this.fail('unexpected text after the JSON value');
+    return value;
+  }
+
+  private fail(what: string): never {
+    const at = this.i >= this.text.length ? 'at the end (truncated?)' : `at character ${this.i}`;
+    throw new DecodeError(`invalid JSON ${at}: ${what}`);
+  }
+
+  private space(): void {
+    const t = this.text;
+    while (this.i < t.length) {
+      const c = t.charCodeAt(this.i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) this.i++;
+      else break;
+    }
+  }
+
+  private value(): unknown {
+    this.space();
+    const t = this.text;
+    const c = t[this.i];
+    switch (c) {
+      case '{':
+        return this.object();
+      case '[':
+        return this.array();
+      case '"':
+        return this.string();
+      case 't':
+        return this.word('true', true);
+      case 'f':
+        return this.word('false', false);
+      case 'n':
+        return this.word('null', null);
+      case 'N':
+        return this.word('NaN', NaN);
+      case 'I':
+        return this.word('Infinity', Infinity);
+      case undefined:
+        return this.fail('expected a value');
+      default:
+        if (c === '-' && t.startsWith('-Infinity', this.i)) return this.word('-Infinity', -Infinity);
+        if (c === '-' || (c >= '0' && c <= '9')) return this.number();
+        return this.fail(`unexpected ${JSON.stringify(c)}`);
+    }
+  }
+
+  private word<T>(word: string, value: T): T {
+    if (!this.text.startsWith(word, this.i)) this.fail(`expected ${word}`);
+    this.i += word.length;
+    return value;
+  }
+
+  private number(): number | bigint {
+    const match = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(this.text.slice(this.i, this.i + 400));
+    if (!match) return this.fail('malformed number');
+    this.i += match[0].length;
+    const n = Number(match[0]);
+    if (!match[1] && !match[2] && !Number.isSafeInteger(n)) return BigInt(match[0]);
+    return n;
+  }
+
+  private string(): string {
+    const t = this.text;
+    const start = this.i;
+    this.i++;
+    for (;;) {
+      const end = t.indexOf('"', this.i);
+      if (end < 0) {
+        this.i = t.length;
+        this.fail('unterminated string');
+      }
+      let backslashes = 0;
+      for (let k = end - 1; k > start && t[k] === '\\'; k--) backslashes++;
+      this.i = end + 1;
+      if (backslashes % 2 === 0) break;
+    }
+    try {
+      return JSON.parse(t.slice(start, this.i)) as string;
+    } catch {
+      this.i = start;
+      return this.fail('malformed string');
+    }
+  }
+
+  private array(): unknown[] {
+    this.i++;
+    const out: unknown[] = [];
+    this.space();
+    if (this.text[this.i] === ']') {
+      this.i++;
+      return out;
+    }
+    for (;;) {
+      out.push(this.value());
+      this.space();
+      const c = this.text[this.i++];
+      if (c === ']') return out;
+      if (c !== ',') {
+        this.i--;
+        this.fail('expected , or ]');
+      }
+    }
+  }
+
+  private object(): Record<string, unknown> {
+    this.i++;
+    const out: Record<string, unknown> = {};
+    this.space();
+    if (this.text[this.i] === '}') {
+      this.i++;
+      return out;
+    }
+    for (;;) {
+      this.space();
+      if (this.text[this.i] !== '"') this.fail('expected a key');
+      const key = this.string();
+      this.space();
+      if (this.text[this.i++] !== ':') {
+        this.i--;
+        this.fail('expected :');
+      }
+      Object.defineProperty(out, key, { value: this.value(), enumerable: true, writable: true, configurable: true });
+      this.space();
+      const c = this.text[this.i++];
+      if (c === '}') return out;
+      if (c !== ',') {
+        this.i--;
+        this.fail('expected , or }');
+      }
+    }
+  }
+}
+
+type Replacer = (this: unknown, key: string, value: unknown) => unknown;
+const rawJSON = (JSON as unknown as { rawJSON: (text: string) => unknown }).rawJSON;
+
+const exactReplacer: Replacer = (_key, value) => {
+  if (typeof value === 'bigint') return rawJSON(value.toString());
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  return value;
+};
+
+/**
+ * JSON text for output: integers beyond 2^53 printed exactly, NaN/Infinity as the strings
+ * "NaN", "Infinity", "-Infinity" (JSON has no such numbers).
+ */
+export function stringifyExact(value: unknown, indent?: number): string {
+  return JSON.stringify(value, exactReplacer, indent);
+}

@@ -1,0 +1,130 @@
+/**
+ * The SQLite engine seam: better-sqlite3 (Node-API, fast) or the built-in `node:sqlite`,
+ * picked at runtime. Both return rows as arrays; blobs as Uint8Array (Buffer for better-sqlite3).
+ */
+
+import { pathToFileURL } from 'node:url';
+
+export type EngineName = 'better-sqlite3' | 'node:sqlite';
+export type SqlValue = number | bigint | string | Uint8Array | null;
+export type Row = SqlValue[];
+
+export interface SqliteStatement {
+  all(...params: SqlValue[]): Row[];
+  get(...params: SqlValue[]): Row | undefined;
+  iterate(...params: SqlValue[]): IterableIterator<Row>;
+  run(...params: SqlValue[]): void;
+}
+
+export interface SqliteConnection {
+  readonly engine: EngineName;
+  prepare(sql: string): SqliteStatement;
+  exec(sql: string): void;
+  close(): void;
+}
+
+export interface OpenOptions {
+  /** Open for writing, creating the file (only the demo/benchmark writers do this). */
+  write?: boolean;
+  /** Open as immutable: no locks, no -wal/-shm, no live updates (read-only folders). */
+  immutable?: boolean;
+}
+
+export interface SqliteEngine {
+  readonly name: EngineName;
+  open(path: string, options?: OpenOptions): SqliteConnection;
+}
+
+function immutableUri(path: string): string {
+  return `${pathToFileURL(path).href}?immutable=1`;
+}
+
+type BetterSqlite = typeof import('better-sqlite3');
+
+function loadBetterSqlite(): SqliteEngine {
+  // URI filenames (for ?immutable=1) must be switched on before the addon loads.
+  process.env.SQLITE_USE_URI = '1';
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Database = require('better-sqlite3') as BetterSqlite;
+  return {
+    name: 'better-sqlite3',
+    open(path, options = {}) {
+      const db = options.immutable
+        ? new Database(immutableUri(path), { readonly: true })
+        : new Database(path, { readonly: !options.write, fileMustExist: !options.write });
+      return {
+        engine: 'better-sqlite3',
+        prepare(sql) {
+          const stmt = db.prepare(sql);
+          const reader = stmt.reader ? stmt.raw(true) : undefined;
+          return {
+            all: (...p) => reader!.all(...p) as Row[],
+            get: (...p) => reader!.get(...p) as Row | undefined,
+            iterate: (...p) => reader!.iterate(...p) as IterableIterator<Row>,
+            run: (...p) => void stmt.run(...p),
+          };
+        },
+        exec: (sql) => void db.exec(sql),
+        close: () => db.close(),
+      };
+    },
+  };
+}
+
+function loadNodeSqlite(): SqliteEngine {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { DatabaseSync } = require('node:sqlite') as typeof import('node:sqlite');
+  return {
+    name: 'node:sqlite',
+    open(path, options = {}) {
+      const db = options.immutable
+        ? new DatabaseSync(new URL(immutableUri(path)), { readOnly: true })
+        : new DatabaseSync(path, { readOnly: !options.write });
+      return {
+        engine: 'node:sqlite',
+        prepare(sql) {
+          const stmt = db.prepare(sql);
+          stmt.setReturnArrays(true);
+          return {
+            all: (...p) => stmt.all(...p) as unknown as Row[],
+            get: (...p) => stmt.get(...p) as unknown as Row | undefined,
+            iterate: (...p) => stmt.iterate(...p) as unknown as IterableIterator<Row>,
+            run: (...p) => void stmt.run(...p),
+          };
+        },
+        exec: (sql) => db.exec(sql),
+        close: () => db.close(),
+      };
+    },
+  };
+}
+
+const loaders: Record<EngineName, () => SqliteEngine> = {
+  'better-sqlite3': loadBetterSqlite,
+  'node:sqlite': loadNodeSqlite,
+};
+const loaded = new Map<EngineName, SqliteEngine>();
+
+/** Loads one engine by name (throws if it cannot load here). */
+export function sqliteEngine(name: EngineName): SqliteEngine {
+  let engine = loaded.get(name);
+  if (!engine) {
+    engine = loaders[name]();
+    loaded.set(name, engine);
+  }
+  return engine;
+}
+
+/**
+ * The engine to use: `EVENTSCOPE_SQLITE_ENGINE` when set, else better-sqlite3, else node:sqlite
+ * (for a Node or Electron where the native module can't load).
+ */
+export function defaultSqliteEngine(): SqliteEngine {
+  const wanted = process.env.EVENTSCOPE_SQLITE_ENGINE;
+  if (wanted === 'better-sqlite3' || wanted === 'node:sqlite') return sqliteEngine(wanted);
+  try {
+    return sqliteEngine('better-sqlite3');
+  } catch {
+    return sqliteEngine('node:sqlite');
+  }
+}

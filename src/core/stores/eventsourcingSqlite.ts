@@ -1,0 +1,569 @@
+/**
+ * Reads an event store written by the Python `eventsourcing` library's SQLite recorder
+ * (`stored_events`, `stored_snapshots`, `tracking`), read-only, tolerating a live writer (WAL).
+ */
+
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { decodeEventsourcingState, describeStateEncoding, type DecodedState } from '../codecs/eventsourcing';
+import { DecodeError, EventscopeError, messageOf } from '../errors';
+import { qualifiedName, typeMatches, type RecordedEvent, type StreamInfo } from '../events';
+import {
+  defaultSqliteEngine,
+  type Row,
+  type SqlValue,
+  type SqliteConnection,
+  type SqliteEngine,
+  type SqliteStatement,
+} from '../sqlite/engine';
+import type {
+  CategoryInfo,
+  Checkpoint,
+  EventStore,
+  ListStreamsOptions,
+  Page,
+  ReadAllOptions,
+  ReadStreamOptions,
+  Snapshot,
+  StoreInfo,
+  TableInfo,
+} from './types';
+
+export interface EventsourcingSqliteOptions {
+  /** Raw AES key for encrypted stores (see `parseCipherKey`). */
+  cipherKey?: Buffer;
+  engine?: SqliteEngine;
+}
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+const EVENT_COLUMNS = ['originator_id', 'originator_version', 'topic', 'state'];
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 10_000;
+const HEX_ID = /^[0-9a-f]{32}$/;
+
+/** The canonical stream id of an `originator_id`: a dashed UUID for 32 hex digits, else as is. */
+export function streamIdOf(originatorId: string): string {
+  if (originatorId.length !== 32 || !HEX_ID.test(originatorId)) return originatorId;
+  return `${originatorId.slice(0, 8)}-${originatorId.slice(8, 12)}-${originatorId.slice(12, 16)}-${originatorId.slice(16, 20)}-${originatorId.slice(20)}`;
+}
+
+function pageLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE;
+  if (!Number.isInteger(limit) || limit < 1) throw new EventscopeError(`The page limit must be a positive integer (got ${limit}).`);
+  return Math.min(limit, MAX_PAGE);
+}
+
+function encodeCursor(originatorId: string): string {
+  return Buffer.from(JSON.stringify({ after: originatorId }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
+    if (typeof parsed.after === 'string') return parsed.after;
+  } catch {
+    // fall through
+  }
+  throw new EventscopeError(`The cursor "${cursor}" is not one this store handed out.`);
+}
+
+/** The smallest string greater than every string that starts with `prefix`. */
+function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function sqliteCode(error: unknown): string {
+  const code = (error as { code?: unknown; errstr?: unknown }).code;
+  return typeof code === 'string' ? code : '';
+}
+
+interface Category {
+  name: string;
+  topic?: string;
+}
+
+export class EventsourcingSqliteStore implements EventStore {
+  readonly location: string;
+  private readonly db: SqliteConnection;
+  private readonly cipherKey: Buffer | undefined;
+  private readonly openMode: 'read-only' | 'immutable';
+  private readonly warnings: string[] = [];
+  private readonly tables: string[];
+  private readonly statements = new Map<string, SqliteStatement>();
+  private readonly categoryByTopic = new Map<string, Category>();
+  private readonly originatorIdByStream = new Map<string, string>();
+  private categoriesCache: { head: number; value: CategoryInfo[] } | undefined;
+  private hexIds: boolean | undefined;
+
+  constructor(path: string, options: EventsourcingSqliteOptions = {}) {
+    this.location = resolve(path);
+    this.cipherKey = options.cipherKey;
+    const wal = checkSqliteFile(this.location);
+    const engine = options.engine ?? defaultSqliteEngine();
+    const opened = openReadOnly(engine, this.location, wal);
+    this.db = opened.db;
+    this.openMode = opened.immutable ? 'immutable' : 'read-only';
+    if (opened.immutable) {
+      this.warnings.push(
+        `${this.location} is in a folder Eventscope cannot write its SQLite side files to (-wal/-shm), so it is opened as immutable: live updates are off and events still in a -wal file are not shown.`,
+      );
+    }
+    this.tables = opened.tables;
+    try {
+      this.checkSchema();
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+  }
+
+  private checkSchema(): void {
+    if (!this.tables.includes('stored_events')) {
+      const found = this.tables.length ? `it has ${this.tables.map((t) => `"${t}"`).join(', ')}` : 'it has no tables';
+      throw new EventscopeError(
+        `${this.location} is a SQLite database but not an eventsourcing store: there is no stored_events table (${found}).`,
+      );
+    }
+    const columns = this.guard(() =>
+      this.db
+        .prepare('PRAGMA table_info(stored_events)')
+        .all()
+        .map((r) => r[1] as string),
+    );
+    const missing = EVENT_COLUMNS.filter((c) => !columns.includes(c));
+    if (missing.length) {
+      throw new EventscopeError(
+        `${this.location} has a stored_events table without the eventsourcing column(s) ${missing.join(', ')}, so it is not an eventsourcing store.`,
+      );
+    }
+  }
+
+  /** Runs store work, turning SQLite failures into one sentence that names the file. */
+  private guard<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw this.translate(error);
+    }
+  }
+
+  private translate(error: unknown): Error {
+    if (error instanceof EventscopeError) return error;
+    const code = sqliteCode(error);
+    const message = messageOf(error);
+    if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB' || /malformed|not a database/i.test(message)) {
+      return new EventscopeError(`${this.location} is damaged: SQLite says "${message}".`, { cause: error });
+    }
+    return new EventscopeError(`Reading ${this.location} failed: ${message}.`, { cause: error });
+  }
+
+  private stmt(sql: string): SqliteStatement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  private decode(state: SqlValue, where: () => string): DecodedState {
+    try {
+      if (!(state instanceof Uint8Array)) {
+        if (typeof state === 'string') return decodeEventsourcingState(Buffer.from(state, 'utf8'), { cipherKey: this.cipherKey });
+        throw new DecodeError('the state is missing');
+      }
+      return decodeEventsourcingState(state, { cipherKey: this.cipherKey });
+    } catch (error) {
+      if (error instanceof DecodeError) {
+        throw new EventscopeError(`${this.location}: cannot decode ${where()}: ${error.message}.`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  private toEvent(row: Row): RecordedEvent {
+    const position = row[0] as number;
+    const streamId = streamIdOf(row[1] as string);
+    const revision = row[2] as number;
+    const type = row[3] as string;
+    const decoded = this.decode(row[4], () => `the event at position ${position} (stream ${streamId}, revision ${revision})`);
+    const ts = decoded.value.timestamp;
+    return {
+      streamId,
+      revision,
+      position,
+      type,
+      timestamp: typeof ts === 'string' ? ts : null,
+      data: decoded.value,
+      metadata: {},
+      kinds: decoded.kinds,
+    };
+  }
+
+  private head(): number {
+    return (this.stmt('SELECT MAX(rowid) FROM stored_events').get()?.[0] as number | null) ?? 0;
+  }
+
+  /** Whether originator ids are 32-hex UUIDs (the default) rather than text ids. */
+  private usesHexIds(): boolean {
+    if (this.hexIds === undefined) {
+      const first = this.stmt('SELECT originator_id FROM stored_events ORDER BY rowid LIMIT 1').get();
+      this.hexIds = first === undefined || (typeof first[0] === 'string' && HEX_ID.test(first[0]));
+    }
+    return this.hexIds;
+  }
+
+  private initialVersion(): number {
+    return (this.stmt('SELECT originator_version FROM stored_events ORDER BY rowid LIMIT 1').get()?.[0] as number) ?? 1;
+  }
+
+  /** The stored originator_id of a stream id, or undefined when the store has no such stream. */
+  private originatorId(streamId: string): string | undefined {
+    const known = this.originatorIdByStream.get(streamId);
+    if (known !== undefined) return known;
+    const candidates = [streamId];
+    const undashed = streamId.replace(/-/g, '').toLowerCase();
+    if (HEX_ID.test(undashed) && undashed !== streamId) candidates.push(undashed);
+    for (const candidate of candidates) {
+      if (this.stmt('SELECT 1 FROM stored_events WHERE originator_id = ? LIMIT 1').get(candidate)) {
+        this.originatorIdByStream.set(streamId, candidate);
+        return candidate;
+      }
+    }
+    return undefined;
+  }
+
+  private requireOriginatorId(streamId: string): string {
+    const id = this.originatorId(streamId);
+    if (id === undefined) throw new EventscopeError(`There is no stream "${streamId}" in ${this.location}.`);
+    return id;
+  }
+
+  /**
+   * The category (aggregate type) of streams whose first event has this topic: the aggregate
+   * class of the created event's `originator_topic`, else the qualified-name prefix of the topic.
+   */
+  private categoryOf(topic: string, state: SqlValue): Category {
+    let category = this.categoryByTopic.get(topic);
+    if (category) return category;
+    let originatorTopic: unknown;
+    try {
+      originatorTopic = this.decode(state, () => 'a created event').value.originator_topic;
+    } catch {
+      originatorTopic = undefined; // undecodable (no key): the topic still names the category
+    }
+    if (typeof originatorTopic === 'string' && originatorTopic) {
+      category = { name: qualifiedName(originatorTopic), topic: originatorTopic };
+    } else {
+      const name = qualifiedName(topic);
+      const dot = name.lastIndexOf('.');
+      const colon = topic.lastIndexOf(':');
+      category = { name: dot > 0 ? name.slice(0, dot) : colon > 0 ? topic.slice(0, colon) : name };
+    }
+    this.categoryByTopic.set(topic, category);
+    return category;
+  }
+
+  async info(): Promise<StoreInfo> {
+    return this.guard(() => {
+      const tables: TableInfo[] = this.tables.map((name) => ({
+        name,
+        rows: this.stmt(`SELECT COUNT(*) FROM ${quoteIdent(name)}`).get()![0] as number,
+      }));
+      const rows = (name: string) => tables.find((t) => t.name === name)?.rows ?? 0;
+      const streams = this.stmt('SELECT COUNT(DISTINCT originator_id) FROM stored_events').get()![0] as number;
+      return {
+        kind: 'eventsourcing-sqlite',
+        location: this.location,
+        engine: this.db.engine,
+        openMode: this.openMode,
+        warnings: [...this.warnings],
+        tables,
+        events: rows('stored_events'),
+        streams,
+        snapshots: rows('stored_snapshots'),
+        headPosition: this.head(),
+        encoding: this.sampleEncoding(),
+        categories: this.categoriesNow(),
+        checkpoints: this.checkpointsNow(),
+      };
+    });
+  }
+
+  private sampleEncoding(): StoreInfo['encoding'] {
+    const row = this.stmt('SELECT state FROM stored_events ORDER BY rowid LIMIT 1').get();
+    if (!row || !(row[0] instanceof Uint8Array)) return { compression: 'none', encrypted: false };
+    return describeStateEncoding(row[0], this.cipherKey);
+  }
+
+  async listStreams(options: ListStreamsOptions = {}): Promise<Page<StreamInfo>> {
+    return this.guard(() => {
+      const limit = pageLimit(options.limit);
+      const where: string[] = [];
+      const params: SqlValue[] = [];
+      if (options.after !== undefined) {
+        where.push('originator_id > ?');
+        params.push(decodeCursor(options.after));
+      }
+      if (options.prefix) {
+        let prefix = options.prefix;
+        if (this.usesHexIds() && /^[0-9a-fA-F-]+$/.test(prefix)) prefix = prefix.replace(/-/g, '').toLowerCase();
+        if (prefix) {
+          where.push('originator_id >= ? AND originator_id < ?');
+          params.push(prefix, prefixEnd(prefix));
+        }
+      }
+      let ids: string[];
+      if (options.category !== undefined) {
+        const topics = this.createdTopicsOf(options.category);
+        if (topics.length === 0) return { items: [] };
+        where.push('originator_version = ?', `topic IN (${topics.map(() => '?').join(', ')})`);
+        params.push(this.initialVersion(), ...topics);
+        const sql = `SELECT originator_id FROM stored_events WHERE ${where.join(' AND ')} ORDER BY originator_id LIMIT ?`;
+        ids = this.stmt(sql)
+          .all(...params, limit + 1)
+          .map((r) => r[0] as string);
+      } else {
+        const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+        const sql = `SELECT originator_id FROM stored_events ${filter} GROUP BY originator_id ORDER BY originator_id LIMIT ?`;
+        ids = this.stmt(sql)
+          .all(...params, limit + 1)
+          .map((r) => r[0] as string);
+      }
+      const more = ids.length > limit;
+      if (more) ids = ids.slice(0, limit);
+      const stats = this.stmt(
+        'SELECT COUNT(*), MIN(originator_version), MAX(originator_version) FROM stored_events WHERE originator_id = ?',
+      );
+      const first = this.stmt('SELECT topic, state FROM stored_events WHERE originator_id = ? AND originator_version = ?');
+      const items = ids.map((id): StreamInfo => {
+        const [count, minVersion, maxVersion] = stats.get(id)! as [number, number, number];
+        const [topic, state] = first.get(id, minVersion)! as [string, SqlValue];
+        return {
+          streamId: streamIdOf(id),
+          category: this.categoryOf(topic, state).name,
+          count,
+          lastRevision: maxVersion,
+          firstType: topic,
+        };
+      });
+      return more ? { items, next: encodeCursor(ids[ids.length - 1]) } : { items };
+    });
+  }
+
+  /** The topics of created events whose streams belong to a category (by short name or topic). */
+  private createdTopicsOf(category: string): string[] {
+    this.categoriesNow();
+    const topics: string[] = [];
+    for (const [topic, c] of this.categoryByTopic) if (c.name === category || c.topic === category) topics.push(topic);
+    return topics;
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<Page<RecordedEvent>> {
+    return this.guard(() => {
+      const id = this.requireOriginatorId(streamId);
+      const limit = pageLimit(options.limit);
+      const backwards = options.direction === 'backwards';
+      const from = options.fromRevision;
+      const sql = backwards
+        ? `SELECT rowid, originator_id, originator_version, topic, state FROM stored_events WHERE originator_id = ?${from === undefined ? '' : ' AND originator_version <= ?'} ORDER BY originator_version DESC LIMIT ?`
+        : `SELECT rowid, originator_id, originator_version, topic, state FROM stored_events WHERE originator_id = ?${from === undefined ? '' : ' AND originator_version >= ?'} ORDER BY originator_version LIMIT ?`;
+      const params: SqlValue[] = from === undefined ? [id, limit + 1] : [id, from, limit + 1];
+      return this.page(this.stmt(sql).all(...params), limit, 2);
+    });
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<Page<RecordedEvent>> {
+    return this.guard(() => {
+      const limit = pageLimit(options.limit);
+      const params: SqlValue[] = [options.fromPosition ?? 0];
+      let typeFilter = '';
+      if (options.types?.length) {
+        // Exact type, the part after ':' or a trailing dotted part (see typeMatches).
+        const terms = options.types.map((key) => {
+          params.push(key, key.length + 1, `:${key}`, key.length + 1, `.${key}`);
+          return '(topic = ? OR substr(topic, -?) = ? OR substr(topic, -?) = ?)';
+        });
+        typeFilter = ` AND (${terms.join(' OR ')})`;
+      }
+      const sql = `SELECT rowid, originator_id, originator_version, topic, state FROM stored_events WHERE rowid >= ?${typeFilter} ORDER BY rowid LIMIT ?`;
+      const page = this.page(this.stmt(sql).all(...params, limit + 1), limit, 0);
+      if (options.types?.length) page.items = page.items.filter((e) => options.types!.some((k) => typeMatches(e.type, k)));
+      return page;
+    });
+  }
+
+  /** Decodes up to `limit` rows; the row past the limit gives the next cursor (its column `at`). */
+  private page(rows: Row[], limit: number, at: number): Page<RecordedEvent> {
+    const more = rows.length > limit;
+    const items: RecordedEvent[] = new Array<RecordedEvent>(Math.min(rows.length, limit));
+    for (let i = 0; i < items.length; i++) items[i] = this.toEvent(rows[i]);
+    return more ? { items, next: String(rows[limit][at]) } : { items };
+  }
+
+  async categories(): Promise<CategoryInfo[]> {
+    return this.guard(() => this.categoriesNow());
+  }
+
+  private categoriesNow(): CategoryInfo[] {
+    const head = this.head();
+    if (this.categoriesCache?.head === head) return this.categoriesCache.value;
+    const initial = this.initialVersion();
+    const counts = this.stmt('SELECT topic, COUNT(*) FROM stored_events WHERE originator_version = ? GROUP BY topic').all(initial);
+    const sample = this.stmt('SELECT state FROM stored_events WHERE topic = ? AND originator_version = ? LIMIT 1');
+    const byName = new Map<string, CategoryInfo>();
+    for (const [topic, count] of counts as [string, number][]) {
+      const category = this.categoryByTopic.get(topic) ?? this.categoryOf(topic, sample.get(topic, initial)?.[0] ?? null);
+      const entry = byName.get(category.name);
+      if (entry) entry.streams += count;
+      else byName.set(category.name, { name: category.name, ...(category.topic ? { topic: category.topic } : {}), streams: count });
+    }
+    const value = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+    this.categoriesCache = { head, value };
+    return value;
+  }
+
+  async snapshots(streamId: string): Promise<Snapshot[]> {
+    return this.guard(() => {
+      if (!this.tables.includes('stored_snapshots')) return [];
+      const id = this.originatorId(streamId) ?? this.snapshotOnlyId(streamId);
+      if (id === undefined) return [];
+      const rows = this.stmt(
+        'SELECT originator_version, topic, state FROM stored_snapshots WHERE originator_id = ? ORDER BY originator_version',
+      ).all(id);
+      return rows.map(([revision, topic, state]) => {
+        const decoded = this.decode(state, () => `the snapshot at revision ${revision} of stream ${streamId}`);
+        const ts = decoded.value.timestamp;
+        return {
+          streamId: streamIdOf(id),
+          revision: revision as number,
+          type: topic as string,
+          timestamp: typeof ts === 'string' ? ts : null,
+          data: decoded.value,
+          kinds: decoded.kinds,
+        };
+      });
+    });
+  }
+
+  private snapshotOnlyId(streamId: string): string | undefined {
+    const undashed = streamId.replace(/-/g, '').toLowerCase();
+    return HEX_ID.test(undashed) ? undashed : streamId;
+  }
+
+  async checkpoints(upstreamHead?: number): Promise<Checkpoint[]> {
+    return this.guard(() => this.checkpointsNow(upstreamHead));
+  }
+
+  private checkpointsNow(upstreamHead?: number): Checkpoint[] {
+    if (!this.tables.includes('tracking')) return [];
+    // Both forms: 9.2's one row per processed notification, and newer 9.x's one row per
+    // application (plus a '__migration__' marker row).
+    const rows = this.stmt(
+      "SELECT application_name, MAX(notification_id) FROM tracking WHERE application_name <> '__migration__' GROUP BY application_name ORDER BY application_name",
+    ).all();
+    return rows.map(([name, position]) => ({
+      name: name as string,
+      position: position as number,
+      lag: upstreamHead === undefined ? null : Math.max(0, upstreamHead - (position as number)),
+    }));
+  }
+
+  async close(): Promise<void> {
+    this.statements.clear();
+    this.db.close();
+  }
+}
+
+/** Checks that the path is a readable SQLite file; returns whether it is in WAL mode. */
+function checkSqliteFile(path: string): boolean {
+  let size: number;
+  try {
+    const stat = statSync(path);
+    if (stat.isDirectory()) throw new EventscopeError(`${path} is a folder, not an event store file.`);
+    size = stat.size;
+  } catch (error) {
+    if (error instanceof EventscopeError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new EventscopeError(`There is no file at ${path}.`, { cause: error });
+    throw new EventscopeError(`Cannot read ${path}: ${messageOf(error)}.`, { cause: error });
+  }
+  if (size === 0) throw new EventscopeError(`${path} is an empty file, not an eventsourcing SQLite store.`);
+  const header = Buffer.alloc(100);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    readSync(fd, header, 0, 100, 0);
+  } catch (error) {
+    throw new EventscopeError(`Cannot read ${path}: ${messageOf(error)}.`, { cause: error });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  if (!header.subarray(0, 16).equals(SQLITE_MAGIC)) {
+    throw new EventscopeError(`${path} is not a SQLite database, so it cannot be an eventsourcing store.`);
+  }
+  return header[18] === 2 && header[19] === 2;
+}
+
+function canWriteSideFiles(path: string): boolean {
+  try {
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    // A read-only folder still works when the side files exist and are writable.
+    try {
+      accessSync(`${path}-shm`, constants.W_OK);
+      return existsSync(`${path}-wal`);
+    } catch {
+      return false;
+    }
+  }
+}
+
+/**
+ * Opens read-only, falling back to an immutable open for WAL databases in folders where SQLite
+ * can't create its -wal/-shm side files (read-only mounts, copies from production).
+ */
+function openReadOnly(engine: SqliteEngine, path: string, wal: boolean): { db: SqliteConnection; immutable: boolean; tables: string[] } {
+  const attempt = (immutable: boolean) => {
+    const db = engine.open(path, { immutable });
+    try {
+      const tables = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .all()
+        .map((r) => r[0] as string);
+      return { db, immutable, tables };
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  };
+  const describe = (error: unknown) => {
+    const message = messageOf(error);
+    if (/malformed|not a database|corrupt/i.test(message) || sqliteCode(error).startsWith('SQLITE_CORRUPT')) {
+      return new EventscopeError(`${path} is damaged: SQLite says "${message}".`, { cause: error });
+    }
+    return new EventscopeError(`Cannot open ${path} with SQLite: ${message}.`, { cause: error });
+  };
+  if (wal && !canWriteSideFiles(path)) {
+    try {
+      return attempt(true);
+    } catch (error) {
+      throw describe(error);
+    }
+  }
+  try {
+    return attempt(false);
+  } catch (error) {
+    if (!wal || /malformed|not a database/i.test(messageOf(error))) throw describe(error);
+    try {
+      return attempt(true);
+    } catch {
+      throw describe(error);
+    }
+  }
+}

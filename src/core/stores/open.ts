@@ -1,0 +1,20 @@
+/** Opens an event store from what a user typed: a path (or, as adapters land, a URL). */
+
+import { EventscopeError } from '../errors';
+import type { SqliteEngine } from '../sqlite/engine';
+import { EventsourcingSqliteStore } from './eventsourcingSqlite';
+import type { EventStore } from './types';
+
+export interface OpenStoreOptions {
+  cipherKey?: Buffer;
+  engine?: SqliteEngine;
+}
+
+export function openStore(location: string, options: OpenStoreOptions = {}): EventStore {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1];
+  if (scheme && scheme.toLowerCase() !== 'file') {
+    throw new EventscopeError(`${location}: "${scheme}://" stores are not supported yet; give the path of an eventsourcing SQLite file.`);
+  }
+  const path = scheme ? decodeURIComponent(new URL(location).pathname) : location;
+  return new EventsourcingSqliteStore(path, options);
+}
