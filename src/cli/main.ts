@@ -1,8 +1,8 @@
 /** The `eventscope` command: the core's stores and decoding, from a terminal and from CI. */
 
-import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseCipherKey } from '../core/codecs/eventsourcing';
 import { writeDemoStore } from '../core/demo';
@@ -115,7 +115,8 @@ async function printEvents(ctx: Context, pages: AsyncIterable<RecordedEvent[]>, 
       continue;
     }
     if (items.length === 0) continue;
-    const cols = Math.max(40, (process.stdout.columns ?? 160) - (withStream ? 110 : 70));
+    // On a terminal the data column fits the window; piped output keeps it whole.
+    const cols = process.stdout.isTTY ? Math.max(40, process.stdout.columns - (withStream ? 110 : 70)) : Infinity;
     const headers = withStream ? ['POS', 'STREAM', 'REV', 'TYPE', 'TIME', 'DATA'] : ['REV', 'POS', 'TYPE', 'TIME', 'DATA'];
     const rows = items.map((e) => {
       const common = [qualifiedName(e.type), shortTime(e.timestamp), truncate(dataSummary(e), cols)];
@@ -253,7 +254,8 @@ const commands: Record<string, (ctx: Context) => Promise<void>> = {
   },
 
   async show(ctx) {
-    const revision = integer('revision', ctx.args[2], 0)!;
+    if (!/^\d+$/.test(ctx.args[2])) throw new UsageError(`the revision must be a whole number (got "${ctx.args[2]}")`);
+    const revision = Number(ctx.args[2]);
     await withStore(ctx, async (store) => {
       const page = await store.readStream(ctx.args[1], { fromRevision: revision, limit: 1 });
       const event = page.items[0];
@@ -284,6 +286,7 @@ const commands: Record<string, (ctx: Context) => Promise<void>> = {
       if (!ctx.values.force) throw new EventscopeError(`${path} already exists; pass --force to replace it with a new demo store.`);
       if (!statSync(path).isFile()) throw new EventscopeError(`${path} is not a file; not replacing it.`);
     }
+    mkdirSync(dirname(path), { recursive: true });
     const temp = `${path}.${process.pid}.tmp`;
     try {
       const written = writeDemoStore(temp);

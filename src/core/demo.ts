@@ -175,7 +175,8 @@ export function writeDemoStore(path: string, options: { engine?: SqliteEngine } 
     });
   }
 
-  // Everyday business: valid debits only (never past the overdraft limit), credits, tricks.
+  // Everyday business: credits, tricks and debits that never take a balance below zero (the
+  // overdraft limits are granted but unused), so the one negative balance is the bug's.
   const doubleDebitAt = 190;
   for (let step = 0; events < 330; step++) {
     if (step === doubleDebitAt) {
@@ -198,8 +199,7 @@ export function writeDemoStore(path: string, options: { engine?: SqliteEngine } 
     if (a === dana && step > doubleDebitAt - 40) continue; // keep Dana's story readable around the bug
     if (r < 0.55) credit(a, 500 + Math.floor(next() * 40_000));
     else {
-      const available = a.balance + a.overdraft;
-      const amount = Math.min(available, 300 + Math.floor(next() * 25_000));
+      const amount = Math.min(a.balance, 300 + Math.floor(next() * 25_000));
       if (amount > 0) debit(a, amount);
     }
   }

@@ -49,10 +49,19 @@ function isZlib(b: Buffer): boolean {
   return b.length >= 2 && (b[0] & 0x0f) === 8 && (b[0] * 256 + b[1]) % 31 === 0;
 }
 
+function isBz2(b: Buffer): boolean {
+  return b.length >= 3 && b[0] === 0x42 && b[1] === 0x5a && b[2] === 0x68;
+}
+
+function isXz(b: Buffer): boolean {
+  return b.length >= 6 && b.subarray(0, 6).equals(XZ_MAGIC);
+}
+const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+
 function looksPlain(b: Buffer): boolean {
-  // JSON text (possibly after whitespace) or a zlib stream.
+  // JSON text (possibly after whitespace) or a compressed stream.
   const c = b[0];
-  return c === 0x7b || c === 0x5b || c === 0x20 || c === 0x0a || isZlib(b);
+  return c === 0x7b || c === 0x5b || c === 0x20 || c === 0x0a || isZlib(b) || isBz2(b) || isXz(b);
 }
 
 function decrypt(b: Buffer, key: Buffer): Buffer | undefined {
@@ -74,10 +83,10 @@ function decompress(b: Buffer): Buffer {
       throw new DecodeError(`the zlib-compressed state is damaged (${(error as Error).message})`, { cause: error });
     }
   }
-  if (b.length >= 3 && b[0] === 0x42 && b[1] === 0x5a && b[2] === 0x68) {
+  if (isBz2(b)) {
     throw new DecodeError('unsupported compression: the state is bz2-compressed, which Eventscope cannot read yet');
   }
-  if (b.length >= 6 && b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
+  if (isXz(b)) {
     throw new DecodeError('unsupported compression: the state is lzma/xz-compressed, which Eventscope cannot read yet');
   }
   return b;
@@ -116,8 +125,8 @@ export function describeStateEncoding(
     return { compression: 'unknown', encrypted: 'unknown' };
   }
   if (isZlib(b)) return { compression: 'zlib', encrypted };
-  if (b.subarray(0, 3).toString('latin1') === 'BZh') return { compression: 'bz2', encrypted };
-  if (b[0] === 0xfd && b.subarray(1, 6).toString('latin1') === '7zXZ\0') return { compression: 'lzma', encrypted };
+  if (isBz2(b)) return { compression: 'bz2', encrypted };
+  if (isXz(b)) return { compression: 'lzma', encrypted };
   return { compression: 'none', encrypted };
 }
 
