@@ -19,7 +19,8 @@ function header(path: string): Buffer {
 }
 
 function schema(path: string): string[][] {
-  const db = sqliteEngine('better-sqlite3').open(path);
+  // Immutable: never leave -wal/-shm files beside a shared fixture.
+  const db = sqliteEngine('better-sqlite3').open(path, { immutable: true });
   try {
     return db
       .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'tracking%' ORDER BY name")

@@ -79,7 +79,8 @@ function integer(name: string, text: string | undefined, min: number): number | 
 }
 
 function cipherKey(values: Values): Buffer | undefined {
-  const text = values['cipher-key'] ?? process.env.EVENTSCOPE_CIPHER_KEY ?? process.env.CIPHER_KEY;
+  if (values['cipher-key'] === '') throw new UsageError('--cipher-key is empty');
+  const text = values['cipher-key'] ?? (process.env.EVENTSCOPE_CIPHER_KEY || process.env.CIPHER_KEY);
   return text ? parseCipherKey(text) : undefined;
 }
 
@@ -104,12 +105,13 @@ function shortTime(ts: string | null): string {
 
 /** Streams pages of events as one JSON array or as tables, without holding them all. */
 async function printEvents(ctx: Context, pages: AsyncIterable<RecordedEvent[]>, withStream: boolean): Promise<void> {
+  // Nothing is written until the first page has been read, so a store that fails at once
+  // leaves stdout empty (a later failure still exits 1).
   let first = true;
-  if (ctx.values.json) ctx.out('[');
   for await (const items of pages) {
     if (ctx.values.json) {
       for (const e of items) {
-        ctx.out(`${first ? '\n' : ',\n'}${stringifyExact(eventToJSON(e))}`);
+        ctx.out(`${first ? '[\n' : ',\n'}${stringifyExact(eventToJSON(e))}`);
         first = false;
       }
       continue;
@@ -128,7 +130,7 @@ async function printEvents(ctx: Context, pages: AsyncIterable<RecordedEvent[]>, 
     ctx.out(first ? table : table.slice(table.indexOf('\n') + 1));
     first = false;
   }
-  if (ctx.values.json) ctx.out(first ? ']\n' : '\n]\n');
+  if (ctx.values.json) ctx.out(first ? '[]\n' : '\n]\n');
   else if (first) ctx.out(dim('(no events)\n', ctx.style));
 }
 

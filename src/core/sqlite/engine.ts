@@ -49,25 +49,35 @@ function loadBetterSqlite(): SqliteEngine {
   return {
     name: 'better-sqlite3',
     open(path, options = {}) {
-      const db = options.immutable
-        ? new Database(immutableUri(path), { readonly: true })
-        : new Database(path, { readonly: !options.write, fileMustExist: !options.write });
+      if (options.immutable) {
+        try {
+          return wrapBetterSqlite(new Database(immutableUri(path), { readonly: true }));
+        } catch (error) {
+          // The addon was loaded by someone else before URIs were switched on: node:sqlite can.
+          if ((error as { code?: string }).code !== 'SQLITE_CANTOPEN') throw error;
+          return sqliteEngine('node:sqlite').open(path, options);
+        }
+      }
+      return wrapBetterSqlite(new Database(path, { readonly: !options.write, fileMustExist: !options.write }));
+    },
+  };
+}
+
+function wrapBetterSqlite(db: import('better-sqlite3').Database): SqliteConnection {
+  return {
+    engine: 'better-sqlite3',
+    prepare(sql) {
+      const stmt = db.prepare(sql);
+      const reader = stmt.reader ? stmt.raw(true) : undefined;
       return {
-        engine: 'better-sqlite3',
-        prepare(sql) {
-          const stmt = db.prepare(sql);
-          const reader = stmt.reader ? stmt.raw(true) : undefined;
-          return {
-            all: (...p) => reader!.all(...p) as Row[],
-            get: (...p) => reader!.get(...p) as Row | undefined,
-            iterate: (...p) => reader!.iterate(...p) as IterableIterator<Row>,
-            run: (...p) => void stmt.run(...p),
-          };
-        },
-        exec: (sql) => void db.exec(sql),
-        close: () => db.close(),
+        all: (...p) => reader!.all(...p) as Row[],
+        get: (...p) => reader!.get(...p) as Row | undefined,
+        iterate: (...p) => reader!.iterate(...p) as IterableIterator<Row>,
+        run: (...p) => void stmt.run(...p),
       };
     },
+    exec: (sql) => void db.exec(sql),
+    close: () => db.close(),
   };
 }
 

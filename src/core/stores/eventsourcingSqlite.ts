@@ -185,11 +185,18 @@ export class EventsourcingSqliteStore implements EventStore {
     }
   }
 
+  /** A row the library could not have written (NULL ids, topics or versions). */
+  private damaged(what: string): EventscopeError {
+    return new EventscopeError(`${this.location} is damaged: ${what}.`);
+  }
+
   private toEvent(row: Row): RecordedEvent {
     const position = row[0] as number;
-    const streamId = streamIdOf(row[1] as string);
-    const revision = row[2] as number;
-    const type = row[3] as string;
+    const [, originatorId, revision, type] = row;
+    if (typeof originatorId !== 'string' || typeof type !== 'string' || typeof revision !== 'number') {
+      throw this.damaged(`the event at position ${position} has no valid originator_id, originator_version or topic`);
+    }
+    const streamId = streamIdOf(originatorId);
     const decoded = this.decode(row[4], () => `the event at position ${position} (stream ${streamId}, revision ${revision})`);
     const ts = decoded.value.timestamp;
     return {
@@ -341,8 +348,10 @@ export class EventsourcingSqliteStore implements EventStore {
       );
       const first = this.stmt('SELECT topic, state FROM stored_events WHERE originator_id = ? AND originator_version = ?');
       const items = ids.map((id): StreamInfo => {
+        if (typeof id !== 'string') throw this.damaged('stored_events has an event with no originator_id');
         const [count, minVersion, maxVersion] = stats.get(id)! as [number, number, number];
-        const [topic, state] = first.get(id, minVersion)! as [string, SqlValue];
+        const [topic, state] = (first.get(id, minVersion) ?? []) as [unknown, SqlValue];
+        if (typeof topic !== 'string') throw this.damaged(`the first event of stream ${streamIdOf(id)} has no topic`);
         return {
           streamId: streamIdOf(id),
           category: this.categoryOf(topic, state).name,
@@ -416,7 +425,8 @@ export class EventsourcingSqliteStore implements EventStore {
     const counts = this.stmt('SELECT topic, COUNT(*) FROM stored_events WHERE originator_version = ? GROUP BY topic').all(initial);
     const sample = this.stmt('SELECT state FROM stored_events WHERE topic = ? AND originator_version = ? LIMIT 1');
     const byName = new Map<string, CategoryInfo>();
-    for (const [topic, count] of counts as [string, number][]) {
+    for (const [topic, count] of counts as [unknown, number][]) {
+      if (typeof topic !== 'string') throw this.damaged('stored_events has an event with no topic');
       const category = this.categoryByTopic.get(topic) ?? this.categoryOf(topic, sample.get(topic, initial)?.[0] ?? null);
       const entry = byName.get(category.name);
       if (entry) entry.streams += count;
