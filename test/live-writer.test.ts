@@ -11,6 +11,7 @@ import { sqliteEngine, type EngineName } from '../src/core/sqlite/engine';
 import { EventsourcingSqliteStore } from '../src/core/stores/eventsourcingSqlite';
 import { iterateAll, iterateStream } from '../src/core/stores/types';
 import { copyFixture, removeTempDirs } from './helpers/cli';
+import { dashed } from './helpers/dumps';
 
 const ENGINES: EngineName[] = ['better-sqlite3', 'node:sqlite'];
 const INITIAL_EVENTS = 21;
@@ -54,10 +55,6 @@ head = con.execute('SELECT MAX(rowid) FROM stored_events').fetchone()[0]
 con.close()
 print('done', head, flush=True)
 `;
-
-function dashed(hex: string): string {
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -5,7 +5,7 @@
 
 import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { decodeEventsourcingState, describeStateEncoding, type DecodedState } from '../codecs/eventsourcing';
+import { decodeEventsourcingStates, describeStateEncoding, type DecodedState } from '../codecs/eventsourcing';
 import { DecodeError, EventscopeError, messageOf } from '../errors';
 import { qualifiedName, typeMatches, type RecordedEvent, type StreamInfo } from '../events';
 import {
@@ -170,19 +170,16 @@ export class EventsourcingSqliteStore implements EventStore {
     return stmt;
   }
 
+  /** Decodes one state blob, or throws a sentence that names the store and `where`. */
   private decode(state: SqlValue, where: () => string): DecodedState {
-    try {
-      if (!(state instanceof Uint8Array)) {
-        if (typeof state === 'string') return decodeEventsourcingState(Buffer.from(state, 'utf8'), { cipherKey: this.cipherKey });
-        throw new DecodeError('the state is missing');
-      }
-      return decodeEventsourcingState(state, { cipherKey: this.cipherKey });
-    } catch (error) {
-      if (error instanceof DecodeError) {
-        throw new EventscopeError(`${this.location}: cannot decode ${where()}: ${error.message}.`, { cause: error });
-      }
-      throw error;
+    return this.located(decodeEventsourcingStates([stateBytes(state)], { cipherKey: this.cipherKey })[0], where);
+  }
+
+  private located(result: DecodedState | DecodeError, where: () => string): DecodedState {
+    if (result instanceof DecodeError) {
+      throw new EventscopeError(`${this.location}: cannot decode ${where()}: ${result.message}.`, { cause: result });
     }
+    return result;
   }
 
   /** A row the library could not have written (NULL ids, topics or versions). */
@@ -190,14 +187,14 @@ export class EventsourcingSqliteStore implements EventStore {
     return new EventscopeError(`${this.location} is damaged: ${what}.`);
   }
 
-  private toEvent(row: Row): RecordedEvent {
+  private toEvent(row: Row, state: DecodedState | DecodeError): RecordedEvent {
     const position = row[0] as number;
     const [, originatorId, revision, type] = row;
     if (typeof originatorId !== 'string' || typeof type !== 'string' || typeof revision !== 'number') {
       throw this.damaged(`the event at position ${position} has no valid originator_id, originator_version or topic`);
     }
     const streamId = streamIdOf(originatorId);
-    const decoded = this.decode(row[4], () => `the event at position ${position} (stream ${streamId}, revision ${revision})`);
+    const decoded = this.located(state, () => `the event at position ${position} (stream ${streamId}, revision ${revision})`);
     const ts = decoded.value.timestamp;
     return {
       streamId,
@@ -409,8 +406,12 @@ export class EventsourcingSqliteStore implements EventStore {
   /** Decodes up to `limit` rows; the row past the limit gives the next cursor (its column `at`). */
   private page(rows: Row[], limit: number, at: number): Page<RecordedEvent> {
     const more = rows.length > limit;
-    const items: RecordedEvent[] = new Array<RecordedEvent>(Math.min(rows.length, limit));
-    for (let i = 0; i < items.length; i++) items[i] = this.toEvent(rows[i]);
+    const n = Math.min(rows.length, limit);
+    const blobs = new Array<Uint8Array>(n);
+    for (let i = 0; i < n; i++) blobs[i] = stateBytes(rows[i][4]);
+    const states = decodeEventsourcingStates(blobs, { cipherKey: this.cipherKey });
+    const items = new Array<RecordedEvent>(n);
+    for (let i = 0; i < n; i++) items[i] = this.toEvent(rows[i], states[i]);
     return more ? { items, next: String(rows[limit][at]) } : { items };
   }
 
@@ -488,6 +489,13 @@ export class EventsourcingSqliteStore implements EventStore {
     this.db.close();
   }
 }
+
+/** The state column as bytes (NULL becomes empty, which decodes to a clear error). */
+function stateBytes(state: SqlValue): Uint8Array {
+  if (state instanceof Uint8Array) return state;
+  return typeof state === 'string' ? Buffer.from(state, 'utf8') : EMPTY;
+}
+const EMPTY = new Uint8Array(0);
 
 /** Checks that the path is a readable SQLite file; returns whether it is in WAL mode. */
 function checkSqliteFile(path: string): boolean {
