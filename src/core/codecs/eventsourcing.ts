@@ -242,7 +242,7 @@ function transcode(value: unknown, path: string, kinds: ValueKinds): unknown {
       return value;
   }
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = transcode(value[i], `${path}/${i}`, kinds);
+    for (let i = 0; i < value.length; i++) if (mayTranscode(value[i])) value[i] = transcode(value[i], `${path}/${i}`, kinds);
     return value;
   }
   const obj = value as Record<string, unknown>;
@@ -266,8 +266,16 @@ function transcode(value: unknown, path: string, kinds: ValueKinds): unknown {
     obj._data_ = transcode(data, `${path}/_data_`, kinds);
     return obj;
   }
-  for (const key of Object.keys(obj)) obj[key] = transcode(obj[key], `${path}/${escapePointer(key)}`, kinds);
+  for (const key of Object.keys(obj)) {
+    const v = obj[key];
+    if (mayTranscode(v)) obj[key] = transcode(v, `${path}/${escapePointer(key)}`, kinds);
+  }
   return obj;
+}
+
+/** Whether a value can hold a transcoding or an exact number (strings and plain numbers can't): saves building paths. */
+function mayTranscode(v: unknown): boolean {
+  return v !== null && (typeof v === 'object' || typeof v === 'bigint' || (typeof v === 'number' && !Number.isFinite(v)));
 }
 
 export interface EncodeOptions {

@@ -17,18 +17,28 @@ const reviveBigInts: Reviver = (_key, value, context) => {
   return value;
 };
 
+/** Whether a parsed value holds an integer JSON.parse may have rounded. */
+function hasUnsafeInteger(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isInteger(value) && !Number.isSafeInteger(value);
+  if (value === null || typeof value !== 'object') return false;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) if (hasUnsafeInteger(v)) return true;
+  return false;
+}
+
 /**
- * Parses JSON text exactly. The fast path is the engine's own JSON.parse; only text that has a
- * long run of digits pays for the reviver, and only text JSON.parse rejects goes through the
- * tolerant parser below.
+ * Parses JSON text exactly. The fast path is the engine's own JSON.parse; only text whose result
+ * holds an integer beyond 2^53 is parsed again with a reviver that reads the digits, and only
+ * text JSON.parse rejects (NaN, Infinity) goes through the tolerant parser below.
  */
 export function parseExactJson(text: string): unknown {
+  let value: unknown;
   try {
-    if (!LONG_DIGITS.test(text)) return JSON.parse(text);
-    return (JSON.parse as (text: string, reviver: Reviver) => unknown)(text, reviveBigInts);
+    value = JSON.parse(text);
   } catch {
     return new TolerantParser(text).parseDocument();
   }
+  if (!LONG_DIGITS.test(text) || !hasUnsafeInteger(value)) return value;
+  return (JSON.parse as (text: string, reviver: Reviver) => unknown)(text, reviveBigInts);
 }
 
 class TolerantParser {
