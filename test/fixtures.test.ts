@@ -193,3 +193,42 @@ for (const engineName of ENGINES) {
     }
   });
 }
+
+describe('checkpoints in the newer one-row-per-application tracking table', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'eventscope-tracking-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const engineName of ENGINES) {
+    it(`reads positions, ignores the __migration__ marker and the renamed old table (${engineName})`, async () => {
+      const path = join(dir, `${engineName.replace(':', '-')}.db`);
+      copyFileSync(join(FIXTURES, 'a_plain_counters.db'), path);
+      chmodSync(path, 0o644);
+      const db = sqliteEngine(engineName).open(path, { write: true });
+      // What newer 9.x does on upgrade: rename the 9.2 table, create the one-row form, upsert.
+      db.exec('ALTER TABLE tracking RENAME TO old1_tracking');
+      db.exec('CREATE TABLE tracking (application_name TEXT, notification_id INTEGER, PRIMARY KEY (application_name))');
+      db.exec("INSERT INTO tracking VALUES ('__migration__', 1), ('FixtureApp', 21), ('OtherApp', 7)");
+      db.close();
+      const store = new EventsourcingSqliteStore(path, { engine: sqliteEngine(engineName) });
+      try {
+        assert.deepEqual(await store.checkpoints(), [
+          { name: 'FixtureApp', position: 21, lag: null },
+          { name: 'OtherApp', position: 7, lag: null },
+        ]);
+        assert.deepEqual(await store.checkpoints(25), [
+          { name: 'FixtureApp', position: 21, lag: 4 },
+          { name: 'OtherApp', position: 7, lag: 18 },
+        ]);
+        assert.deepEqual(
+          (await store.info()).tables.map((t) => t.name),
+          ['old1_tracking', 'stored_events', 'tracking'],
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  }
+});

@@ -20,7 +20,7 @@ export const DEMO_STORY = {
 };
 
 /** Deterministic pseudo-random numbers (mulberry32), so every demo store is the same story. */
-function random(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -80,7 +80,7 @@ const TRICKS = ['sit', 'roll over', 'play dead', 'fetch ball', 'shake hands', 's
 
 /** Writes the demo store to a new file at `path` (which must not exist). */
 export function writeDemoStore(path: string, options: { engine?: SqliteEngine } = {}): { events: number; streams: number } {
-  const next = random(20260302);
+  const next = seededRandom(20260302);
   const writer = new EventsourcingSqliteWriter(path, { engine: options.engine });
   let clock = Date.UTC(2026, 2, 2, 9, 0, 0);
   const now = () => {

@@ -40,6 +40,7 @@ export function parseCipherKey(base64: string): Buffer {
 }
 
 const NONCE = 12;
+const NO_BYTES = new Uint8Array(0);
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -186,14 +187,18 @@ export function decodeEventsourcingState(blob: Uint8Array, options: Eventsourcin
 }
 
 /**
- * Decodes a page of state blobs (decrypting them in one batch); each result is the decoded
- * state or the DecodeError that says why that one failed.
+ * Decodes a page of states (decrypting them in one batch); each result is the decoded state or
+ * the DecodeError that says why that one failed. A string is a state already read as JSON text.
  */
-export function decodeEventsourcingStates(blobs: Uint8Array[], options: EventsourcingCodecOptions = {}): (DecodedState | DecodeError)[] {
+export function decodeEventsourcingStates(
+  blobs: (Uint8Array | string)[],
+  options: EventsourcingCodecOptions = {},
+): (DecodedState | DecodeError)[] {
   const key = options.cipherKey;
-  const plains = key ? decryptorFor(key).decryptMany(blobs) : [];
+  const plains = key ? decryptorFor(key).decryptMany(blobs.map((b) => (typeof b === 'string' ? NO_BYTES : b))) : [];
   return blobs.map((blob, i) => {
     try {
+      if (typeof blob === 'string') return parseState(blob, key !== undefined);
       return parseState(unwrap(blob, key, plains[i]), key !== undefined);
     } catch (error) {
       if (error instanceof DecodeError) return error;

@@ -98,10 +98,17 @@ export class EventsourcingSqliteStore implements EventStore {
   private readonly originatorIdByStream = new Map<string, string>();
   private categoriesCache: { head: number; value: CategoryInfo[] } | undefined;
   private hexIds: boolean | undefined;
+  /**
+   * Without a key, JSON states are fetched as TEXT: a string costs far less than a Buffer per row
+   * (the rest still arrive as bytes). With a key every state stays bytes, since a ciphertext can
+   * start with '{' too.
+   */
+  private readonly stateColumn: string;
 
   constructor(path: string, options: EventsourcingSqliteOptions = {}) {
     this.location = resolve(path);
     this.cipherKey = options.cipherKey;
+    this.stateColumn = this.cipherKey ? 'state' : "CASE WHEN substr(state, 1, 1) = X'7B' THEN CAST(state AS TEXT) ELSE state END";
     const wal = checkSqliteFile(this.location);
     const engine = options.engine ?? defaultSqliteEngine();
     const opened = openReadOnly(engine, this.location, wal);
@@ -172,7 +179,7 @@ export class EventsourcingSqliteStore implements EventStore {
 
   /** Decodes one state blob, or throws a sentence that names the store and `where`. */
   private decode(state: SqlValue, where: () => string): DecodedState {
-    return this.located(decodeEventsourcingStates([stateBytes(state)], { cipherKey: this.cipherKey })[0], where);
+    return this.located(decodeEventsourcingStates([stateValue(state)], { cipherKey: this.cipherKey })[0], where);
   }
 
   private located(result: DecodedState | DecodeError, where: () => string): DecodedState {
@@ -323,14 +330,7 @@ export class EventsourcingSqliteStore implements EventStore {
       }
       let ids: string[];
       if (options.category !== undefined) {
-        const topics = this.createdTopicsOf(options.category);
-        if (topics.length === 0) return { items: [] };
-        where.push('originator_version = ?', `topic IN (${topics.map(() => '?').join(', ')})`);
-        params.push(this.initialVersion(), ...topics);
-        const sql = `SELECT originator_id FROM stored_events WHERE ${where.join(' AND ')} ORDER BY originator_id LIMIT ?`;
-        ids = this.stmt(sql)
-          .all(...params, limit + 1)
-          .map((r) => r[0] as string);
+        ids = this.idsInCategory(options.category, where, params, limit + 1);
       } else {
         const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
         const sql = `SELECT originator_id FROM stored_events ${filter} GROUP BY originator_id ORDER BY originator_id LIMIT ?`;
@@ -361,12 +361,32 @@ export class EventsourcingSqliteStore implements EventStore {
     });
   }
 
-  /** The topics of created events whose streams belong to a category (by short name or topic). */
-  private createdTopicsOf(category: string): string[] {
-    this.categoriesNow();
-    const topics: string[] = [];
-    for (const [topic, c] of this.categoryByTopic) if (c.name === category || c.topic === category) topics.push(topic);
-    return topics;
+  /**
+   * Up to `wanted` stream ids of a category (by short name or topic), in id order: walks the
+   * created events along the primary-key index, classifying each topic once, and stops as soon as
+   * the page is full, so no full scan is needed for a category that is not rare.
+   */
+  private idsInCategory(category: string, where: string[], params: SqlValue[], wanted: number): string[] {
+    const initial = this.initialVersion();
+    const chunk = 512;
+    const sql = `SELECT originator_id, topic FROM stored_events WHERE ${[...where, 'originator_version = ?', 'originator_id > ?'].join(' AND ')} ORDER BY originator_id LIMIT ${chunk}`;
+    const createdState = this.stmt('SELECT state FROM stored_events WHERE originator_id = ? AND originator_version = ?');
+    const found: string[] = [];
+    let after = '';
+    for (;;) {
+      const rows = this.stmt(sql).all(...params, initial, after);
+      for (const [id, topic] of rows) {
+        if (typeof id !== 'string' || typeof topic !== 'string')
+          throw this.damaged('stored_events has an event with no originator_id or topic');
+        const c = this.categoryByTopic.get(topic) ?? this.categoryOf(topic, createdState.get(id, initial)?.[0] ?? null);
+        if (c.name === category || c.topic === category) {
+          found.push(id);
+          if (found.length === wanted) return found;
+        }
+      }
+      if (rows.length < chunk) return found;
+      after = rows[rows.length - 1][0] as string;
+    }
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<Page<RecordedEvent>> {
@@ -376,8 +396,8 @@ export class EventsourcingSqliteStore implements EventStore {
       const backwards = options.direction === 'backwards';
       const from = options.fromRevision;
       const sql = backwards
-        ? `SELECT rowid, originator_id, originator_version, topic, state FROM stored_events WHERE originator_id = ?${from === undefined ? '' : ' AND originator_version <= ?'} ORDER BY originator_version DESC LIMIT ?`
-        : `SELECT rowid, originator_id, originator_version, topic, state FROM stored_events WHERE originator_id = ?${from === undefined ? '' : ' AND originator_version >= ?'} ORDER BY originator_version LIMIT ?`;
+        ? `SELECT rowid, originator_id, originator_version, topic, ${this.stateColumn} FROM stored_events WHERE originator_id = ?${from === undefined ? '' : ' AND originator_version <= ?'} ORDER BY originator_version DESC LIMIT ?`
+        : `SELECT rowid, originator_id, originator_version, topic, ${this.stateColumn} FROM stored_events WHERE originator_id = ?${from === undefined ? '' : ' AND originator_version >= ?'} ORDER BY originator_version LIMIT ?`;
       const params: SqlValue[] = from === undefined ? [id, limit + 1] : [id, from, limit + 1];
       return this.page(this.stmt(sql).all(...params), limit, 2);
     });
@@ -396,7 +416,7 @@ export class EventsourcingSqliteStore implements EventStore {
         });
         typeFilter = ` AND (${terms.join(' OR ')})`;
       }
-      const sql = `SELECT rowid, originator_id, originator_version, topic, state FROM stored_events WHERE rowid >= ?${typeFilter} ORDER BY rowid LIMIT ?`;
+      const sql = `SELECT rowid, originator_id, originator_version, topic, ${this.stateColumn} FROM stored_events WHERE rowid >= ?${typeFilter} ORDER BY rowid LIMIT ?`;
       const page = this.page(this.stmt(sql).all(...params, limit + 1), limit, 0);
       if (options.types?.length) page.items = page.items.filter((e) => options.types!.some((k) => typeMatches(e.type, k)));
       return page;
@@ -407,8 +427,8 @@ export class EventsourcingSqliteStore implements EventStore {
   private page(rows: Row[], limit: number, at: number): Page<RecordedEvent> {
     const more = rows.length > limit;
     const n = Math.min(rows.length, limit);
-    const blobs = new Array<Uint8Array>(n);
-    for (let i = 0; i < n; i++) blobs[i] = stateBytes(rows[i][4]);
+    const blobs = new Array<Uint8Array | string>(n);
+    for (let i = 0; i < n; i++) blobs[i] = stateValue(rows[i][4]);
     const states = decodeEventsourcingStates(blobs, { cipherKey: this.cipherKey });
     const items = new Array<RecordedEvent>(n);
     for (let i = 0; i < n; i++) items[i] = this.toEvent(rows[i], states[i]);
@@ -490,10 +510,9 @@ export class EventsourcingSqliteStore implements EventStore {
   }
 }
 
-/** The state column as bytes (NULL becomes empty, which decodes to a clear error). */
-function stateBytes(state: SqlValue): Uint8Array {
-  if (state instanceof Uint8Array) return state;
-  return typeof state === 'string' ? Buffer.from(state, 'utf8') : EMPTY;
+/** The state column as bytes or JSON text (NULL becomes empty, which decodes to a clear error). */
+function stateValue(state: SqlValue): Uint8Array | string {
+  return state instanceof Uint8Array || typeof state === 'string' ? state : EMPTY;
 }
 const EMPTY = new Uint8Array(0);
 
@@ -550,6 +569,8 @@ function openReadOnly(engine: SqliteEngine, path: string, wal: boolean): { db: S
   const attempt = (immutable: boolean) => {
     const db = engine.open(path, { immutable });
     try {
+      // A 16 MB page cache (the default is 2 MB) keeps long streams, scattered over a big file, cached.
+      db.exec('PRAGMA cache_size = -16384');
       const tables = db
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .all()
