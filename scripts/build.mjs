@@ -18,4 +18,5 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' }),
+  build({ ...common, entryPoints: { bench: 'scripts/bench.ts' }, outdir: 'dist' }),
 ]);

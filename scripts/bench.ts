@@ -1,0 +1,987 @@
+/**
+ * Eventscope benchmark (`npm run bench`): writes eventsourcing-format SQLite stores into a temp
+ * folder with the project's own writer, then measures the read paths of EventsourcingSqliteStore
+ * against raw SQLite reads of the same rows, for each SQLite engine that loads here (each engine in
+ * a fresh child process, so one engine's heap doesn't skew the other's numbers).
+ *
+ * Stores (written with the default engine; the 1M ones in worker threads, in parallel):
+ *   - plain-1m:   100,000 aggregates x 10 events + one aggregate of 10,000 events (1,010,000), JSON
+ *   - aes-1m:     the same events, zlib-compressed and AES-256-GCM encrypted
+ *   - plain-100k: 10,000 aggregates x 10 events (100,000), JSON, for the memory comparison
+ *
+ * Environment:
+ *   EVENTSCOPE_SQLITE_ENGINE=better-sqlite3|node:sqlite  benchmark only that engine (default: both)
+ *   EVENTSCOPE_BENCH_KEEP=1     keep the temp folder
+ *   EVENTSCOPE_BENCH_DIR=path   write the stores there if missing, reuse them if present, keep them
+ */
+
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { transcoded } from '../src/core/codecs/eventsourcing';
+import { seededRandom } from '../src/core/demo';
+import { defaultSqliteEngine, sqliteEngine, type EngineName, type SqliteEngine } from '../src/core/sqlite/engine';
+import { EventsourcingSqliteStore } from '../src/core/stores/eventsourcingSqlite';
+import { EventsourcingSqliteWriter, type StoredEventInput } from '../src/core/stores/eventsourcingSqliteWriter';
+import { iterateAll, iterateStream } from '../src/core/stores/types';
+
+// ---------------------------------------------------------------------------------------------
+// Parameters
+
+const PAGE = 1000; // page size of every full-log read (raw baseline and store alike)
+const FULL_RUNS = 3; // runs of each whole-log read (median reported)
+const SMALL_RUNS = 9; // runs of each small query (median reported)
+const COLD_RUNS = 3; // fresh-store runs of each first call (median reported)
+const RUN_BUDGET_MS = 12_000; // a measurement stops repeating once its runs took this long
+const BATCH = 20_000; // events per write transaction
+const POOL = 2_000; // aggregates "alive" at once while generating (interleaving window)
+
+const ACCOUNT = 'bench.accounts:Account';
+const ORDER = 'bench.orders:Order';
+const LEDGER = 'bench.ledger:Ledger';
+
+interface StoreSpec {
+  name: string;
+  aggregates: number;
+  eventsPerAggregate: number;
+  /** Events of the one big aggregate (0 for none). */
+  bigEvents: number;
+  seed: number;
+  compress: boolean;
+  encrypt: boolean;
+}
+
+interface GenerateRequest {
+  spec: StoreSpec;
+  path: string;
+  key: Uint8Array;
+}
+
+interface GenerateResult {
+  name: string;
+  events: number;
+  bigStreamId: string | null;
+  ms: number;
+  engine: EngineName;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generation
+
+/** Deterministic (see seededRandom), so both 1M stores hold the same events. */
+const random = seededRandom;
+
+function hex8(next: () => number): string {
+  return Math.floor(next() * 0x1_0000_0000)
+    .toString(16)
+    .padStart(8, '0');
+}
+
+/** 32 lowercase hex digits shaped like uuid4().hex. */
+function uuidHex(next: () => number): string {
+  const hex = hex8(next) + hex8(next) + hex8(next) + hex8(next);
+  return `${hex.slice(0, 12)}4${hex.slice(13, 16)}${'89ab'[Math.floor(next() * 4)]}${hex.slice(17)}`;
+}
+
+function dashed(hex: string): string {
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function cents(amount: number): string {
+  return `${Math.floor(amount / 100)}.${String(amount % 100).padStart(2, '0')}`;
+}
+
+const NAMES = ['Alice Smith', 'Bob Jones', 'Carol Müller', 'Dana Whitfield', 'Emeka Okafor', 'Fatima Zahra', 'Hana Sato', 'Luis García'];
+const SKUS = ['SKU-1001', 'SKU-1002', 'SKU-2040', 'SKU-3300', 'SKU-4711', 'SKU-9000'];
+const CARRIERS = ['DHL', 'UPS', 'PostNL', 'La Poste'];
+
+interface Aggregate {
+  id: string;
+  kind: 'account' | 'order';
+  version: number;
+}
+
+/**
+ * The events of a store in global order: aggregates are created while up to POOL others are
+ * alive, and each event goes to a random live aggregate (so an aggregate's 10 events spread over
+ * ~20,000 positions); the big aggregate's events are spread evenly at random through the log.
+ */
+function* generateEvents(spec: StoreSpec, bigId: string | null): Generator<StoredEventInput> {
+  const next = random(spec.seed);
+  let clock = Date.UTC(2025, 0, 1, 8, 0, 0);
+  const timestamp = () => {
+    clock += 1 + Math.floor(next() * 400);
+    const micros = (clock % 1000) * 1000 + Math.floor(next() * 1000);
+    return transcoded.datetime(`${new Date(clock).toISOString().slice(0, 19)}.${String(micros).padStart(6, '0')}+00:00`);
+  };
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
+  const money = (max: number) => transcoded.decimal(cents(100 + Math.floor(next() * max)));
+
+  const pool: Aggregate[] = [];
+  let created = 0;
+  let smallLeft = spec.aggregates * spec.eventsPerAggregate;
+  let bigLeft = bigId ? spec.bigEvents : 0;
+  let bigVersion = 0;
+  while (smallLeft + bigLeft > 0) {
+    if (bigLeft > 0 && next() * (smallLeft + bigLeft) < bigLeft) {
+      bigLeft--;
+      bigVersion++;
+      yield bigVersion === 1
+        ? {
+            originatorId: bigId!,
+            version: 1,
+            topic: `${LEDGER}.Opened`,
+            state: { timestamp: timestamp(), originator_topic: LEDGER, name: 'General ledger' },
+          }
+        : {
+            originatorId: bigId!,
+            version: bigVersion,
+            topic: `${LEDGER}.Posted`,
+            state: {
+              timestamp: timestamp(),
+              amount: money(500_000),
+              account_id: transcoded.uuid(uuidHex(next)),
+              memo: `posting ${bigVersion}`,
+            },
+          };
+      continue;
+    }
+    smallLeft--;
+    if (created < spec.aggregates && pool.length < POOL) {
+      const agg: Aggregate = { id: uuidHex(next), kind: next() < 0.7 ? 'account' : 'order', version: 1 };
+      created++;
+      pool.push(agg);
+      if (agg.kind === 'account') {
+        const name = pick(NAMES);
+        yield {
+          originatorId: agg.id,
+          version: 1,
+          topic: `${ACCOUNT}.Opened`,
+          state: {
+            timestamp: timestamp(),
+            originator_topic: ACCOUNT,
+            full_name: name,
+            email_address: `${name.split(' ')[0].toLowerCase()}.${created}@example.com`,
+            currency: 'EUR',
+          },
+        };
+      } else {
+        yield {
+          originatorId: agg.id,
+          version: 1,
+          topic: `${ORDER}.Placed`,
+          state: {
+            timestamp: timestamp(),
+            originator_topic: ORDER,
+            customer_id: transcoded.uuid(uuidHex(next)),
+            lines: [{ sku: pick(SKUS), quantity: 1 + Math.floor(next() * 5), unit_price: money(10_000) }],
+          },
+        };
+      }
+      continue;
+    }
+    const at = Math.floor(next() * pool.length);
+    const agg = pool[at];
+    agg.version++;
+    if (agg.version === spec.eventsPerAggregate) {
+      pool[at] = pool[pool.length - 1];
+      pool.pop();
+    }
+    const version = agg.version;
+    if (agg.kind === 'account') {
+      const r = next();
+      if (r < 0.55) {
+        yield {
+          originatorId: agg.id,
+          version,
+          topic: `${ACCOUNT}.Credited`,
+          state: { timestamp: timestamp(), amount: money(250_000), transaction_id: transcoded.uuid(uuidHex(next)) },
+        };
+      } else if (r < 0.95) {
+        yield {
+          originatorId: agg.id,
+          version,
+          topic: `${ACCOUNT}.Debited`,
+          state: { timestamp: timestamp(), amount: money(50_000), transaction_id: transcoded.uuid(uuidHex(next)) },
+        };
+      } else {
+        yield {
+          originatorId: agg.id,
+          version,
+          topic: `${ACCOUNT}.OverdraftLimitSet`,
+          state: { timestamp: timestamp(), overdraft_limit: money(100_000) },
+        };
+      }
+    } else if (version === spec.eventsPerAggregate) {
+      yield {
+        originatorId: agg.id,
+        version,
+        topic: `${ORDER}.Shipped`,
+        state: { timestamp: timestamp(), carrier: pick(CARRIERS), tracking_number: hex8(next).toUpperCase() },
+      };
+    } else if (next() < 0.8) {
+      yield {
+        originatorId: agg.id,
+        version,
+        topic: `${ORDER}.LineAdded`,
+        state: { timestamp: timestamp(), sku: pick(SKUS), quantity: 1 + Math.floor(next() * 5), unit_price: money(10_000) },
+      };
+    } else {
+      yield {
+        originatorId: agg.id,
+        version,
+        topic: `${ORDER}.PaymentReceived`,
+        state: { timestamp: timestamp(), amount: money(40_000), payment_id: transcoded.uuid(uuidHex(next)) },
+      };
+    }
+  }
+}
+
+/**
+ * The engine, with connection settings for a one-off bulk load (no fsync, a big page cache, rare
+ * WAL checkpoints). Per-connection only: the file is the same as the writer makes by default.
+ */
+function bulkWriteEngine(engine: SqliteEngine): SqliteEngine {
+  return {
+    name: engine.name,
+    open(path, options) {
+      const db = engine.open(path, options);
+      db.exec('PRAGMA synchronous=OFF; PRAGMA cache_size=-131072; PRAGMA wal_autocheckpoint=100000');
+      return db;
+    },
+  };
+}
+
+function bigStreamIdOf(spec: StoreSpec): string | null {
+  return spec.bigEvents > 0 ? dashed(uuidHex(random(spec.seed ^ 0x5eed))) : null;
+}
+
+function eventCount(spec: StoreSpec): number {
+  return spec.aggregates * spec.eventsPerAggregate + spec.bigEvents;
+}
+
+function writeStore(request: GenerateRequest): GenerateResult {
+  const { spec, path } = request;
+  const started = performance.now();
+  const engine = defaultSqliteEngine();
+  const writer = new EventsourcingSqliteWriter(path, {
+    engine: bulkWriteEngine(engine),
+    compress: spec.compress,
+    cipherKey: spec.encrypt ? Buffer.from(request.key) : undefined,
+  });
+  const bigId = spec.bigEvents > 0 ? uuidHex(random(spec.seed ^ 0x5eed)) : null;
+  let events = 0;
+  let batch: StoredEventInput[] = [];
+  for (const event of generateEvents(spec, bigId)) {
+    batch.push(event);
+    if (batch.length === BATCH) {
+      writer.append(batch);
+      events += batch.length;
+      batch = [];
+    }
+  }
+  writer.append(batch);
+  events += batch.length;
+  writer.close();
+  return { name: spec.name, events, bigStreamId: bigId && dashed(bigId), ms: performance.now() - started, engine: engine.name };
+}
+
+function writeStoreInWorker(request: GenerateRequest): Promise<GenerateResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(__filename, { workerData: request });
+    worker.once('message', (result: GenerateResult) => resolve(result));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`the generator worker for ${request.spec.name} exited with code ${code}`));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+
+function gc(): void {
+  globalThis.gc?.();
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+interface Timed {
+  /** Median milliseconds. */
+  ms: number;
+  runs: number;
+  /** (slowest - fastest) / median, over the runs. */
+  spread: number;
+  /** What the last run returned (a count, to check and to keep the work observable). */
+  result: number;
+}
+
+function summary(times: number[], result: number): Timed {
+  const ms = median(times);
+  return { ms, runs: times.length, spread: (Math.max(...times) - Math.min(...times)) / ms, result };
+}
+
+/**
+ * Runs `work` up to `runs` times (a GC before each) and returns the median time; stops early once
+ * the runs so far took `budgetMs`, so that a slow path doesn't blow the total run time.
+ */
+async function timed(runs: number, work: () => Promise<number> | number, budgetMs = RUN_BUDGET_MS): Promise<Timed> {
+  return (await alternating(runs, [work], budgetMs))[0];
+}
+
+/** `timed`, after one untimed call (statements prepared, caches filled). */
+async function warmTimed(runs: number, work: () => Promise<number> | number, budgetMs = RUN_BUDGET_MS): Promise<Timed> {
+  await work();
+  return timed(runs, work, budgetMs);
+}
+
+/**
+ * Runs several works in turn (a, b, a, b, ...), so that a baseline and what is compared with it
+ * see the same process state (heap size, GC pressure); medians of each.
+ */
+async function alternating(runs: number, works: (() => Promise<number> | number)[], budgetMs = RUN_BUDGET_MS): Promise<Timed[]> {
+  const times = works.map((): number[] => []);
+  const results = works.map(() => 0);
+  let spent = 0;
+  for (let i = 0; i < runs && spent < budgetMs; i++) {
+    for (let w = 0; w < works.length; w++) {
+      gc();
+      const started = performance.now();
+      results[w] = await works[w]();
+      const ms = performance.now() - started;
+      times[w].push(ms);
+      spent += ms;
+      await new Promise(setImmediate); // let signals (Ctrl-C) through between runs
+    }
+  }
+  return works.map((_, w) => summary(times[w], results[w]));
+}
+
+const STATE_AS_TEXT = "CASE WHEN substr(state, 1, 1) IN (X'7B', X'5B') THEN CAST(state AS TEXT) ELSE state END";
+const rawPageSql = (state = 'state') =>
+  `SELECT rowid, originator_id, originator_version, topic, ${state} FROM stored_events WHERE rowid >= ? ORDER BY rowid LIMIT ?`;
+const RAW_ALL_SQL = 'SELECT rowid, originator_id, originator_version, topic, state FROM stored_events ORDER BY rowid';
+
+/**
+ * The baseline: the store's own readAll SQL, in keyset pages of PAGE (+1 look-ahead row, as the
+ * store fetches), rows as arrays straight from the engine, nothing decoded.
+ */
+function rawPages(engine: SqliteEngine, path: string, state = 'state'): number {
+  const db = engine.open(path);
+  try {
+    const stmt = db.prepare(rawPageSql(state));
+    let from = 0;
+    let count = 0;
+    let bytes = 0;
+    for (;;) {
+      const rows = stmt.all(from, PAGE + 1);
+      const n = Math.min(rows.length, PAGE);
+      for (let i = 0; i < n; i++) {
+        const row = rows[i];
+        bytes += (row[4] as Uint8Array | string).length + (row[1] as string).length + (row[2] as number);
+      }
+      count += n;
+      if (rows.length <= PAGE) break;
+      from = rows[PAGE][0] as number;
+    }
+    if (bytes < 0) throw new Error('unreachable');
+    return count;
+  } finally {
+    db.close();
+  }
+}
+
+/** One statement iterated over the whole table (no paging), for reference. */
+function rawIterate(engine: SqliteEngine, path: string): number {
+  const db = engine.open(path);
+  try {
+    let count = 0;
+    let bytes = 0;
+    for (const row of db.prepare(RAW_ALL_SQL).iterate()) {
+      bytes += (row[4] as Uint8Array).length + (row[1] as string).length + (row[2] as number);
+      count++;
+    }
+    if (bytes < 0) throw new Error('unreachable');
+    return count;
+  } finally {
+    db.close();
+  }
+}
+
+/** The whole log through store.readAll pages (each event decoded). */
+async function storePages(store: EventsourcingSqliteStore, onPage?: (count: number) => void): Promise<number> {
+  let from: number | undefined;
+  let count = 0;
+  let touched = 0;
+  for (;;) {
+    const page = await store.readAll({ fromPosition: from, limit: PAGE });
+    for (const e of page.items) touched += e.revision + (e.timestamp === null ? 0 : 1);
+    count += page.items.length;
+    onPage?.(count);
+    if (page.next === undefined) break;
+    from = Number(page.next);
+  }
+  if (touched < 0) throw new Error('unreachable');
+  return count;
+}
+
+/** The whole log through the iterateAll async generator (one await per event). */
+async function storeIterate(store: EventsourcingSqliteStore): Promise<number> {
+  let count = 0;
+  let touched = 0;
+  for await (const e of iterateAll(store, { limit: PAGE })) {
+    touched += e.revision + (e.timestamp === null ? 0 : 1);
+    count++;
+  }
+  if (touched < 0) throw new Error('unreachable');
+  return count;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory probe: a fresh process per store, so one read's heap growth and RSS don't carry over
+
+interface MemoryProbe {
+  events: number;
+  /** After opening the store and a GC, before the read. */
+  baseRss: number;
+  baseHeap: number;
+  peakRss: number;
+  peakHeap: number;
+  /** Peaks over the first and the second half of the read (a leak shows as growth). */
+  firstHalfPeakHeap: number;
+  secondHalfPeakHeap: number;
+  /** heapUsed after the read and a GC (the store still open). */
+  retainedHeap: number;
+}
+
+/** Reads the whole log `passes` times (`total` events a pass), sampling memory after every page. */
+async function memoryProbe(path: string, engineName: EngineName, total: number, passes: number): Promise<void> {
+  const store = new EventsourcingSqliteStore(path, { engine: sqliteEngine(engineName) });
+  await store.readAll({ limit: 1 }); // statements prepared
+  gc();
+  const base = process.memoryUsage();
+  const probe: MemoryProbe = {
+    events: 0,
+    baseRss: base.rss,
+    baseHeap: base.heapUsed,
+    peakRss: base.rss,
+    peakHeap: base.heapUsed,
+    firstHalfPeakHeap: 0,
+    secondHalfPeakHeap: 0,
+    retainedHeap: 0,
+  };
+  for (let pass = 0; pass < passes; pass++) {
+    const before = probe.events;
+    probe.events += await storePages(store, (count) => {
+      const m = process.memoryUsage();
+      probe.peakRss = Math.max(probe.peakRss, m.rss);
+      probe.peakHeap = Math.max(probe.peakHeap, m.heapUsed);
+      if (before + count <= (total * passes) / 2) probe.firstHalfPeakHeap = Math.max(probe.firstHalfPeakHeap, m.heapUsed);
+      else probe.secondHalfPeakHeap = Math.max(probe.secondHalfPeakHeap, m.heapUsed);
+    });
+  }
+  gc();
+  probe.retainedHeap = process.memoryUsage().heapUsed;
+  await store.close();
+  process.stdout.write(JSON.stringify(probe));
+}
+
+function runMemoryProbe(path: string, engine: EngineName, total: number, passes = 1): MemoryProbe {
+  const child = spawnSync(process.execPath, ['--expose-gc', __filename, '--memory-probe', path, engine, String(total), String(passes)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (child.status !== 0) throw new Error(`the memory probe failed (${child.status}): ${child.stderr}`);
+  return JSON.parse(child.stdout) as MemoryProbe;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+interface ResultRow {
+  engine: string;
+  measurement: string;
+  value: string;
+  runs: string;
+  spread: string;
+  target: string;
+  ratio: string;
+  result: string;
+}
+
+interface EngineReport {
+  rows: ResultRow[];
+  ms: number;
+}
+
+const fmtMs = (ms: number) => (ms < 10 ? `${ms.toFixed(2)} ms` : ms < 1000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`);
+const fmtRate = (perSecond: number) => `${Math.round(perSecond / 1000).toLocaleString('en-US')}k ev/s`;
+const fmtMb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
+const fmtCount = (n: number) => n.toLocaleString('en-US');
+const rate = (t: Timed) => (t.result / t.ms) * 1000;
+
+function printTable(rows: ResultRow[]): void {
+  const headers: ResultRow = {
+    engine: 'engine',
+    measurement: 'measurement',
+    value: 'value',
+    runs: 'n',
+    spread: 'spread',
+    target: 'target',
+    ratio: 'ratio',
+    result: 'result',
+  };
+  const keys = Object.keys(headers) as (keyof ResultRow)[];
+  const widths = new Map(keys.map((k) => [k, Math.max(headers[k].length, ...rows.map((r) => r[k].length))]));
+  const right = new Set<keyof ResultRow>(['value', 'runs', 'spread', 'ratio']);
+  const line = (r: ResultRow) =>
+    keys
+      .map((k) => (right.has(k) ? r[k].padStart(widths.get(k)!) : r[k].padEnd(widths.get(k)!)))
+      .join('  ')
+      .trimEnd();
+  console.log(line(headers));
+  console.log(keys.map((k) => '-'.repeat(widths.get(k)!)).join('  '));
+  let last = '';
+  for (const r of rows) {
+    if (last && r.engine !== last) console.log('');
+    last = r.engine;
+    console.log(line(r));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The benchmark of one engine (run in a child process of its own)
+
+interface Stores {
+  plain: string;
+  aes: string;
+  small: string;
+  keyHex: string;
+  bigStreamId: string;
+  expected: { plain: number; small: number };
+}
+
+function check(label: string, got: number, expected: number): void {
+  if (got !== expected) throw new Error(`${label}: read ${got} events, expected ${expected}`);
+}
+
+type ListOptions = Parameters<EventsourcingSqliteStore['listStreams']>[0];
+
+async function benchEngine(engine: SqliteEngine, stores: Stores): Promise<ResultRow[]> {
+  const e = engine.name;
+  const rows: ResultRow[] = [];
+  const add = (
+    measurement: string,
+    value: string,
+    options: { t?: Timed; target?: string; ratio?: string | number; pass?: boolean } = {},
+  ): void => {
+    const ratio = typeof options.ratio === 'number' ? `${options.ratio.toFixed(2)}x` : (options.ratio ?? '');
+    const result = options.pass === undefined ? '' : options.pass ? 'PASS' : 'MISS';
+    const t = options.t;
+    rows.push({
+      engine: e,
+      measurement,
+      value,
+      runs: t ? String(t.runs) : '',
+      spread: t && t.runs > 1 ? `±${Math.round((t.spread / 2) * 100)}%` : '',
+      target: options.target ?? '',
+      ratio,
+      result,
+    });
+  };
+  const log = (what: string) => console.error(`  [${e}] ${what}`);
+  const key = Buffer.from(stores.keyHex, 'hex');
+  const open = (path: string, cipherKey?: Buffer) => new EventsourcingSqliteStore(path, { engine, cipherKey });
+  const { expected } = stores;
+
+  // --- whole log, plain JSON
+  log('whole log, plain JSON ...');
+  const plainStore = open(stores.plain);
+  const [rawPlain, readPlain] = await alternating(FULL_RUNS, [() => rawPages(engine, stores.plain), () => storePages(plainStore)], 25_000);
+  check('raw pages', rawPlain.result, expected.plain);
+  check('readAll', readPlain.result, expected.plain);
+  add(`raw baseline, plain store: readAll SQL, pages of ${PAGE}`, fmtRate(rate(rawPlain)), { t: rawPlain, ratio: '= 1.00x' });
+  const plainRatio = rate(readPlain) / rate(rawPlain);
+  add(`store.readAll, pages of ${PAGE}, plain JSON`, fmtRate(rate(readPlain)), {
+    t: readPlain,
+    target: '>= 0.50x',
+    ratio: plainRatio,
+    pass: plainRatio >= 0.5,
+  });
+  const iterPlain = await timed(1, () => storeIterate(plainStore));
+  check('iterateAll', iterPlain.result, expected.plain);
+  const iterRatio = rate(iterPlain) / rate(rawPlain);
+  add('iterateAll (async generator), plain JSON', fmtRate(rate(iterPlain)), {
+    t: iterPlain,
+    target: '>= 0.50x',
+    ratio: iterRatio,
+    pass: iterRatio >= 0.5,
+  });
+  const rawIter = await timed(1, () => rawIterate(engine, stores.plain));
+  add('raw, plain store: one iterate() over the table', fmtRate(rate(rawIter)), { t: rawIter, ratio: rate(rawIter) / rate(rawPlain) });
+  const rawText = await timed(1, () => rawPages(engine, stores.plain, STATE_AS_TEXT));
+  add('raw, plain store: pages, JSON state read as TEXT', fmtRate(rate(rawText)), { t: rawText, ratio: rate(rawText) / rate(rawPlain) });
+
+  // --- whole log, zlib + AES-GCM
+  log('whole log, zlib + AES-GCM ...');
+  const aesStore = open(stores.aes, key);
+  const [rawAes, readAes] = await alternating(FULL_RUNS, [() => rawPages(engine, stores.aes), () => storePages(aesStore)], 25_000);
+  check('raw pages (aes)', rawAes.result, expected.plain);
+  check('readAll (aes)', readAes.result, expected.plain);
+  add(`raw baseline, zlib+AES store: pages of ${PAGE}`, fmtRate(rate(rawAes)), { t: rawAes, ratio: '= 1.00x' });
+  const aesRatio = rate(readAes) / rate(rawAes);
+  add(`store.readAll, pages of ${PAGE}, zlib+AES-GCM`, fmtRate(rate(readAes)), {
+    t: readAes,
+    target: '>= 0.30x',
+    ratio: aesRatio,
+    pass: aesRatio >= 0.3,
+  });
+
+  // --- listStreams on the 1M store
+  log('listStreams ...');
+  const listCase = async (label: string, options: ListOptions, target = true) => {
+    const cold = await timed(COLD_RUNS, async () => {
+      const store = open(stores.plain);
+      try {
+        return (await store.listStreams(options)).items.length;
+      } finally {
+        await store.close();
+      }
+    });
+    const warm = await warmTimed(SMALL_RUNS, async () => (await plainStore.listStreams(options)).items.length, 3_000);
+    if (warm.result === 0) throw new Error(`listStreams ${label} returned nothing`);
+    const verdict = (t: Timed) => (target ? { t, target: '< 50 ms', pass: t.ms < 50 } : { t });
+    add(`listStreams ${label}: first call, just opened`, fmtMs(cold.ms), verdict(cold));
+    add(`listStreams ${label}: warm (${warm.result} items)`, fmtMs(warm.ms), verdict(warm));
+  };
+  await listCase('limit 100', { limit: 100 });
+  const prefix2 = stores.bigStreamId.slice(0, 2);
+  await listCase(`prefix "${prefix2}"`, { limit: 100, prefix: prefix2 });
+  const prefixDashed = stores.bigStreamId.slice(0, 10);
+  const found = await plainStore.listStreams({ prefix: prefixDashed, limit: 100 });
+  if (!found.items.some((s) => s.streamId === stores.bigStreamId))
+    throw new Error(`listStreams prefix "${prefixDashed}" missed the stream`);
+  await listCase(`prefix "${prefixDashed}" (dashed)`, { limit: 100, prefix: prefixDashed });
+  await listCase('category Account (70% of streams)', { limit: 100, category: 'Account' });
+  await listCase('category Order (30%)', { limit: 100, category: 'Order' });
+  await listCase('category Ledger (1 stream)', { limit: 100, category: 'Ledger' }, false);
+  const page1 = await plainStore.listStreams({ limit: 100 });
+  const page2 = await warmTimed(SMALL_RUNS, async () => (await plainStore.listStreams({ limit: 100, after: page1.next })).items.length);
+  add('listStreams limit 100, page 2 (cursor)', fmtMs(page2.ms), { t: page2, target: '< 50 ms', pass: page2.ms < 50 });
+  let cursor: string | undefined;
+  const walk = await timed(1, async () => {
+    for (let i = 0; i < 5; i++) cursor = (await plainStore.listStreams({ limit: 10_000, after: cursor })).next;
+    return 5;
+  });
+  const middle = await warmTimed(SMALL_RUNS, async () => (await plainStore.listStreams({ limit: 100, after: cursor })).items.length);
+  add('listStreams limit 100, after 50,000 streams (cursor)', fmtMs(middle.ms), { t: middle, target: '< 50 ms', pass: middle.ms < 50 });
+  add('listStreams limit 10,000 (max page), per page', fmtMs(walk.ms / 5), { t: walk });
+  const orderPage1 = await plainStore.listStreams({ limit: 100, category: 'Order' });
+  const orderPage2 = await warmTimed(
+    SMALL_RUNS,
+    async () => (await plainStore.listStreams({ limit: 100, category: 'Order', after: orderPage1.next })).items.length,
+  );
+  add('listStreams category Order, page 2 (cursor)', fmtMs(orderPage2.ms), { t: orderPage2, target: '< 50 ms', pass: orderPage2.ms < 50 });
+
+  // --- readStream of the 10,000-event aggregate, both stores
+  log('readStream ...');
+  for (const [label, path, cipherKey, store] of [
+    ['plain', stores.plain, undefined, plainStore],
+    ['zlib+AES', stores.aes, key, aesStore],
+  ] as const) {
+    const first = await timed(COLD_RUNS, async () => {
+      const fresh = open(path, cipherKey);
+      try {
+        return (await fresh.readStream(stores.bigStreamId, { limit: 100 })).items.length;
+      } finally {
+        await fresh.close();
+      }
+    });
+    add(`readStream 10k-event stream, ${label}: first 100, just opened`, fmtMs(first.ms), { t: first });
+    const warmFirst = await warmTimed(SMALL_RUNS, async () => (await store.readStream(stores.bigStreamId, { limit: 100 })).items.length);
+    add(`readStream 10k-event stream, ${label}: first 100, warm`, fmtMs(warmFirst.ms), { t: warmFirst });
+    const last = await warmTimed(
+      SMALL_RUNS,
+      async () => (await store.readStream(stores.bigStreamId, { limit: 100, direction: 'backwards' })).items.length,
+    );
+    add(`readStream 10k-event stream, ${label}: last 100 (backwards)`, fmtMs(last.ms), { t: last });
+    const whole = await warmTimed(
+      SMALL_RUNS,
+      async () => {
+        let n = 0;
+        for await (const event of iterateStream(store, stores.bigStreamId, { limit: PAGE })) n += event.revision > 0 ? 1 : 0;
+        return n;
+      },
+      3_000,
+    );
+    check(`readStream whole (${label})`, whole.result, 10_000);
+    add(`readStream 10k-event stream, ${label}: whole, pages of ${PAGE}`, fmtMs(whole.ms), { t: whole, ratio: fmtRate(rate(whole)) });
+  }
+
+  // --- info() and categories() on the 1M store
+  log('info / categories ...');
+  const fresh = (work: (store: EventsourcingSqliteStore) => Promise<unknown>) =>
+    timed(COLD_RUNS, async () => {
+      const store = open(stores.plain);
+      try {
+        await work(store);
+        return 1;
+      } finally {
+        await store.close();
+      }
+    });
+  const info = await fresh((s) => s.info());
+  add('info(), just opened', fmtMs(info.ms), { t: info });
+  const warmInfo = await warmTimed(SMALL_RUNS, async () => (await plainStore.info()).events, 3_000);
+  add('info(), warm (categories cached)', fmtMs(warmInfo.ms), { t: warmInfo });
+  const categories = await fresh((s) => s.categories());
+  add('categories(), just opened', fmtMs(categories.ms), { t: categories });
+  const warmCategories = await warmTimed(SMALL_RUNS, async () => (await plainStore.categories()).length);
+  add('categories(), warm (cached by head position)', fmtMs(warmCategories.ms), { t: warmCategories });
+  await plainStore.close();
+  await aesStore.close();
+
+  // --- memory: the whole log of the 100k store vs the 1M store, each in a fresh process; and the
+  // 100k store read 10 times over (the same work as the 1M read, on a store a tenth the size).
+  log('memory (one child process per read) ...');
+  const small = runMemoryProbe(stores.small, e, expected.small);
+  check('memory probe 100k', small.events, expected.small);
+  const large = runMemoryProbe(stores.plain, e, expected.plain);
+  check('memory probe 1M', large.events, expected.plain);
+  const passes = Math.round(expected.plain / expected.small);
+  const smallRepeated = runMemoryProbe(stores.small, e, expected.small, passes);
+  check('memory probe 100k x 10', smallRepeated.events, expected.small * passes);
+  const probes: [string, MemoryProbe][] = [
+    [`100k store (${fmtCount(small.events)} events)`, small],
+    [`1M store (${fmtCount(large.events)} events)`, large],
+    [`100k store read ${passes}x (${fmtCount(smallRepeated.events)} events)`, smallRepeated],
+  ];
+  for (const [label, p] of probes) add(`peak RSS, whole log, ${label}`, fmtMb(p.peakRss), { ratio: `base ${fmtMb(p.baseRss)}` });
+  // "Flat as the store grows" compares equal work: the 1M store against the 100k store read 10x.
+  // The 1M / 100k-once ratio also reads 10x more events, and V8 raises its heap limit on the way,
+  // so it is shown for information only.
+  const flat = (label: string, ratio: number) => add(label, ratio.toFixed(2), { target: '<= 1.25 (flat)', ratio, pass: ratio <= 1.25 });
+  const informational = (label: string, ratio: number) => add(label, ratio.toFixed(2), { ratio: `${ratio.toFixed(2)}x (10x the work)` });
+  informational('peak RSS, 1M store / 100k store read once', large.peakRss / small.peakRss);
+  flat(`peak RSS, 1M store / 100k store read ${passes}x`, large.peakRss / smallRepeated.peakRss);
+  for (const [label, p] of probes) add(`peak heap, whole log, ${label}`, fmtMb(p.peakHeap), { ratio: `base ${fmtMb(p.baseHeap)}` });
+  informational('peak heap, 1M store / 100k store read once', large.peakHeap / small.peakHeap);
+  flat(`peak heap, 1M store / 100k store read ${passes}x`, large.peakHeap / smallRepeated.peakHeap);
+  const plateau = large.secondHalfPeakHeap / large.firstHalfPeakHeap;
+  add('peak heap of the 1M read, 2nd half / 1st half', `${fmtMb(large.secondHalfPeakHeap)} / ${fmtMb(large.firstHalfPeakHeap)}`, {
+    target: '<= 1.10 (plateau)',
+    ratio: plateau,
+    pass: plateau <= 1.1,
+  });
+  const retainedSmall = small.retainedHeap - small.baseHeap;
+  const retainedLarge = large.retainedHeap - large.baseHeap;
+  add('heap retained after the read + GC, 1M vs 100k', `${fmtMb(retainedLarge)} vs ${fmtMb(retainedSmall)}`, {
+    target: '< 2 MB apart (no leak)',
+    pass: Math.abs(retainedLarge - retainedSmall) < 2 * 1048576,
+  });
+  return rows;
+}
+
+/** EXPLAIN QUERY PLAN of the store's SQL (the listStreams, readAll, readStream and categories queries). */
+function queryPlans(engine: SqliteEngine, path: string): void {
+  const db = engine.open(path);
+  try {
+    const version = db.prepare('SELECT sqlite_version()').get()![0];
+    const plans: [string, string, (string | number)[]][] = [
+      ['listStreams', 'SELECT originator_id FROM stored_events  GROUP BY originator_id ORDER BY originator_id LIMIT ?', [101]],
+      [
+        'listStreams prefix',
+        'SELECT originator_id FROM stored_events WHERE originator_id >= ? AND originator_id < ? GROUP BY originator_id ORDER BY originator_id LIMIT ?',
+        ['ab', 'ac', 101],
+      ],
+      [
+        'listStreams cursor',
+        'SELECT originator_id FROM stored_events WHERE originator_id > ? GROUP BY originator_id ORDER BY originator_id LIMIT ?',
+        ['ab', 101],
+      ],
+      [
+        'listStreams category',
+        'SELECT originator_id FROM stored_events WHERE originator_version = ? AND topic IN (?) ORDER BY originator_id LIMIT ?',
+        [1, `${ORDER}.Placed`, 101],
+      ],
+      [
+        'listStreams stats (per stream)',
+        'SELECT COUNT(*), MIN(originator_version), MAX(originator_version) FROM stored_events WHERE originator_id = ?',
+        ['x'],
+      ],
+      [
+        'listStreams first (per stream)',
+        'SELECT topic, state FROM stored_events WHERE originator_id = ? AND originator_version = ?',
+        ['x', 1],
+      ],
+      ['readAll', rawPageSql(), [1, 1001]],
+      [
+        'readStream',
+        'SELECT rowid, originator_id, originator_version, topic, state FROM stored_events WHERE originator_id = ? ORDER BY originator_version LIMIT ?',
+        ['x', 101],
+      ],
+      ['categories', 'SELECT topic, COUNT(*) FROM stored_events WHERE originator_version = ? GROUP BY topic', [1]],
+      ['info: streams', 'SELECT COUNT(DISTINCT originator_id) FROM stored_events', []],
+    ];
+    console.log(`Query plans (${engine.name}, SQLite ${String(version)}):`);
+    for (const [label, sql, params] of plans) {
+      const plan = db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...params)
+        .map((r) => String(r[3]));
+      console.log(`  ${label.padEnd(31)} ${plan.join(' | ')}`);
+    }
+  } finally {
+    db.close();
+  }
+}
+
+function runEngine(name: EngineName, stores: Stores): EngineReport {
+  const started = performance.now();
+  const child = spawnSync(process.execPath, ['--expose-gc', __filename, '--engine-run', name, JSON.stringify(stores)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 16 << 20,
+  });
+  if (child.status !== 0) throw new Error(`the ${name} benchmark failed (exit ${child.status ?? child.signal})`);
+  return { rows: JSON.parse(child.stdout) as ResultRow[], ms: performance.now() - started };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  if (!globalThis.gc) console.log('note: run with --expose-gc (npm run bench does) for GCs between runs');
+  const wanted = process.env.EVENTSCOPE_SQLITE_ENGINE;
+  const names: EngineName[] = wanted === 'better-sqlite3' || wanted === 'node:sqlite' ? [wanted] : ['better-sqlite3', 'node:sqlite'];
+  const engines: SqliteEngine[] = [];
+  for (const name of names) {
+    try {
+      engines.push(sqliteEngine(name));
+    } catch (error) {
+      console.log(`engine ${name} does not load here, skipped: ${(error as Error).message}`);
+    }
+  }
+  console.log(
+    `Eventscope bench: node ${process.version}, ${os.cpus().length} CPUs, engines: ${engines.map((x) => x.name).join(' + ')}` +
+      `${wanted ? ` (EVENTSCOPE_SQLITE_ENGINE=${wanted})` : ''}; stores written with ${defaultSqliteEngine().name}`,
+  );
+
+  const reuse = process.env.EVENTSCOPE_BENCH_DIR;
+  const dir = reuse ? resolve(reuse) : mkdtempSync(join(os.tmpdir(), 'eventscope-bench-'));
+  if (reuse) mkdirSync(dir, { recursive: true });
+  const cleanup = () => {
+    if (reuse || process.env.EVENTSCOPE_BENCH_KEEP) console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  try {
+    const keyFile = join(dir, 'cipher.key');
+    const key = existsSync(keyFile) ? readFileSync(keyFile) : randomBytes(32);
+    const big: StoreSpec = {
+      name: 'plain-1m',
+      aggregates: 100_000,
+      eventsPerAggregate: 10,
+      bigEvents: 10_000,
+      seed: 1234,
+      compress: false,
+      encrypt: false,
+    };
+    const specs = {
+      plain: big,
+      aes: { ...big, name: 'aes-1m', compress: true, encrypt: true },
+      small: { ...big, name: 'plain-100k', aggregates: 10_000, bigEvents: 0, seed: 99 },
+    };
+    const paths = { plain: join(dir, 'plain-1m.db'), aes: join(dir, 'aes-1m.db'), small: join(dir, 'plain-100k.db') };
+    const kinds = Object.keys(paths) as (keyof typeof paths)[];
+    const missing = kinds.filter((k) => !existsSync(paths[k]));
+    if (missing.includes('aes')) writeFileSync(keyFile, key);
+
+    if (missing.length) {
+      console.log(`Generating ${missing.map((k) => specs[k].name).join(', ')} in ${dir} (the 1M stores in worker threads) ...`);
+      const genStarted = performance.now();
+      const results = await Promise.all(
+        missing.map((k) =>
+          k === 'small'
+            ? Promise.resolve().then(() => writeStore({ spec: specs[k], path: paths[k], key }))
+            : writeStoreInWorker({ spec: specs[k], path: paths[k], key }),
+        ),
+      );
+      for (const r of results) {
+        console.log(
+          `  ${r.name.padEnd(11)} ${fmtCount(r.events).padStart(9)} events in ${fmtMs(r.ms)} (${fmtRate((r.events / r.ms) * 1000)})`,
+        );
+      }
+      console.log(`  generation wall time ${fmtMs(performance.now() - genStarted)}`);
+    } else console.log(`Reusing the stores in ${dir}`);
+    for (const k of kinds) console.log(`  ${specs[k].name.padEnd(11)} ${fmtMb(statSync(paths[k]).size).padStart(9)}  ${paths[k]}`);
+    const stores: Stores = {
+      ...paths,
+      keyHex: key.toString('hex'),
+      bigStreamId: bigStreamIdOf(big)!,
+      expected: { plain: eventCount(big), small: eventCount(specs.small) },
+    };
+    console.log(`  big aggregate ${stores.bigStreamId} (10,000 events) in both 1M stores`);
+
+    for (const engine of engines) queryPlans(engine, paths.plain);
+
+    const rows: ResultRow[] = [];
+    for (const engine of engines) {
+      console.log(`Benchmarking ${engine.name} (in a fresh process) ...`);
+      const report = runEngine(engine.name, stores);
+      console.log(`  [${engine.name}] done in ${fmtMs(report.ms)}`);
+      rows.push(...report.rows);
+    }
+
+    console.log('');
+    for (const line of [
+      `Times are medians of n runs: up to ${FULL_RUNS} for whole-log reads (the raw baseline and the store read taking turns), up to`,
+      `${SMALL_RUNS} for warm queries (after one untimed call), ${COLD_RUNS} for first calls; fewer when the runs passed a time budget.`,
+      'spread = (slowest - fastest) / 2, relative to the median.',
+      `Throughput ratios are over the raw baseline of the same store and engine: the store's readAll SQL in keyset pages of ${PAGE},`,
+      'rows fetched as arrays, nothing decoded.',
+      '"Just opened" = the first call on a newly opened EventsourcingSqliteStore (opening included; no statement or category',
+      'caches). The OS file cache is warm throughout (the stores were just written).',
+      '',
+    ])
+      console.log(line);
+    printTable(rows);
+    console.log('');
+    const misses = rows.filter((r) => r.result === 'MISS');
+    if (misses.length) {
+      console.log(`${misses.length} target(s) missed:`);
+      for (const m of misses) console.log(`  - ${m.engine}: ${m.measurement}: ${m.value} (target ${m.target})`);
+    } else console.log('All targets met.');
+  } finally {
+    cleanup();
+  }
+  console.log(`Total elapsed: ${fmtMs(performance.now() - started)}`);
+}
+
+function fail(error: unknown): void {
+  console.error(error);
+  process.exitCode = 1;
+}
+
+if (!isMainThread) {
+  parentPort!.postMessage(writeStore(workerData as GenerateRequest));
+} else if (process.argv[2] === '--memory-probe') {
+  memoryProbe(process.argv[3], process.argv[4] as EngineName, Number(process.argv[5]), Number(process.argv[6])).catch(fail);
+} else if (process.argv[2] === '--engine-run') {
+  benchEngine(sqliteEngine(process.argv[3] as EngineName), JSON.parse(process.argv[4]) as Stores)
+    .then((rows) => process.stdout.write(JSON.stringify(rows)))
+    .catch(fail);
+} else {
+  main().catch(fail);
+}
