@@ -77,6 +77,9 @@ export class AesGcmBatchDecryptor {
       }
     }
     const stream = blocks ? this.ecb.update(counters) : counters;
+    // All plaintexts share one buffer (the stream's size bounds their sum): one allocation a page.
+    const out = Buffer.allocUnsafe(stream.length);
+    let written = 0;
     at = 0;
     return blobs.map((b) => {
       if (b.length < HEADER) return undefined;
@@ -84,9 +87,9 @@ export class AesGcmBatchDecryptor {
       const j0 = at;
       at += 16 * (1 + Math.ceil(size / 16));
       if (!this.verify(b, stream, j0)) return undefined;
-      const out = Buffer.allocUnsafe(size);
-      for (let i = 0; i < size; i++) out[i] = b[HEADER + i] ^ stream[j0 + 16 + i];
-      return out;
+      const start = written;
+      for (let i = 0; i < size; i++) out[written++] = b[HEADER + i] ^ stream[j0 + 16 + i];
+      return out.subarray(start, written);
     });
   }
 
