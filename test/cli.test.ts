@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseEventsFile } from '../src/core/eventsFile/eventsFile';
 import { sqliteEngine, type EngineName } from '../src/core/sqlite/engine';
 import { dashed, expectedData, FIXTURE_KEY, readDumps } from './helpers/dumps';
 import { copyFixture, makeTempDir, removeTempDirs, runCli } from './helpers/cli';
@@ -92,6 +93,20 @@ for (const engine of ENGINES) {
         log.map((e) => e.position),
         expected,
       );
+    });
+
+    it('events --events-format prints the .events text format, which parses back to the same events', () => {
+      const store = copyFixture('c_aes_zlib.db');
+      const id = dashed(dumps.get('c_aes_zlib.db')!.events[0].originatorId);
+      const events = json(['events', store, id], env) as { type: string; revision: number; data: unknown }[];
+      const text = runCli(['events', store, id, '--events-format', '--limit', '3'], { env });
+      assert.equal(text.code, 0, text.stderr);
+      const parsed = parseEventsFile(text.stdout);
+      assert.deepEqual(
+        parsed.map((e) => [e.type, e.streamId, e.revision, e.data]),
+        events.slice(0, 3).map((e) => [e.type, id, e.revision, e.data]),
+      );
+      assert.equal(runCli(['log', store, '--json', '--events-format'], { env }).code, 2);
     });
 
     it('info --json: counts, categories, checkpoints with lag from --upstream', () => {

@@ -8,6 +8,7 @@ import { parseCipherKey } from '../core/codecs/eventsourcing';
 import { writeDemoStore } from '../core/demo';
 import { EventscopeError, messageOf } from '../core/errors';
 import { eventToJSON, qualifiedName, streamToJSON, type RecordedEvent } from '../core/events';
+import { printEventsFile } from '../core/eventsFile/eventsFile';
 import { stringifyExact } from '../core/json/exact';
 import { openStore } from '../core/stores/open';
 import type { EventStore, Page } from '../core/stores/types';
@@ -20,8 +21,8 @@ const USAGE = `Usage: eventscope <command> [options]
 Commands:
   info    <store> [--upstream STORE]          tables, counts, categories, snapshots, checkpoints and lag
   streams <store> [--category C] [--prefix P] [--limit N] [--after CURSOR]
-  events  <store> <streamId> [--from REV] [--limit N] [--backwards]
-  log     <store> [--from POSITION] [--limit N] [--type T]...
+  events  <store> <streamId> [--from REV] [--limit N] [--backwards] [--events-format]
+  log     <store> [--from POSITION] [--limit N] [--type T]... [--events-format]
   show    <store> <streamId> <revision>
   demo    [PATH] [--force]                    write the demo store, print its path
 
@@ -29,6 +30,7 @@ Commands:
 
 Options:
   --json              print one JSON value on stdout
+  --events-format     print events in the editable .events text format
   --cipher-key KEY    base64 AES key of an encrypted store (or EVENTSCOPE_CIPHER_KEY, CIPHER_KEY)
   -h, --help          show this help
   --version           print the version
@@ -49,6 +51,7 @@ const options = {
   type: { type: 'string', multiple: true },
   upstream: { type: 'string' },
   force: { type: 'boolean' },
+  'events-format': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
@@ -65,8 +68,8 @@ interface Context {
 const ALLOWED: Record<string, { args: [number, number]; options: (keyof typeof options)[] }> = {
   info: { args: [1, 1], options: ['upstream'] },
   streams: { args: [1, 1], options: ['category', 'prefix', 'limit', 'after'] },
-  events: { args: [2, 2], options: ['from', 'limit', 'backwards'] },
-  log: { args: [1, 1], options: ['from', 'limit', 'type'] },
+  events: { args: [2, 2], options: ['from', 'limit', 'backwards', 'events-format'] },
+  log: { args: [1, 1], options: ['from', 'limit', 'type', 'events-format'] },
   show: { args: [3, 3], options: [] },
   demo: { args: [0, 1], options: ['force'] },
 };
@@ -109,6 +112,11 @@ async function printEvents(ctx: Context, pages: AsyncIterable<RecordedEvent[]>, 
   // leaves stdout empty (a later failure still exits 1).
   let first = true;
   for await (const items of pages) {
+    if (ctx.values['events-format']) {
+      ctx.out((first ? '' : '\n') + printEventsFile(items));
+      first = false;
+      continue;
+    }
     if (ctx.values.json) {
       for (const e of items) {
         ctx.out(`${first ? '[\n' : ',\n'}${stringifyExact(eventToJSON(e))}`);
@@ -130,6 +138,7 @@ async function printEvents(ctx: Context, pages: AsyncIterable<RecordedEvent[]>, 
     ctx.out(first ? table : table.slice(table.indexOf('\n') + 1));
     first = false;
   }
+  if (ctx.values['events-format']) return;
   if (ctx.values.json) ctx.out(first ? '[]\n' : '\n]\n');
   else if (first) ctx.out(dim('(no events)\n', ctx.style));
 }
@@ -329,6 +338,7 @@ export async function main(argv: string[]): Promise<number> {
     for (const name of Object.keys(values) as (keyof typeof options)[]) {
       if (!COMMON.includes(name) && !spec.options.includes(name)) throw new UsageError(`"${command}" has no option --${name}`);
     }
+    if (values.json && values['events-format']) throw new UsageError('--json and --events-format cannot be combined');
     await commands[command]({ values, args, out, style: { color: useColor(process.stdout) } });
     return 0;
   } catch (error) {
