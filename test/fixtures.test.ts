@@ -80,6 +80,12 @@ for (const engineName of ENGINES) {
               backwards.map((e) => e.revision),
               rows.map((r) => r.version).reverse(),
             );
+            const lastType = rows[rows.length - 1].topic;
+            const typed = await collect(iterateStream(store, dashed(id), { types: [lastType.split(':')[1].split('.').pop()!], limit: 1 }));
+            assert.deepEqual(
+              typed.map((e) => e.revision),
+              rows.filter((r) => r.topic === lastType).map((r) => r.version),
+            );
             const from2 = await store.readStream(dashed(id), { fromRevision: 2, limit: 1 });
             assert.equal(from2.items[0]?.revision, rows.find((r) => r.version >= 2)?.version);
           }
@@ -122,6 +128,16 @@ for (const engineName of ENGINES) {
             assert.ok(page.items.some((s) => s.streamId === id));
           }
           assert.deepEqual((await store.listStreams({ prefix: 'zzzz' })).items, []);
+          // Substring anywhere in the id, dashed or not, alone or with a category.
+          const middle = id.slice(9, 18);
+          const containing = (await store.listStreams({ contains: middle })).items.map((s) => s.streamId);
+          assert.ok(containing.includes(id));
+          assert.ok(containing.every((s) => s.includes(middle)));
+          assert.deepEqual(
+            (await store.listStreams({ contains: middle.replace(/-/g, '').toUpperCase() })).items.map((s) => s.streamId),
+            containing,
+          );
+          assert.deepEqual((await store.listStreams({ contains: 'not-in-any-id' })).items, []);
           const categories = await store.categories();
           let total = 0;
           for (const c of categories) {

@@ -232,6 +232,11 @@ export class EventsourcingSqliteStore implements EventStore {
     return (this.stmt('SELECT originator_version FROM stored_events ORDER BY rowid LIMIT 1').get()?.[0] as number) ?? 1;
   }
 
+  /** A piece of a stream id as stored: UUID pieces lose their dashes and case in a 32-hex store. */
+  private idFragment(text: string): string {
+    return this.usesHexIds() && /^[0-9a-fA-F-]+$/.test(text) ? text.replace(/-/g, '').toLowerCase() : text;
+  }
+
   /** The stored originator_id of a stream id, or undefined when the store has no such stream. */
   private originatorId(streamId: string): string | undefined {
     const known = this.originatorIdByStream.get(streamId);
@@ -321,11 +326,17 @@ export class EventsourcingSqliteStore implements EventStore {
         params.push(decodeCursor(options.after));
       }
       if (options.prefix) {
-        let prefix = options.prefix;
-        if (this.usesHexIds() && /^[0-9a-fA-F-]+$/.test(prefix)) prefix = prefix.replace(/-/g, '').toLowerCase();
+        const prefix = this.idFragment(options.prefix);
         if (prefix) {
           where.push('originator_id >= ? AND originator_id < ?');
           params.push(prefix, prefixEnd(prefix));
+        }
+      }
+      if (options.contains) {
+        const part = this.idFragment(options.contains);
+        if (part) {
+          where.push('instr(originator_id, ?) > 0');
+          params.push(part);
         }
       }
       let ids: string[];
@@ -395,11 +406,12 @@ export class EventsourcingSqliteStore implements EventStore {
       const limit = pageLimit(options.limit);
       const backwards = options.direction === 'backwards';
       const from = options.fromRevision;
+      const params: SqlValue[] = from === undefined ? [id] : [id, from];
+      const types = typeCondition(options.types, params);
       const sql = backwards
-        ? `SELECT rowid, originator_id, originator_version, topic, ${this.stateColumn} FROM stored_events WHERE originator_id = ?${from === undefined ? '' : ' AND originator_version <= ?'} ORDER BY originator_version DESC LIMIT ?`
-        : `SELECT rowid, originator_id, originator_version, topic, ${this.stateColumn} FROM stored_events WHERE originator_id = ?${from === undefined ? '' : ' AND originator_version >= ?'} ORDER BY originator_version LIMIT ?`;
-      const params: SqlValue[] = from === undefined ? [id, limit + 1] : [id, from, limit + 1];
-      return this.page(this.stmt(sql).all(...params), limit, 2);
+        ? `SELECT rowid, originator_id, originator_version, topic, ${this.stateColumn} FROM stored_events WHERE originator_id = ?${from === undefined ? '' : ' AND originator_version <= ?'}${types} ORDER BY originator_version DESC LIMIT ?`
+        : `SELECT rowid, originator_id, originator_version, topic, ${this.stateColumn} FROM stored_events WHERE originator_id = ?${from === undefined ? '' : ' AND originator_version >= ?'}${types} ORDER BY originator_version LIMIT ?`;
+      return onlyTypes(this.page(this.stmt(sql).all(...params, limit + 1), limit, 2), options.types);
     });
   }
 
@@ -407,19 +419,9 @@ export class EventsourcingSqliteStore implements EventStore {
     return this.guard(() => {
       const limit = pageLimit(options.limit);
       const params: SqlValue[] = [options.fromPosition ?? 0];
-      let typeFilter = '';
-      if (options.types?.length) {
-        // Exact type, the part after ':' or a trailing dotted part (see typeMatches).
-        const terms = options.types.map((key) => {
-          params.push(key, key.length + 1, `:${key}`, key.length + 1, `.${key}`);
-          return '(topic = ? OR substr(topic, -?) = ? OR substr(topic, -?) = ?)';
-        });
-        typeFilter = ` AND (${terms.join(' OR ')})`;
-      }
-      const sql = `SELECT rowid, originator_id, originator_version, topic, ${this.stateColumn} FROM stored_events WHERE rowid >= ?${typeFilter} ORDER BY rowid LIMIT ?`;
-      const page = this.page(this.stmt(sql).all(...params, limit + 1), limit, 0);
-      if (options.types?.length) page.items = page.items.filter((e) => options.types!.some((k) => typeMatches(e.type, k)));
-      return page;
+      const types = typeCondition(options.types, params);
+      const sql = `SELECT rowid, originator_id, originator_version, topic, ${this.stateColumn} FROM stored_events WHERE rowid >= ?${types} ORDER BY rowid LIMIT ?`;
+      return onlyTypes(this.page(this.stmt(sql).all(...params, limit + 1), limit, 0), options.types);
     });
   }
 
@@ -508,6 +510,24 @@ export class EventsourcingSqliteStore implements EventStore {
     this.statements.clear();
     this.db.close();
   }
+}
+
+/**
+ * SQL narrowing rows to event types (exact, the part after ':' or a trailing dotted part); it
+ * may let through a few more, which `onlyTypes` removes after decoding.
+ */
+function typeCondition(types: string[] | undefined, params: SqlValue[]): string {
+  if (!types?.length) return '';
+  const terms = types.map((key) => {
+    params.push(key, key.length + 1, `:${key}`, key.length + 1, `.${key}`);
+    return '(topic = ? OR substr(topic, -?) = ? OR substr(topic, -?) = ?)';
+  });
+  return ` AND (${terms.join(' OR ')})`;
+}
+
+function onlyTypes(page: Page<RecordedEvent>, types: string[] | undefined): Page<RecordedEvent> {
+  if (types?.length) page.items = page.items.filter((e) => types.some((k) => typeMatches(e.type, k)));
+  return page;
 }
 
 /** The state column as bytes or JSON text (NULL becomes empty, which decodes to a clear error). */

@@ -15,6 +15,8 @@ export interface ListStreamsOptions {
   category?: string;
   /** Only stream ids that start with this text (dashes in UUIDs optional). */
   prefix?: string;
+  /** Only stream ids that contain this text (dashes in UUIDs optional). */
+  contains?: string;
   limit?: number;
   /** Cursor from a previous page's `next`. */
   after?: string;
@@ -27,6 +29,8 @@ export interface ReadStreamOptions {
   fromRevision?: number;
   direction?: Direction;
   limit?: number;
+  /** Only events whose type matches one of these keys (see `typeMatches`). */
+  types?: string[];
 }
 
 export interface ReadAllOptions {
