@@ -437,6 +437,10 @@ export class EventsourcingSqliteStore implements EventStore {
     return more ? { items, next: String(rows[limit][at]) } : { items };
   }
 
+  async headPosition(): Promise<number> {
+    return this.guard(() => this.head());
+  }
+
   async categories(): Promise<CategoryInfo[]> {
     return this.guard(() => this.categoriesNow());
   }
@@ -535,6 +539,17 @@ function stateValue(state: SqlValue): Uint8Array | string {
   return state instanceof Uint8Array || typeof state === 'string' ? state : EMPTY;
 }
 const EMPTY = new Uint8Array(0);
+
+/** Whether a file is an eventsourcing SQLite store (for discovery: never throws). */
+export function isEventsourcingSqliteFile(path: string, engine?: SqliteEngine): boolean {
+  try {
+    const store = new EventsourcingSqliteStore(path, { engine });
+    void store.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Checks that the path is a readable SQLite file; returns whether it is in WAL mode. */
 function checkSqliteFile(path: string): boolean {

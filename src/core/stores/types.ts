@@ -96,6 +96,8 @@ export interface EventStore {
   readStream(streamId: string, options?: ReadStreamOptions): Promise<Page<RecordedEvent>>;
   readAll(options?: ReadAllOptions): Promise<Page<RecordedEvent>>;
   categories(): Promise<CategoryInfo[]>;
+  /** The position of the newest event (0 when empty): cheap, for noticing new events. */
+  headPosition(): Promise<number>;
   snapshots(streamId: string): Promise<Snapshot[]>;
   /** Projection positions; `upstreamHead` (the followed store's head) gives their lag. */
   checkpoints(upstreamHead?: number): Promise<Checkpoint[]>;
