@@ -1,12 +1,88 @@
 /**
- * The VS Code extension's entry point. The explorer (connections, streams tree, event documents)
- * arrives with its own issue; for now activation only registers what exists and opens nothing.
+ * The VS Code extension: connections, the streams tree, event documents and live tail. All the
+ * work is in src/core; this layer wires it to VS Code. Activation is cheap: no store is opened
+ * until the view asks for its children.
  */
 
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
+import { messageOf } from '../core/errors';
+import { commands } from './commands';
+import { Connections } from './connections';
+import { Ctx } from './ctx';
+import { discoverStores } from './discovery';
+import { EventDocuments, SCHEME } from './documents';
+import { LiveTail } from './liveTail';
+import { Log } from './log';
+import { StreamsTree, type Node } from './streamsTree';
 
-export function activate(_context: vscode.ExtensionContext): void {
-  // Activation stays cheap: no store is opened until a view asks for one.
+export function activate(context: vscode.ExtensionContext): Ctx {
+  const started = Date.now();
+  const log = new Log();
+  const connections = new Connections(context);
+  const tree = new StreamsTree(connections, log);
+  const view = vscode.window.createTreeView<Node>('eventscope.streams', { treeDataProvider: tree, showCollapseAll: true });
+  const liveTail = new LiveTail(connections, (connection) => tree.refresh(connection), log);
+  const documents = new EventDocuments(connections);
+  const ctx = new Ctx(context, log, connections, tree, view, liveTail);
+
+  const readSettings = () => {
+    const config = vscode.workspace.getConfiguration('eventscope');
+    tree.pageSize = config.get<number>('streams.pageSize', 100);
+    liveTail.debounceMs = config.get<number>('liveTail.debounceMs', 300);
+    documents.maxStreamEvents = config.get<number>('documents.maxStreamEvents', 10_000);
+  };
+  readSettings();
+  tree.onConnectionLoaded = (connection, head) => {
+    if (vscode.workspace.getConfiguration('eventscope').get<boolean>('liveTail.enabled', true)) liveTail.watch(connection, head);
+  };
+
+  context.subscriptions.push(
+    log,
+    connections,
+    tree,
+    view,
+    liveTail,
+    vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents),
+    connections.onDidChange(() => {
+      liveTail.dispose();
+      tree.refresh();
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('eventscope')) readSettings();
+    }),
+    ...Object.entries(commands).map(([name, handler]) =>
+      vscode.commands.registerCommand(name, async (...args: unknown[]) => {
+        try {
+          return await (handler as (ctx: Ctx, ...rest: unknown[]) => unknown)(ctx, ...args);
+        } catch (error) {
+          log.error(`${name} failed: ${messageOf(error)}`, error);
+          void vscode.window.showErrorMessage(messageOf(error), 'Show Log').then((c) => c === 'Show Log' && log.show());
+        }
+      }),
+    ),
+  );
+
+  // Discovery runs once the view is visible, off the activation path.
+  let discovered = false;
+  const discover = () => {
+    if (discovered || !view.visible) return;
+    discovered = true;
+    void discoverStores().then(
+      (found) => {
+        tree.detected = found;
+        if (found.length) {
+          log.info(`Detected ${found.length} eventsourcing store(s) in the workspace`);
+          tree.refresh();
+        }
+      },
+      (error: unknown) => log.error('Looking for stores in the workspace failed', error),
+    );
+  };
+  context.subscriptions.push(view.onDidChangeVisibility(discover));
+  discover();
+
+  log.info(`Eventscope activated in ${Date.now() - started} ms`);
+  return ctx;
 }
 
 export function deactivate(): void {}

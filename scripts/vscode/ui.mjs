@@ -1,0 +1,120 @@
+// The UI check behind `node scripts/vscode/run.mjs --ui [--vsix FILE] [--out FILE]`: what a person sees.
+// Installs a packaged build (--vsix, or the newest *.vsix in the repo root) into a fresh code-server, or
+// else loads the repo as the development extension; opens a folder, answers the workspace-trust prompt,
+// runs "Eventscope: Show Version" from the command palette, waits for its notification and saves a
+// screenshot (default docs/screenshots/vscode-show-version.png). run.mjs owns the timeout and teardown.
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { LOG_DIR, REPO, log, stopwatch } from './common.mjs';
+import { installVsix, launchBrowser, remoteUri, startCodeServer, workbenchUrl } from './harness.mjs';
+
+const DEFAULT_SCREENSHOT = join(REPO, 'docs', 'screenshots', 'vscode-show-version.png');
+
+function newestVsix() {
+  const files = readdirSync(REPO)
+    .filter((name) => name.endsWith('.vsix'))
+    .map((name) => join(REPO, name));
+  files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  return files[0] ?? null;
+}
+
+/** F1, type the title, pick the row (retried: a keypress can land before the workbench takes focus). */
+async function runCommand(page, title) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 5_000 });
+      await input.fill(`>${title}`);
+      // A contributed command is listed as soon as its extension is known, before it activates.
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+      await row.waitFor({ state: 'visible', timeout: 10_000 });
+      await row.click();
+      return;
+    } catch (error) {
+      if (attempt === 3) throw error;
+      log(`command palette: "${title}" not found yet (attempt ${attempt}); retrying`);
+    }
+  }
+}
+
+/** Answers the startup trust prompt if there is one, else trusts the folder from the Workspace Trust editor. */
+async function trustWorkspace(page) {
+  const prompt = page.getByRole('button', { name: 'Yes, I trust the authors' });
+  const restricted = page.locator('.statusbar-item', { hasText: 'Restricted Mode' });
+  try {
+    await prompt.or(restricted).first().waitFor({ state: 'visible', timeout: 15_000 });
+  } catch {
+    log('workspace trust: no prompt and not in Restricted Mode (trusted already)');
+    return;
+  }
+  if (await prompt.isVisible()) {
+    await prompt.click();
+    log('workspace trust: answered the prompt "Yes, I trust the authors"');
+  } else {
+    await runCommand(page, 'Manage Workspace Trust');
+    const editor = page.locator('.workspace-trust-editor');
+    await editor.locator('.monaco-button', { hasText: /^Trust$/ }).click();
+    await runCommand(page, 'View: Close Editor');
+    log('workspace trust: was in Restricted Mode; pressed "Trust" in the Workspace Trust editor');
+  }
+  await restricted.waitFor({ state: 'hidden', timeout: 15_000 });
+}
+
+export async function runUi({ sandbox, resources }, options) {
+  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
+  const screenshot = resolve(options.out ?? DEFAULT_SCREENSHOT);
+  const vsix = options.vsix ? resolve(options.vsix) : newestVsix();
+  if (vsix) {
+    const t = stopwatch();
+    await installVsix(sandbox, vsix);
+    log(`installed ${relative(REPO, vsix)} (${t()})`);
+  } else {
+    if (!existsSync(join(REPO, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run "npm run build" first');
+    log('no .vsix in the repo root: loading the repo as the development extension');
+  }
+
+  // The built workbench reads the `payload` URL parameter (extensionDevelopmentPath) only with the smoke-test driver on.
+  const smokeTestDriver = !vsix;
+  const args = smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : [];
+  resources.server = await startCodeServer(sandbox, { args, logFile: join(LOG_DIR, 'code-server-ui.log') });
+  resources.browser = await launchBrowser(sandbox);
+  const page = await resources.browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const payload = vsix ? null : [['extensionDevelopmentPath', remoteUri(resources.server, REPO)]];
+  try {
+    const t = stopwatch();
+    await page.goto(workbenchUrl(resources.server, sandbox.workspace, payload));
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+    log(`workbench visible (${t()})`);
+
+    // Workspace trust is on (no --disable-workspace-trust): a new folder opens in Restricted Mode, where
+    // extensions without `capabilities.untrustedWorkspaces` stay disabled. Trust it the way a person does.
+    await trustWorkspace(page);
+
+    // Start from an empty notifications list (code-server's web worker host reports a built-in extension it ships without).
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await runCommand(page, 'Eventscope: Show Version');
+    const message = `Eventscope ${pkg.version}`;
+    if (smokeTestDriver) {
+      // The smoke-test driver suppresses notification toasts: the message is in the notifications center.
+      await runCommand(page, 'Notifications: Show Notifications');
+      await page.locator('.notifications-center .notification-list-item', { hasText: message }).waitFor({ timeout: 30_000 });
+      log(`notification "${message}" listed in the notifications center`);
+    } else {
+      // (fade-in-done: the screenshot would catch the toast half transparent otherwise)
+      await page.locator('.notification-toast.notification-fade-in-done', { hasText: message }).waitFor({ timeout: 30_000 });
+      log(`notification "${message}" shown`);
+    }
+
+    mkdirSync(dirname(screenshot), { recursive: true });
+    await page.screenshot({ path: screenshot });
+    log(`screenshot: ${relative(REPO, screenshot)}`);
+    return 0;
+  } catch (error) {
+    const failure = join(LOG_DIR, 'ui-failure.png');
+    await page.screenshot({ path: failure }).catch(() => {});
+    log(`UI check failed; the page at that moment: ${relative(REPO, failure)}`);
+    throw error;
+  }
+}

@@ -1,0 +1,296 @@
+/** Every command, as a table of name -> handler over the extension's context. */
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import * as vscode from 'vscode';
+import { writeDemoStore } from '../core/demo';
+import { messageOf } from '../core/errors';
+import { eventToJSON, streamToJSON } from '../core/events';
+import { stringifyExact } from '../core/json/exact';
+import { openStore } from '../core/stores/open';
+import type { EventStore } from '../core/stores/types';
+import { parseCipherKey } from '../core/codecs/eventsourcing';
+import type { Connection } from './connections';
+import type { Ctx } from './ctx';
+import { eventUri, logUri, streamUri } from './documents';
+import type { Node } from './streamsTree';
+
+type Handler = (ctx: Ctx, ...args: never[]) => unknown;
+
+/** Replaced at build time by scripts/build.mjs (package.json's version). */
+declare const EVENTSCOPE_VERSION: string;
+
+const DEMO_NAME = 'Demo bank';
+
+/** Asks for a base64 cipher key (masked), checking its form as it is typed. */
+async function askCipherKey(prompt: string, value?: string): Promise<string | undefined> {
+  return vscode.window.showInputBox({
+    title: 'Cipher key',
+    prompt,
+    value,
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: (text) => {
+      try {
+        parseCipherKey(text);
+        return undefined;
+      } catch (error) {
+        return messageOf(error);
+      }
+    },
+  });
+}
+
+type Check = { ok: true } | { ok: false; needsKey: boolean; message: string };
+
+/** Opens the store once (read-only) to tell whether it needs a key, and whether a key works. */
+async function check(path: string, cipherKey?: string): Promise<Check> {
+  let store: EventStore | undefined;
+  try {
+    store = openStore(path, { cipherKey: cipherKey ? parseCipherKey(cipherKey) : undefined });
+    await store.readAll({ limit: 1 });
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, needsKey: /looks encrypted|cipher key/.test(messageOf(error)), message: messageOf(error) };
+  } finally {
+    await store?.close();
+  }
+}
+
+async function addSqliteConnection(ctx: Ctx, path: string, suggestedKey?: string): Promise<void> {
+  const name = await vscode.window.showInputBox({
+    title: 'Connection name',
+    value: basename(path).replace(/\.(db|sqlite3?)$/, ''),
+    validateInput: (text) => (!text.trim() ? 'A name is needed.' : ctx.connections.get(text.trim()) ? 'That name is taken.' : undefined),
+  });
+  if (!name) return;
+  let key: string | undefined;
+  let result = await check(path);
+  if (!result.ok && result.needsKey) {
+    key =
+      suggestedKey ??
+      (await askCipherKey(`${basename(path)} is encrypted: paste its CIPHER_KEY (kept in VS Code's secret storage, never in settings).`));
+    if (!key) return;
+    result = await check(path, key);
+  }
+  if (!result.ok) {
+    ctx.log.error(`Adding ${path} failed: ${result.message}`);
+    void vscode.window.showErrorMessage(result.message, 'Show Log').then((c) => c === 'Show Log' && ctx.log.show());
+    return;
+  }
+  await ctx.connections.add({ name: name.trim(), kind: 'eventsourcing-sqlite', path }, key);
+  ctx.tree.refresh();
+}
+
+async function pickConnection(ctx: Ctx, node?: Node): Promise<Connection | undefined> {
+  if (node && 'connection' in node) return node.connection;
+  const all = ctx.connections.list();
+  if (all.length <= 1) return all[0];
+  const picked = await vscode.window.showQuickPick(
+    all.map((c) => ({ label: c.name, description: c.path, connection: c })),
+    { title: 'Connection' },
+  );
+  return picked?.connection;
+}
+
+export const commands: Record<string, Handler> = {
+  'eventscope.addConnection': async (ctx: Ctx) => {
+    const kind = await vscode.window.showQuickPick(
+      [{ label: '$(database) eventsourcing SQLite file', detail: 'A store written by the Python eventsourcing library (SQLITE_DBNAME)' }],
+      { title: 'Add Connection: kind of store' },
+    );
+    if (!kind) return;
+    const picked = await vscode.window.showOpenDialog({
+      title: 'Event store file',
+      canSelectMany: false,
+      openLabel: 'Connect',
+      filters: { 'SQLite databases': ['db', 'sqlite', 'sqlite3'], 'All files': ['*'] },
+    });
+    if (picked?.[0]) await addSqliteConnection(ctx, picked[0].fsPath);
+  },
+
+  'eventscope.addDetected': async (ctx: Ctx, node: Node) => {
+    if (node?.kind !== 'detectedStore') return;
+    await addSqliteConnection(ctx, node.detected.path, node.detected.cipherKey);
+  },
+
+  'eventscope.editConnection': async (ctx: Ctx, node?: Node) => {
+    const connection = await pickConnection(ctx, node);
+    if (!connection) return;
+    const choice = await vscode.window.showQuickPick(['Set Cipher Key…', 'Remove Cipher Key', 'Rename…'], {
+      title: `Edit ${connection.name}`,
+    });
+    if (choice === 'Rename…')
+      return vscode.commands.executeCommand('eventscope.renameConnection', node ?? { kind: 'connection', connection });
+    if (choice === 'Remove Cipher Key') await ctx.connections.setCipherKey(connection, undefined);
+    if (choice === 'Set Cipher Key…') {
+      const key = await askCipherKey(`The CIPHER_KEY of ${connection.name} (kept in VS Code's secret storage).`);
+      if (!key) return;
+      await ctx.connections.setCipherKey(connection, key);
+    }
+    ctx.tree.refresh(connection);
+  },
+
+  'eventscope.renameConnection': async (ctx: Ctx, node?: Node) => {
+    const connection = await pickConnection(ctx, node);
+    if (!connection) return;
+    const name = await vscode.window.showInputBox({ title: `Rename ${connection.name}`, value: connection.name });
+    if (!name || name.trim() === connection.name) return;
+    try {
+      await ctx.connections.rename(connection, name.trim());
+    } catch (error) {
+      void vscode.window.showErrorMessage(messageOf(error));
+    }
+    ctx.tree.refresh();
+  },
+
+  'eventscope.removeConnection': async (ctx: Ctx, node?: Node) => {
+    const connection = await pickConnection(ctx, node);
+    if (!connection) return;
+    const ok = await vscode.window.showWarningMessage(
+      `Remove the connection "${connection.name}"? The store itself is not touched.`,
+      { modal: true },
+      'Remove',
+    );
+    if (ok !== 'Remove') return;
+    ctx.liveTail.unwatch(connection.name);
+    await ctx.connections.remove(connection);
+    ctx.tree.refresh();
+  },
+
+  'eventscope.testConnection': async (ctx: Ctx, node?: Node) => {
+    const connection = await pickConnection(ctx, node);
+    if (!connection) return;
+    try {
+      ctx.connections.close(connection.name);
+      const store = await ctx.connections.store(connection);
+      const first = await store.readAll({ limit: 1 });
+      const head = await store.headPosition();
+      void vscode.window.showInformationMessage(
+        `${connection.name}: connected, head position ${head}${first.items.length ? ', events decode' : ', no events yet'}.`,
+      );
+    } catch (error) {
+      ctx.log.error(`Testing ${connection.name} failed`, error);
+      void vscode.window.showErrorMessage(messageOf(error), 'Show Log').then((c) => c === 'Show Log' && ctx.log.show());
+    }
+  },
+
+  'eventscope.openDemo': async (ctx: Ctx) => {
+    const dir = ctx.context.globalStorageUri.fsPath;
+    const path = join(dir, 'demo.sqlite');
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Writing the demo store…' }, async () => {
+      mkdirSync(dir, { recursive: true });
+      if (!existsSync(path)) writeDemoStore(path);
+    });
+    await ctx.connections.setDemo({ name: DEMO_NAME, kind: 'eventsourcing-sqlite', path });
+    ctx.tree.refresh();
+    const connection = ctx.connections.get(DEMO_NAME);
+    if (connection) await ctx.view.reveal({ kind: 'connection', connection }, { expand: true, focus: true, select: true });
+  },
+
+  'eventscope.refresh': (ctx: Ctx, node?: Node) => {
+    const connection = node && 'connection' in node ? node.connection : undefined;
+    if (connection) ctx.connections.close(connection.name);
+    else ctx.connections.closeAll();
+    ctx.tree.refresh(connection);
+  },
+
+  'eventscope.filterStreams': async (ctx: Ctx) => {
+    const text = await vscode.window.showInputBox({
+      title: 'Filter streams',
+      prompt: 'Show streams whose id contains this text (UUID dashes optional). Empty shows all.',
+      value: ctx.tree.filters.streams ?? '',
+    });
+    if (text === undefined) return;
+    ctx.tree.filters.streams = text.trim() || undefined;
+    ctx.applyFilters();
+  },
+
+  'eventscope.filterEventTypes': async (ctx: Ctx) => {
+    const text = await vscode.window.showInputBox({
+      title: 'Filter events by type',
+      prompt: 'Event types, comma-separated: a topic, BankAccount.Credited, or Credited. Empty shows all.',
+      value: ctx.tree.filters.types?.join(', ') ?? '',
+    });
+    if (text === undefined) return;
+    const types = text
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
+    ctx.tree.filters.types = types.length ? types : undefined;
+    ctx.applyFilters();
+  },
+
+  'eventscope.clearFilters': (ctx: Ctx) => {
+    ctx.tree.filters = {};
+    ctx.applyFilters();
+  },
+
+  'eventscope.loadMore': (ctx: Ctx, node: Node) => (node?.kind === 'more' ? ctx.tree.loadMore(node) : undefined),
+
+  'eventscope.openEvent': async (_ctx: Ctx, node: Node) => {
+    if (node?.kind !== 'event') return;
+    const doc = await vscode.workspace.openTextDocument(eventUri(node.connection.name, node.event.streamId, node.event.revision));
+    await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: true });
+  },
+
+  'eventscope.openStreamAsDocument': async (ctx: Ctx, node: Node) => {
+    if (node?.kind !== 'stream') return;
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Reading stream ${node.stream.streamId}…` },
+      async () => {
+        try {
+          const doc = await vscode.workspace.openTextDocument(streamUri(node.connection.name, node.stream.streamId));
+          await vscode.window.showTextDocument(doc, { preview: false });
+        } catch (error) {
+          ctx.log.error('Opening the stream failed', error);
+          void vscode.window.showErrorMessage(messageOf(error), 'Show Log').then((c) => c === 'Show Log' && ctx.log.show());
+        }
+      },
+    );
+  },
+
+  'eventscope.revealInLog': async (_ctx: Ctx, node: Node) => {
+    if (node?.kind !== 'event') return;
+    const doc = await vscode.workspace.openTextDocument(logUri(node.connection.name, node.event.position));
+    await vscode.window.showTextDocument(doc, { preview: true });
+  },
+
+  'eventscope.copyId': async (_ctx: Ctx, node: Node) => {
+    const text =
+      node?.kind === 'event'
+        ? node.event.streamId
+        : node?.kind === 'stream'
+          ? node.stream.streamId
+          : node?.kind === 'connection'
+            ? node.connection.path
+            : undefined;
+    if (text !== undefined) await vscode.env.clipboard.writeText(text);
+  },
+
+  'eventscope.copyType': async (_ctx: Ctx, node: Node) => {
+    const text =
+      node?.kind === 'event'
+        ? node.event.type
+        : node?.kind === 'stream'
+          ? node.stream.firstType
+          : node?.kind === 'category'
+            ? (node.category.topic ?? node.category.name)
+            : undefined;
+    if (text !== undefined) await vscode.env.clipboard.writeText(text);
+  },
+
+  'eventscope.copyJson': async (_ctx: Ctx, node: Node) => {
+    const value = node?.kind === 'event' ? eventToJSON(node.event) : node?.kind === 'stream' ? streamToJSON(node.stream) : undefined;
+    if (value !== undefined) await vscode.env.clipboard.writeText(stringifyExact(value, 2));
+  },
+
+  'eventscope.showLog': (ctx: Ctx) => ctx.log.show(),
+
+  /** Shows the version and answers it (tests and bug reports use it). */
+  'eventscope.showVersion': () => {
+    // Not awaited: the message's promise settles only when the notification is dismissed.
+    void vscode.window.showInformationMessage(`Eventscope ${EVENTSCOPE_VERSION}`);
+    return EVENTSCOPE_VERSION;
+  },
+};

@@ -1,0 +1,27 @@
+/** What lives as long as the extension: built once in activate(), handed to every command. */
+
+import * as vscode from 'vscode';
+import type { Connections } from './connections';
+import type { LiveTail } from './liveTail';
+import type { Log } from './log';
+import type { Node, StreamsTree } from './streamsTree';
+
+export class Ctx {
+  constructor(
+    readonly context: vscode.ExtensionContext,
+    readonly log: Log,
+    readonly connections: Connections,
+    readonly tree: StreamsTree,
+    readonly view: vscode.TreeView<Node>,
+    readonly liveTail: LiveTail,
+  ) {}
+
+  /** Shows the active filters on the view and reloads it. */
+  applyFilters(): void {
+    const { streams, types } = this.tree.filters;
+    const parts = [streams ? `id ∋ "${streams}"` : '', types?.length ? `types: ${types.join(', ')}` : ''].filter(Boolean);
+    this.view.description = parts.length ? `filtered: ${parts.join(' · ')}` : undefined;
+    void vscode.commands.executeCommand('setContext', 'eventscope.filtered', parts.length > 0);
+    this.tree.refresh();
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Finds event stores in the workspace: SQLite files that hold eventsourcing tables, and `.env`
+ * files that name `SQLITE_DBNAME` (with `CIPHER_KEY`, which only ever goes to SecretStorage).
+ */
+
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import * as vscode from 'vscode';
+import { isEventsourcingSqliteFile } from '../core/stores/eventsourcingSqlite';
+
+export interface Detected {
+  path: string;
+  source: string;
+  /** From a `.env` next to it: offered when the user adds the connection, then kept as a secret. */
+  cipherKey?: string;
+}
+
+/** `KEY=value` lines of a .env file (quotes stripped, comments ignored). */
+export function parseDotEnv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!m) continue;
+    let value = m[2];
+    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
+    else value = value.replace(/\s+#.*$/, '');
+    out[m[1]] = value;
+  }
+  return out;
+}
+
+export async function discoverStores(limit = 50): Promise<Detected[]> {
+  if (!vscode.workspace.workspaceFolders?.length) return [];
+  const found = new Map<string, Detected>();
+  const exclude = '**/{node_modules,.git,.venv,venv}/**';
+  for (const uri of await vscode.workspace.findFiles('**/.env', exclude, 20)) {
+    let env: Record<string, string>;
+    try {
+      env = parseDotEnv(readFileSync(uri.fsPath, 'utf8'));
+    } catch {
+      continue;
+    }
+    const db = env.SQLITE_DBNAME;
+    if (!db || db === ':memory:' || db.startsWith('file::memory:')) continue;
+    const path = isAbsolute(db) ? db : resolve(dirname(uri.fsPath), db);
+    if (isEventsourcingSqliteFile(path))
+      found.set(path, { path, source: vscode.workspace.asRelativePath(uri), cipherKey: env.CIPHER_KEY || undefined });
+  }
+  for (const uri of await vscode.workspace.findFiles('**/*.{db,sqlite,sqlite3}', exclude, limit)) {
+    if (!found.has(uri.fsPath) && isEventsourcingSqliteFile(uri.fsPath)) found.set(uri.fsPath, { path: uri.fsPath, source: 'SQLite file' });
+  }
+  return [...found.values()];
+}

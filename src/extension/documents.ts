@@ -1,0 +1,93 @@
+/**
+ * Read-only documents under the `eventscope:` scheme: one event as pretty JSON, a snapshot, a
+ * whole stream (or a window of the log) in the `.events` format. Re-opening the same URI shows
+ * the same document.
+ */
+
+import * as vscode from 'vscode';
+import { EventscopeError } from '../core/errors';
+import { eventToJSON, type RecordedEvent } from '../core/events';
+import { printEventsFile } from '../core/eventsFile/eventsFile';
+import { stringifyExact } from '../core/json/exact';
+import type { EventStore } from '../core/stores/types';
+import type { Connections } from './connections';
+
+export const SCHEME = 'eventscope';
+
+const part = (text: string) => encodeURIComponent(text);
+
+export function eventUri(connection: string, streamId: string, revision: number): vscode.Uri {
+  return vscode.Uri.from({ scheme: SCHEME, path: `/${part(connection)}/${part(streamId)}/${revision}.json` });
+}
+
+export function snapshotUri(connection: string, streamId: string, revision: number): vscode.Uri {
+  return vscode.Uri.from({ scheme: SCHEME, path: `/${part(connection)}/${part(streamId)}/snapshot-${revision}.json` });
+}
+
+export function streamUri(connection: string, streamId: string): vscode.Uri {
+  return vscode.Uri.from({ scheme: SCHEME, path: `/${part(connection)}/${part(streamId)}.events` });
+}
+
+/** The log around a position (events before and after it). */
+export function logUri(connection: string, position: number): vscode.Uri {
+  return vscode.Uri.from({ scheme: SCHEME, path: `/${part(connection)}/log@${position}.events` });
+}
+
+export class EventDocuments implements vscode.TextDocumentContentProvider {
+  /** How many events a stream document shows at most (the rest: the CLI, or a later page). */
+  maxStreamEvents = 10_000;
+
+  constructor(private readonly connections: Connections) {}
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const [connectionName, ...rest] = uri.path.slice(1).split('/').map(decodeURIComponent);
+    const connection = this.connections.get(connectionName);
+    if (!connection) throw new EventscopeError(`There is no connection named "${connectionName}".`);
+    const store = await this.connections.store(connection);
+    if (rest.length === 1) {
+      const log = /^log@(\d+)\.events$/.exec(rest[0]);
+      if (log) return this.logWindow(store, Number(log[1]));
+      return this.stream(store, rest[0].replace(/\.events$/, ''));
+    }
+    const [streamId, file] = rest;
+    const snapshot = /^snapshot-(\d+)\.json$/.exec(file);
+    if (snapshot) {
+      const found = (await store.snapshots(streamId)).find((s) => s.revision === Number(snapshot[1]));
+      if (!found) throw new EventscopeError(`Stream ${streamId} has no snapshot at revision ${snapshot[1]}.`);
+      return `${stringifyExact({ type: found.type, streamId: found.streamId, revision: found.revision, timestamp: found.timestamp, data: found.data }, 2)}\n`;
+    }
+    const revision = Number(file.replace(/\.json$/, ''));
+    const page = await store.readStream(streamId, { fromRevision: revision, limit: 1 });
+    const event = page.items[0];
+    if (!event || event.revision !== revision) throw new EventscopeError(`Stream ${streamId} has no revision ${revision}.`);
+    return `${stringifyExact(eventToJSON(event), 2)}\n`;
+  }
+
+  private async stream(store: EventStore, streamId: string): Promise<string> {
+    const events: RecordedEvent[] = [];
+    let from: number | undefined;
+    let more = false;
+    for (;;) {
+      const page = await store.readStream(streamId, { fromRevision: from, limit: 1000 });
+      events.push(...page.items);
+      if (page.next === undefined) break;
+      if (events.length >= this.maxStreamEvents) {
+        more = true;
+        break;
+      }
+      from = Number(page.next);
+    }
+    const shown = events.slice(0, this.maxStreamEvents);
+    const title = [
+      `Stream ${streamId} in ${store.location}`,
+      `${shown.length} events${more ? ` (the first ${shown.length}; more follow)` : ''}`,
+    ];
+    return printEventsFile(shown, title.join('\n'));
+  }
+
+  private async logWindow(store: EventStore, position: number): Promise<string> {
+    const from = Math.max(0, position - 25);
+    const page = await store.readAll({ fromPosition: from, limit: 51 });
+    return printEventsFile(page.items, `The log of ${store.location} around position ${position} (positions ${from}..)`);
+  }
+}

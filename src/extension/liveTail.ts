@@ -1,0 +1,67 @@
+/**
+ * Live tail: watches each open SQLite store's folder for changes to the file and its -wal, and
+ * when the head position moved, refreshes that connection in the tree (debounced).
+ */
+
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import * as vscode from 'vscode';
+import type { Connection, Connections } from './connections';
+import type { Log } from './log';
+
+export class LiveTail implements vscode.Disposable {
+  private readonly watchers = new Map<string, { watcher: FSWatcher; timer?: NodeJS.Timeout; head: number }>();
+  debounceMs = 300;
+
+  constructor(
+    private readonly connections: Connections,
+    private readonly onNewEvents: (connection: Connection) => void,
+    private readonly log: Log,
+  ) {}
+
+  /** Starts watching a connection (idempotent); `head` is the position last shown. */
+  watch(connection: Connection, head: number): void {
+    if (this.watchers.has(connection.name)) return;
+    const path = this.connections.resolvePath(connection);
+    const name = basename(path);
+    try {
+      const watcher = watch(dirname(path), (_event, file) => {
+        if (file && file !== name && file !== `${name}-wal`) return;
+        const entry = this.watchers.get(connection.name);
+        if (!entry) return;
+        clearTimeout(entry.timer);
+        entry.timer = setTimeout(() => void this.check(connection), this.debounceMs);
+      });
+      watcher.on('error', (error) => this.log.error(`Live tail of ${path} stopped`, error));
+      this.watchers.set(connection.name, { watcher, head });
+    } catch (error) {
+      this.log.error(`Live tail of ${path} is off`, error);
+    }
+  }
+
+  private async check(connection: Connection): Promise<void> {
+    const entry = this.watchers.get(connection.name);
+    if (!entry) return;
+    try {
+      const head = await (await this.connections.store(connection)).headPosition();
+      if (head === entry.head) return;
+      this.log.info(`${connection.name}: new events (head ${entry.head} -> ${head})`);
+      entry.head = head;
+      this.onNewEvents(connection);
+    } catch (error) {
+      this.log.error(`${connection.name}: live tail check failed`, error);
+    }
+  }
+
+  unwatch(name: string): void {
+    const entry = this.watchers.get(name);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    entry.watcher.close();
+    this.watchers.delete(name);
+  }
+
+  dispose(): void {
+    for (const name of [...this.watchers.keys()]) this.unwatch(name);
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * The explorer inside a real VS Code (code-server's extension host): connections and secrets,
+ * the streams tree over the demo and the fixture stores, paging, filters, event and stream
+ * documents, errors, and live tail with a python3 writer.
+ */
+
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { parseEventsFile } from '../../src/core/eventsFile/eventsFile';
+import { secretKeyName } from '../../src/extension/connections';
+import type { Ctx } from '../../src/extension/ctx';
+import type { Node } from '../../src/extension/streamsTree';
+
+const EXTENSION_ID = 'eventscope.eventscope';
+const FIXTURES = process.env.EVENTSCOPE_FIXTURES ?? join(__dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'eventsourcing');
+const FIXTURE_KEY = 'ZXZlbnRzb3VyY2luZy1maXh0dXJlLWtleS0zMmJ5dGU=';
+
+let ctx: Ctx;
+let dir: string;
+
+async function children(node?: Node): Promise<Node[]> {
+  return ctx.tree.getChildren(node);
+}
+
+function label(node: Node): string {
+  const l = ctx.tree.getTreeItem(node).label;
+  return typeof l === 'string' ? l : (l?.label ?? '');
+}
+
+async function connectionNode(name: string): Promise<Node & { kind: 'connection' }> {
+  const found = (await children()).find((n) => n.kind === 'connection' && n.connection.name === name);
+  assert.ok(found, `no connection node ${name}`);
+  return found as Node & { kind: 'connection' };
+}
+
+async function child(node: Node, text: string): Promise<Node> {
+  const found = (await children(node)).find((n) => label(n) === text);
+  assert.ok(found, `no child "${text}" under ${label(node)}: ${(await children(node)).map(label).join(', ')}`);
+  return found;
+}
+
+function copyFixture(name: string): string {
+  const path = join(dir, name);
+  copyFileSync(join(FIXTURES, name), path);
+  chmodSync(path, 0o644);
+  return path;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('the explorer (in a real VS Code)', function () {
+  this.timeout(60_000);
+
+  before(async () => {
+    const extension = vscode.extensions.getExtension<Ctx>(EXTENSION_ID)!;
+    ctx = await extension.activate();
+    dir = mkdtempSync(join(tmpdir(), 'eventscope-vscode-'));
+  });
+  after(async () => {
+    for (const c of ctx.connections.list()) await ctx.connections.remove(c);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('contributes the view, its commands and a walkthrough', async () => {
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON;
+    assert.equal(pkg.contributes.views.eventscope[0].id, 'eventscope.streams');
+    assert.ok(pkg.contributes.walkthroughs[0].steps.length >= 3);
+    const commands = await vscode.commands.getCommands(true);
+    for (const c of ['eventscope.openDemo', 'eventscope.addConnection', 'eventscope.filterStreams', 'eventscope.openStreamAsDocument']) {
+      assert.ok(commands.includes(c), c);
+    }
+  });
+
+  it('opens the demo store from the command and shows its categories', async () => {
+    await vscode.commands.executeCommand('eventscope.openDemo');
+    const demo = await connectionNode('Demo bank');
+    const categories = await children(demo);
+    assert.deepEqual(categories.map(label), ['BankAccount', 'Dog']);
+    assert.equal(ctx.tree.getTreeItem(categories[0]).description, '12 streams');
+  });
+
+  it('pages streams and events with "Load more…"', async () => {
+    await vscode.workspace.getConfiguration('eventscope').update('streams.pageSize', 10, vscode.ConfigurationTarget.Global);
+    try {
+      ctx.tree.refresh();
+      const accounts = await child(await connectionNode('Demo bank'), 'BankAccount');
+      let page = await children(accounts);
+      assert.equal(page.length, 11);
+      const more = page[10];
+      assert.equal(more.kind, 'more');
+      await vscode.commands.executeCommand('eventscope.loadMore', more);
+      page = await children(accounts);
+      assert.equal(page.filter((n) => n.kind === 'stream').length, 12);
+      assert.ok(!page.some((n) => n.kind === 'more'));
+      const ids = page.map(label);
+      assert.deepEqual(ids, [...ids].sort());
+
+      const stream = page.find((n) => n.kind === 'stream' && n.stream.count > 20)!;
+      const events = await children(stream);
+      assert.equal(events[0].kind, 'snapshots', 'an account with 20+ events has snapshots');
+      const firstPage = events.filter((n) => n.kind === 'event');
+      assert.equal(firstPage.length, 10);
+      assert.equal(label(firstPage[0]), '1  Opened');
+      const item = ctx.tree.getTreeItem(firstPage[0]);
+      assert.match((item.tooltip as vscode.MarkdownString).value, /\| position \| \d+ \|/);
+      assert.equal(item.command?.command, 'eventscope.openEvent');
+    } finally {
+      await vscode.workspace.getConfiguration('eventscope').update('streams.pageSize', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  it('opens an event as a read-only JSON document, and reuses it when opened again', async () => {
+    ctx.tree.refresh();
+    const dogs = await child(await connectionNode('Demo bank'), 'Dog');
+    const stream = (await children(dogs))[0];
+    const event = (await children(stream)).find((n) => n.kind === 'event')!;
+    await vscode.commands.executeCommand('eventscope.openEvent', event);
+    const editor = await waitFor('the event editor', async () =>
+      vscode.window.activeTextEditor?.document.uri.scheme === 'eventscope' ? vscode.window.activeTextEditor : undefined,
+    );
+    const json = JSON.parse(editor.document.getText());
+    assert.equal(event.kind, 'event');
+    if (event.kind !== 'event') return;
+    assert.deepEqual(Object.keys(json), ['streamId', 'revision', 'position', 'type', 'timestamp', 'data', 'metadata']);
+    assert.equal(json.streamId, event.event.streamId);
+    assert.equal(json.data.originator_topic, 'dogschool.domainmodel:Dog');
+    assert.equal(editor.document.languageId, 'json');
+    await vscode.commands.executeCommand('eventscope.openEvent', event);
+    const same = vscode.workspace.textDocuments.filter((d) => d.uri.toString() === editor.document.uri.toString());
+    assert.equal(same.length, 1);
+  });
+
+  it('opens a stream as an .events document', async () => {
+    const accounts = await child(await connectionNode('Demo bank'), 'BankAccount');
+    const stream = (await children(accounts))[0];
+    assert.equal(stream.kind, 'stream');
+    if (stream.kind !== 'stream') return;
+    await vscode.commands.executeCommand('eventscope.openStreamAsDocument', stream);
+    const editor = await waitFor('the stream document', async () =>
+      vscode.window.activeTextEditor?.document.uri.path.endsWith('.events') ? vscode.window.activeTextEditor : undefined,
+    );
+    const parsed = parseEventsFile(editor.document.getText());
+    assert.equal(parsed.length, stream.stream.count);
+    assert.deepEqual(
+      parsed.map((e) => e.revision),
+      Array.from({ length: stream.stream.count }, (_, i) => i + 1),
+    );
+  });
+
+  it('filters streams by id and events by type', async () => {
+    const accounts = await child(await connectionNode('Demo bank'), 'BankAccount');
+    const all = (await children(accounts)).filter((n) => n.kind === 'stream');
+    const target = all[3];
+    if (target.kind !== 'stream') return;
+    ctx.tree.filters = { streams: target.stream.streamId.slice(9, 18), types: ['Debited'] };
+    ctx.applyFilters();
+    const filtered = (await children(await child(await connectionNode('Demo bank'), 'BankAccount'))).filter((n) => n.kind === 'stream');
+    assert.deepEqual(filtered.map(label), [target.stream.streamId]);
+    const events = await children(filtered[0]);
+    assert.ok(events.length > 0);
+    assert.ok(events.every((n) => n.kind === 'event' && n.event.type.endsWith('.Debited')));
+    await vscode.commands.executeCommand('eventscope.clearFilters');
+    assert.deepEqual(ctx.tree.filters, {});
+  });
+
+  it('shows every fixture store, and keeps the cipher key in SecretStorage, never in settings', async () => {
+    const expected: Record<string, string[]> = {
+      'a_plain.db': ['BankAccount', 'Dog'],
+      'a_plain_counters.db': ['Counter', 'Checkpoints'],
+      'b_zlib.db': ['BankAccount', 'Dog'],
+      'c_aes_zlib.db': ['BankAccount', 'Dog'],
+      'd_pydantic_orjson.db': ['eventsourcing.examples.aggregate7.domainmodel'],
+    };
+    for (const [file, labels] of Object.entries(expected)) {
+      const key = file.startsWith('c_') ? FIXTURE_KEY : undefined;
+      await ctx.connections.add({ name: file, kind: 'eventsourcing-sqlite', path: copyFixture(file) }, key, 'user');
+      const node = await connectionNode(file);
+      assert.deepEqual((await children(node)).map(label), labels, file);
+    }
+    const settings = JSON.stringify(vscode.workspace.getConfiguration('eventscope').inspect('connections'));
+    assert.ok(!settings.includes(FIXTURE_KEY), 'the key is not in settings');
+    assert.match(settings, /"encrypted":true/);
+    assert.equal(await ctx.context.secrets.get(secretKeyName('c_aes_zlib.db')), FIXTURE_KEY);
+    // The encrypted store's events decode with the stored key.
+    const accounts = await child(await connectionNode('c_aes_zlib.db'), 'BankAccount');
+    const events = (await children((await children(accounts))[0])).filter((n) => n.kind === 'event');
+    assert.ok(events.length >= 3);
+    const checkpoints = await child(await connectionNode('a_plain_counters.db'), 'Checkpoints');
+    assert.deepEqual(
+      (await children(checkpoints)).map((n) => [label(n), ctx.tree.getTreeItem(n).description]),
+      [['FixtureApp', 'position 21']],
+    );
+  });
+
+  it('shows an error item (and loses nothing) for a wrong key and a missing file', async () => {
+    await ctx.connections.add(
+      { name: 'wrong key', kind: 'eventsourcing-sqlite', path: copyFixture('c_aes_zlib.db') },
+      Buffer.alloc(32, 7).toString('base64'),
+      'user',
+    );
+    const accounts = await child(await connectionNode('wrong key'), 'BankAccount');
+    const stream = (await children(accounts))[0];
+    const items = await children(stream);
+    assert.equal(items.length, 1);
+    assert.equal(items[0].kind, 'error');
+    assert.match(label(items[0]), /cipher key does not decrypt/);
+    await ctx.connections.add({ name: 'missing', kind: 'eventsourcing-sqlite', path: join(dir, 'nope.db') }, undefined, 'user');
+    const missing = await children(await connectionNode('missing'));
+    assert.equal(missing[0].kind, 'error');
+    assert.match(label(missing[0]), /There is no file at .*nope\.db/);
+  });
+
+  it('updates the tree when a python3 writer appends events (live tail)', async () => {
+    const path = join(dir, 'live.db');
+    copyFileSync(join(FIXTURES, 'a_plain.db'), path);
+    chmodSync(path, 0o644);
+    await ctx.connections.add({ name: 'live', kind: 'eventsourcing-sqlite', path }, undefined, 'user');
+    const before = await child(await connectionNode('live'), 'BankAccount');
+    assert.equal(ctx.tree.getTreeItem(before).description, '3 streams');
+    // The watcher, not a re-read, must notice the write: record its refresh of this connection.
+    const refresh = ctx.tree.refresh.bind(ctx.tree);
+    let refreshedByTail = false;
+    ctx.tree.refresh = (connection) => {
+      if (connection?.name === 'live') refreshedByTail = true;
+      refresh(connection);
+    };
+    const topic = 'eventsourcing.examples.bankaccounts.domainmodel:BankAccount';
+    const script = `
+import sqlite3, json
+con = sqlite3.connect(${JSON.stringify(path)}, isolation_level=None)
+state = json.dumps({"timestamp": {"_type_": "datetime_iso", "_data_": "2026-11-28T06:00:00+00:00"}, "originator_topic": "${topic}", "full_name": "Live", "email_address": "l@example.com"}, separators=(",", ":")).encode()
+con.execute("INSERT INTO stored_events (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)", ("0123456789abcdef0123456789abcdef", 1, "${topic}.Opened", state))
+con.close()
+`;
+    try {
+      const writer = spawnSync('python3', ['-c', script], { encoding: 'utf8' });
+      assert.equal(writer.status, 0, writer.stderr);
+      await waitFor('the live tail to refresh the connection', async () => (refreshedByTail ? true : undefined));
+    } finally {
+      ctx.tree.refresh = refresh;
+    }
+    const after = await waitFor('4 streams', async () => {
+      const node = await child(await connectionNode('live'), 'BankAccount');
+      return ctx.tree.getTreeItem(node).description === '4 streams' ? node : undefined;
+    });
+    assert.ok((await children(after)).some((n) => label(n) === '01234567-89ab-cdef-0123-456789abcdef'));
+  });
+});
