@@ -1,14 +1,15 @@
 // The UI check behind `node scripts/vscode/run.mjs --ui [--vsix FILE] [--out FILE]`: what a person sees.
 // Installs a packaged build (--vsix, or the newest *.vsix in the repo root) into a fresh code-server, or
 // else loads the repo as the development extension; opens a folder, answers the workspace-trust prompt,
-// runs "Eventscope: Show Version" from the command palette, waits for its notification and saves a
-// screenshot (default docs/screenshots/vscode-show-version.png). run.mjs owns the timeout and teardown.
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+// runs "Eventscope: Open Demo Store" from the command palette, expands a category and a stream in the
+// Streams view, opens an event, and saves screenshots of each step into docs/screenshots/ (or --out DIR).
+// run.mjs owns the timeout and teardown.
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { LOG_DIR, REPO, log, stopwatch } from './common.mjs';
 import { installVsix, launchBrowser, remoteUri, startCodeServer, workbenchUrl } from './harness.mjs';
 
-const DEFAULT_SCREENSHOT = join(REPO, 'docs', 'screenshots', 'vscode-show-version.png');
+const DEFAULT_SCREENSHOTS = join(REPO, 'docs', 'screenshots');
 
 function newestVsix() {
   const files = readdirSync(REPO)
@@ -63,8 +64,7 @@ async function trustWorkspace(page) {
 }
 
 export async function runUi({ sandbox, resources }, options) {
-  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
-  const screenshot = resolve(options.out ?? DEFAULT_SCREENSHOT);
+  const shots = resolve(options.out ?? DEFAULT_SCREENSHOTS);
   const vsix = options.vsix ? resolve(options.vsix) : newestVsix();
   if (vsix) {
     const t = stopwatch();
@@ -92,24 +92,32 @@ export async function runUi({ sandbox, resources }, options) {
     // extensions without `capabilities.untrustedWorkspaces` stay disabled. Trust it the way a person does.
     await trustWorkspace(page);
 
+    const shoot = async (name) => {
+      mkdirSync(shots, { recursive: true });
+      const path = join(shots, name);
+      await page.screenshot({ path });
+      log(`screenshot: ${relative(REPO, path)}`);
+    };
     // Start from an empty notifications list (code-server's web worker host reports a built-in extension it ships without).
     await runCommand(page, 'Notifications: Clear All Notifications');
-    await runCommand(page, 'Eventscope: Show Version');
-    const message = `Eventscope ${pkg.version}`;
-    if (smokeTestDriver) {
-      // The smoke-test driver suppresses notification toasts: the message is in the notifications center.
-      await runCommand(page, 'Notifications: Show Notifications');
-      await page.locator('.notifications-center .notification-list-item', { hasText: message }).waitFor({ timeout: 30_000 });
-      log(`notification "${message}" listed in the notifications center`);
-    } else {
-      // (fade-in-done: the screenshot would catch the toast half transparent otherwise)
-      await page.locator('.notification-toast.notification-fade-in-done', { hasText: message }).waitFor({ timeout: 30_000 });
-      log(`notification "${message}" shown`);
-    }
+    await runCommand(page, 'Eventscope: Open Demo Store');
+    const tree = page.locator('.pane-body .monaco-list-row');
+    const row = (text) => tree.filter({ hasText: text }).first();
+    await row('BankAccount').waitFor({ state: 'visible', timeout: 30_000 });
+    log('the Streams view shows the demo store');
+    await shoot('streams-tree.png');
 
-    mkdirSync(dirname(screenshot), { recursive: true });
-    await page.screenshot({ path: screenshot });
-    log(`screenshot: ${relative(REPO, screenshot)}`);
+    await row('BankAccount').click();
+    const stream = tree.filter({ hasText: /[0-9a-f]{8}-[0-9a-f]{4}-/ }).first();
+    await stream.waitFor({ state: 'visible', timeout: 15_000 });
+    await stream.click();
+    await row('Opened').waitFor({ state: 'visible', timeout: 15_000 });
+    await shoot('stream-events.png');
+
+    await row('Credited').click();
+    await page.locator('.monaco-editor .view-lines', { hasText: 'BankAccount.Credited' }).first().waitFor({ timeout: 15_000 });
+    log('the event opened as a JSON document');
+    await shoot('event-document.png');
     return 0;
   } catch (error) {
     const failure = join(LOG_DIR, 'ui-failure.png');

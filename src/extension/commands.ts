@@ -230,7 +230,9 @@ export const commands: Record<string, Handler> = {
 
   'eventscope.openEvent': async (_ctx: Ctx, node: Node) => {
     if (node?.kind !== 'event') return;
-    const doc = await vscode.workspace.openTextDocument(eventUri(node.connection.name, node.event.streamId, node.event.revision));
+    const doc = await vscode.workspace.openTextDocument(
+      eventUri(node.connection.name, node.event.streamId, node.event.revision, node.event.type),
+    );
     await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: true });
   },
 

@@ -7,6 +7,9 @@ import type { Log } from './log';
 import type { Node, StreamsTree } from './streamsTree';
 
 export class Ctx {
+  /** How long activate() took (logged, and read by the extension-host tests). */
+  activationMs = 0;
+
   constructor(
     readonly context: vscode.ExtensionContext,
     readonly log: Log,

@@ -6,7 +6,7 @@
 
 import * as vscode from 'vscode';
 import { EventscopeError } from '../core/errors';
-import { eventToJSON, type RecordedEvent } from '../core/events';
+import { eventToJSON, shortTypeName, type RecordedEvent } from '../core/events';
 import { printEventsFile } from '../core/eventsFile/eventsFile';
 import { stringifyExact } from '../core/json/exact';
 import type { EventStore } from '../core/stores/types';
@@ -16,8 +16,10 @@ export const SCHEME = 'eventscope';
 
 const part = (text: string) => encodeURIComponent(text);
 
-export function eventUri(connection: string, streamId: string, revision: number): vscode.Uri {
-  return vscode.Uri.from({ scheme: SCHEME, path: `/${part(connection)}/${part(streamId)}/${revision}.json` });
+/** `…/<streamId>/<revision>-<ShortType>.json`: the tab shows which event it is. */
+export function eventUri(connection: string, streamId: string, revision: number, type?: string): vscode.Uri {
+  const name = type ? `${revision}-${part(shortTypeName(type))}` : String(revision);
+  return vscode.Uri.from({ scheme: SCHEME, path: `/${part(connection)}/${part(streamId)}/${name}.json` });
 }
 
 export function snapshotUri(connection: string, streamId: string, revision: number): vscode.Uri {
@@ -56,7 +58,7 @@ export class EventDocuments implements vscode.TextDocumentContentProvider {
       if (!found) throw new EventscopeError(`Stream ${streamId} has no snapshot at revision ${snapshot[1]}.`);
       return `${stringifyExact({ type: found.type, streamId: found.streamId, revision: found.revision, timestamp: found.timestamp, data: found.data }, 2)}\n`;
     }
-    const revision = Number(file.replace(/\.json$/, ''));
+    const revision = Number(/^(\d+)/.exec(file)?.[1] ?? NaN);
     const page = await store.readStream(streamId, { fromRevision: revision, limit: 1 });
     const event = page.items[0];
     if (!event || event.revision !== revision) throw new EventscopeError(`Stream ${streamId} has no revision ${revision}.`);

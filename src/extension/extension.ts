@@ -81,7 +81,8 @@ export function activate(context: vscode.ExtensionContext): Ctx {
   context.subscriptions.push(view.onDidChangeVisibility(discover));
   discover();
 
-  log.info(`Eventscope activated in ${Date.now() - started} ms`);
+  ctx.activationMs = Date.now() - started;
+  log.info(`Eventscope activated in ${ctx.activationMs} ms`);
   return ctx;
 }
 

@@ -10,7 +10,9 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { transcoded } from '../../src/core/codecs/eventsourcing';
 import { parseEventsFile } from '../../src/core/eventsFile/eventsFile';
+import { EventsourcingSqliteWriter, type StoredEventInput } from '../../src/core/stores/eventsourcingSqliteWriter';
 import { secretKeyName } from '../../src/extension/connections';
 import type { Ctx } from '../../src/extension/ctx';
 import type { Node } from '../../src/extension/streamsTree';
@@ -256,5 +258,61 @@ con.close()
       return ctx.tree.getTreeItem(node).description === '4 streams' ? node : undefined;
     });
     assert.ok((await children(after)).some((n) => label(n) === '01234567-89ab-cdef-0123-456789abcdef'));
+  });
+});
+
+describe('the explorer on a big store (figures in the test titles)', function () {
+  this.timeout(120_000);
+  let bigDir: string;
+  const SIZE = 100_000;
+
+  before(async () => {
+    ctx = await vscode.extensions.getExtension<Ctx>(EXTENSION_ID)!.activate();
+    bigDir = mkdtempSync(join(tmpdir(), 'eventscope-vscode-big-'));
+    const path = join(bigDir, 'big.db');
+    const writer = new EventsourcingSqliteWriter(path);
+    const topic = 'bench.domain:Account';
+    const state = (i: number) => ({ timestamp: transcoded.datetime('2026-11-28T06:00:00.000000+00:00'), originator_topic: topic, n: i });
+    const hex = (i: number) => i.toString(16).padStart(32, '0');
+    const batch: StoredEventInput[] = [];
+    for (let i = 1; i <= SIZE; i++) batch.push({ originatorId: hex(i), version: 1, topic: `${topic}.Opened`, state: state(i) });
+    for (let v = 2; v <= 10_000; v++)
+      batch.push({ originatorId: hex(1), version: v, topic: `${topic}.Credited`, state: { timestamp: state(v).timestamp, n: v } });
+    writer.append(batch);
+    writer.close();
+    await ctx.connections.add({ name: 'big', kind: 'eventsourcing-sqlite', path }, undefined, 'user');
+  });
+  after(async () => {
+    const big = ctx.connections.get('big');
+    if (big) await ctx.connections.remove(big);
+    rmSync(bigDir, { recursive: true, force: true });
+  });
+
+  it('activates quickly', function () {
+    this.test!.title += ` (activation took ${ctx.activationMs} ms)`;
+    assert.ok(ctx.activationMs >= 0);
+  });
+
+  it('shows the first page of a 100,000-stream category', async function () {
+    const category = await child(await connectionNode('big'), 'Account');
+    assert.equal(ctx.tree.getTreeItem(category).description, `${SIZE} streams`);
+    const started = performance.now();
+    const page = await children(category);
+    const ms = performance.now() - started;
+    this.test!.title += ` (first page in ${ms.toFixed(0)} ms)`;
+    assert.equal(page.filter((n) => n.kind === 'stream').length, 100);
+    assert.equal(page[page.length - 1].kind, 'more');
+  });
+
+  it('shows the first page of a 10,000-event stream', async function () {
+    const category = await child(await connectionNode('big'), 'Account');
+    const stream = (await children(category))[0];
+    assert.equal(label(stream), '00000000-0000-0000-0000-000000000001');
+    const started = performance.now();
+    const events = await children(stream);
+    const ms = performance.now() - started;
+    this.test!.title += ` (first page in ${ms.toFixed(0)} ms)`;
+    assert.equal(events.filter((n) => n.kind === 'event').length, 100);
+    assert.equal(ctx.tree.getTreeItem(stream).description, '10000 events');
   });
 });
