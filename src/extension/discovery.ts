@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import * as vscode from 'vscode';
+import { parseDotEnv } from '../core/dotEnv';
 import { isEventsourcingSqliteFile } from '../core/stores/eventsourcingSqlite';
 
 export interface Detected {
@@ -13,20 +14,6 @@ export interface Detected {
   source: string;
   /** From a `.env` next to it: offered when the user adds the connection, then kept as a secret. */
   cipherKey?: string;
-}
-
-/** `KEY=value` lines of a .env file (quotes stripped, comments ignored). */
-export function parseDotEnv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!m) continue;
-    let value = m[2];
-    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
-    else value = value.replace(/\s+#.*$/, '');
-    out[m[1]] = value;
-  }
-  return out;
 }
 
 export async function discoverStores(limit = 50): Promise<Detected[]> {

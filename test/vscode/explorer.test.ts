@@ -6,7 +6,7 @@
 
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -14,6 +14,7 @@ import { transcoded } from '../../src/core/codecs/eventsourcing';
 import { parseEventsFile } from '../../src/core/eventsFile/eventsFile';
 import { EventsourcingSqliteWriter, type StoredEventInput } from '../../src/core/stores/eventsourcingSqliteWriter';
 import { secretKeyName } from '../../src/extension/connections';
+import { discoverStores } from '../../src/extension/discovery';
 import type { Ctx } from '../../src/extension/ctx';
 import type { Node } from '../../src/extension/streamsTree';
 
@@ -222,6 +223,55 @@ describe('the explorer (in a real VS Code)', function () {
     const missing = await children(await connectionNode('missing'));
     assert.equal(missing[0].kind, 'error');
     assert.match(label(missing[0]), /There is no file at .*nope\.db/);
+  });
+
+  it('renames and removes connections, moving and deleting their secret', async () => {
+    await ctx.connections.add(
+      { name: 'secret one', kind: 'eventsourcing-sqlite', path: copyFixture('c_aes_zlib.db') },
+      FIXTURE_KEY,
+      'user',
+    );
+    await ctx.connections.rename(ctx.connections.get('secret one')!, 'secret two');
+    assert.equal(ctx.connections.get('secret one'), undefined);
+    assert.equal(await ctx.context.secrets.get(secretKeyName('secret one')), undefined);
+    assert.equal(await ctx.context.secrets.get(secretKeyName('secret two')), FIXTURE_KEY);
+    assert.ok((await children(await connectionNode('secret two'))).some((n) => label(n) === 'BankAccount'));
+    await ctx.connections.remove(ctx.connections.get('secret two')!);
+    assert.equal(await ctx.context.secrets.get(secretKeyName('secret two')), undefined);
+    assert.ok(!(await children()).some((n) => n.kind === 'connection' && n.connection.name === 'secret two'));
+    await assert.rejects(
+      ctx.connections.add({ name: 'bad key', kind: 'eventsourcing-sqlite', path: 'x.db' }, 'not a key'),
+      /cipher key is not valid/,
+    );
+  });
+
+  it('detects stores and .env files in the workspace, offering the key from .env', async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'the test workspace has a folder');
+    const sub = join(folder.uri.fsPath, 'detect-me');
+    mkdirSync(sub, { recursive: true });
+    try {
+      copyFileSync(join(FIXTURES, 'c_aes_zlib.db'), join(sub, 'bank.db'));
+      copyFileSync(join(FIXTURES, 'a_plain.db'), join(sub, 'other.sqlite'));
+      writeFileSync(join(sub, 'notes.db'), 'not sqlite');
+      writeFileSync(join(sub, '.env'), `SQLITE_DBNAME=bank.db\nCIPHER_KEY=${FIXTURE_KEY}\n`);
+      const found = await discoverStores();
+      const mine = found.filter((d) => d.path.startsWith(sub)).sort((a, b) => a.path.localeCompare(b.path));
+      assert.deepEqual(
+        mine.map((d) => [d.path.slice(sub.length + 1), d.cipherKey]),
+        [
+          ['bank.db', FIXTURE_KEY],
+          ['other.sqlite', undefined],
+        ],
+      );
+      ctx.tree.detected = mine;
+      const detected = (await children()).find((n) => n.kind === 'detected');
+      assert.ok(detected);
+      assert.equal((await children(detected)).length, 2);
+    } finally {
+      ctx.tree.detected = [];
+      rmSync(sub, { recursive: true, force: true });
+    }
   });
 
   it('updates the tree when a python3 writer appends events (live tail)', async () => {
