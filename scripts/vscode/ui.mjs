@@ -4,7 +4,7 @@
 // runs "Eventscope: Open Demo Store" from the command palette, expands a category and a stream in the
 // Streams view, opens an event, and saves screenshots of each step into docs/screenshots/ (or --out DIR).
 // run.mjs owns the timeout and teardown.
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { LOG_DIR, REPO, log, stopwatch } from './common.mjs';
 import { installVsix, launchBrowser, remoteUri, startCodeServer, workbenchUrl } from './harness.mjs';
@@ -118,6 +118,37 @@ export async function runUi({ sandbox, resources }, options) {
     await page.locator('.monaco-editor .view-lines', { hasText: 'BankAccount.Credited' }).first().waitFor({ timeout: 15_000 });
     log('the event opened as a JSON document');
     await shoot('event-document.png');
+
+    // Add Connection, as a person does: kind, file (VS Code's own file dialog), name, cipher key.
+    const store = join(sandbox.workspace, 'encrypted-bank.db');
+    copyFileSync(join(REPO, '..', 'shared', 'fixtures', 'eventsourcing', 'c_aes_zlib.db'), store);
+    chmodSync(store, 0o644);
+    const input = page.locator('.quick-input-widget input');
+    const accept = async (value) => {
+      await input.waitFor({ state: 'visible', timeout: 15_000 });
+      if (value !== undefined) await input.fill(value);
+      await page.keyboard.press('Enter');
+    };
+    await runCommand(page, 'Eventscope: Add Connection…');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'eventsourcing SQLite file' }).waitFor({ timeout: 15_000 });
+    await accept();
+    await page.locator('.quick-input-widget', { hasText: 'Event store file' }).waitFor({ timeout: 15_000 });
+    // The dialog fills in its folder after it opens: type the path only once its listing is there.
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'encrypted-bank.db' }).waitFor({ timeout: 15_000 });
+    await input.fill(store);
+    if ((await input.inputValue()) !== store) throw new Error(`the file dialog shows "${await input.inputValue()}", not ${store}`);
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget', { hasText: 'Connection name' }).waitFor({ timeout: 15_000 });
+    await accept();
+    await page.locator('.quick-input-widget', { hasText: 'Cipher key' }).waitFor({ timeout: 15_000 });
+    await input.fill('ZXZlbnRzb3VyY2luZy1maXh0dXJlLWtleS0zMmJ5dGU=');
+    await shoot('add-connection-key.png');
+    await page.keyboard.press('Enter');
+    await row('encrypted-bank').waitFor({ state: 'visible', timeout: 15_000 });
+    await row('encrypted-bank').click();
+    await tree.filter({ hasText: 'BankAccount' }).nth(1).waitFor({ state: 'visible', timeout: 15_000 });
+    log('Add Connection: an encrypted store connected with its key');
+    await shoot('add-connection-done.png');
     return 0;
   } catch (error) {
     const failure = join(LOG_DIR, 'ui-failure.png');
