@@ -10,6 +10,7 @@
 //
 // Needs `npm run build` (dist/extension.js) and `node scripts/vscode/setup.mjs`; `npm run test:vscode` does all.
 import { build } from 'esbuild';
+import { commonOptions } from '../esbuild-options.mjs';
 import { createWriteStream, existsSync, globSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
@@ -30,7 +31,6 @@ const TEST_OUT = join(REPO, 'dist', 'test', 'vscode');
 
 /** Bundles test/vscode/index.ts and every test/vscode/**\/*.test.ts into dist/test/vscode (CommonJS). */
 async function buildTests() {
-  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
   const tests = globSync('test/vscode/**/*.test.ts', { cwd: REPO });
   rmSync(TEST_OUT, { recursive: true, force: true });
   await build({
@@ -38,15 +38,9 @@ async function buildTests() {
     entryPoints: ['test/vscode/index.ts', ...tests],
     outbase: 'test/vscode',
     outdir: TEST_OUT,
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    sourcemap: true,
-    logLevel: 'warning',
-    // `vscode` is the host's; mocha resolves from the project's node_modules (dist/ is inside the repo).
-    external: ['vscode', 'mocha', 'better-sqlite3'],
-    define: { EVENTSCOPE_VERSION: JSON.stringify(pkg.version) },
+    ...commonOptions,
+    // mocha resolves from the project's node_modules (dist/ is inside the repo).
+    external: [...commonOptions.external, 'mocha'],
   });
   return { index: join(TEST_OUT, 'index.js'), count: tests.length };
 }
