@@ -162,6 +162,25 @@ describe('the explorer (in a real VS Code)', function () {
     );
   });
 
+  it('reveals an event in the log, and copies its id, type and JSON', async () => {
+    const dogs = await child(await connectionNode('Demo bank'), 'Dog');
+    const event = (await children((await children(dogs))[0])).find((n) => n.kind === 'event' && n.event.revision === 2)!;
+    if (event.kind !== 'event') return;
+    await vscode.commands.executeCommand('eventscope.revealInLog', event);
+    const editor = await waitFor('the log document', async () =>
+      vscode.window.activeTextEditor?.document.uri.path.includes('log@') ? vscode.window.activeTextEditor : undefined,
+    );
+    const around = parseEventsFile(editor.document.getText());
+    assert.ok(around.some((e) => e.streamId === event.event.streamId && e.revision === 2 && e.type === event.event.type));
+    await vscode.commands.executeCommand('eventscope.copyId', event);
+    assert.equal(await vscode.env.clipboard.readText(), event.event.streamId);
+    await vscode.commands.executeCommand('eventscope.copyType', event);
+    assert.equal(await vscode.env.clipboard.readText(), event.event.type);
+    await vscode.commands.executeCommand('eventscope.copyJson', event);
+    const copied = JSON.parse(await vscode.env.clipboard.readText());
+    assert.deepEqual([copied.streamId, copied.revision, copied.position], [event.event.streamId, 2, event.event.position]);
+  });
+
   it('filters streams by id and events by type', async () => {
     const accounts = await child(await connectionNode('Demo bank'), 'BankAccount');
     const all = (await children(accounts)).filter((n) => n.kind === 'stream');
