@@ -30,8 +30,20 @@ export interface StreamInfo {
   firstType: string;
 }
 
+/** The event as the CLI's JSON and projections see it. */
+export interface EventJSON {
+  streamId: string;
+  revision: number;
+  position: number;
+  type: string;
+  timestamp: string | null;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- decoded user data: any shape
+  data: Record<string, any>;
+  metadata: Record<string, unknown>;
+}
+
 /** The event as the CLI's JSON and projections see it (field order fixed). */
-export function eventToJSON(event: RecordedEvent): Record<string, unknown> {
+export function eventToJSON(event: RecordedEvent): EventJSON {
   return {
     streamId: event.streamId,
     revision: event.revision,

@@ -1,0 +1,69 @@
+/**
+ * The projection API users write (docs/architecture.md): `init`, `when` handlers keyed by event
+ * type, `any`, and an optional `invariant`. Handlers may mutate the state and return nothing, or
+ * return a new state (KurrentDB's rule). The most specific matching key wins: exact type, then the
+ * part after ':' of a topic, then a trailing dotted part.
+ */
+
+import { eventToJSON, typeMatchRank, type EventJSON, type RecordedEvent } from '../events';
+
+export type Handler = (state: unknown, event: ProjectionEvent) => unknown;
+
+/** The event as a projection sees it: the CLI's JSON event shape. */
+export type ProjectionEvent = EventJSON;
+
+export interface Projection {
+  name?: string;
+  init?: () => unknown;
+  when?: Record<string, Handler>;
+  any?: Handler;
+  /** True (or undefined) when the state is fine; false or a message when it is broken. */
+  invariant?: (state: unknown, event: ProjectionEvent) => unknown;
+}
+
+/** The handler for an event type, by the most specific matching key (cached per type). */
+export class HandlerTable {
+  private readonly cache = new Map<string, Handler | null>();
+  constructor(private readonly projection: Projection) {}
+
+  for(type: string): Handler | undefined {
+    let handler = this.cache.get(type);
+    if (handler === undefined) {
+      let best = 0;
+      handler = null;
+      for (const [key, h] of Object.entries(this.projection.when ?? {})) {
+        const rank = typeMatchRank(type, key);
+        if (rank > best && typeof h === 'function') {
+          best = rank;
+          handler = h;
+        }
+      }
+      this.cache.set(type, handler);
+    }
+    return handler ?? undefined;
+  }
+}
+
+/** Applies one event: its handler, then `any`; a returned value replaces the state. */
+export function applyEvent(projection: Projection, handlers: HandlerTable, state: unknown, event: RecordedEvent): unknown {
+  const view = eventToJSON(event);
+  const handler = handlers.for(event.type);
+  if (handler) {
+    const result = handler(state, view);
+    if (result !== undefined) state = result;
+  }
+  if (projection.any) {
+    const result = projection.any(state, view);
+    if (result !== undefined) state = result;
+  }
+  return state;
+}
+
+/** Whether the invariant holds; a string or false is a failure (its message, or a default). */
+export function checkInvariant(projection: Projection, state: unknown, event: RecordedEvent): string | undefined {
+  if (!projection.invariant) return undefined;
+  const verdict = projection.invariant(state, eventToJSON(event));
+  if (verdict === undefined || verdict === true) return undefined;
+  if (typeof verdict === 'string') return verdict;
+  return verdict ? undefined : 'the invariant returned false';
+}
