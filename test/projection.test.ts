@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import bankBalances from '../examples/bank-balances.js';
 import { DEMO_STORY, writeDemoStore } from '../src/core/demo';
 import type { RecordedEvent } from '../src/core/events';
+import { bundleProjection, evaluateProjection } from '../src/core/projection/load';
 import { applyEvent, HandlerTable, type Projection } from '../src/core/projection/projection';
 import { ReplayTimeline } from '../src/core/projection/timeline';
 import { EventsourcingSqliteStore } from '../src/core/stores/eventsourcingSqlite';
@@ -132,5 +133,41 @@ describe('projections: the replay timeline', () => {
     assert.equal(step.changes, undefined);
     assert.equal(timeline.firstFailure()?.index, 1);
     assert.deepEqual(timeline.stateAfter(3), { n: 2 });
+  });
+});
+
+describe('projections: loading files', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'eventscope-load-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const load = async (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return evaluateProjection(await bundleProjection(join(dir, name)), require);
+  };
+
+  it('loads TypeScript (with imports) and CommonJS projections', async () => {
+    writeFileSync(join(dir, 'money.ts'), 'export const cents = (s: string): number => Math.round(Number(s) * 100);\n');
+    const ts = await load(
+      'p.ts',
+      "import { cents } from './money';\ninterface S { total: number }\nexport default { init: (): S => ({ total: 0 }), when: { Credited: (s: S, e: { data: { amount: string } }) => { s.total += cents(e.data.amount); } } };\n",
+    );
+    const table = new HandlerTable(ts);
+    assert.deepEqual(applyEvent(ts, table, ts.init!(), event('x:A.Credited', { amount: '1.25' })), { total: 125 });
+    const cjs = await load('p.cjs', 'module.exports = { when: { Opened: () => ({ opened: true }) } };\n');
+    assert.deepEqual(applyEvent(cjs, new HandlerTable(cjs), {}, event('Opened')), { opened: true });
+  });
+
+  it('loads the example projection of the demo store', async () => {
+    const projection = evaluateProjection(await bundleProjection(join(__dirname, '..', 'examples', 'bank-balances.js')), require);
+    assert.equal(projection.name, 'Account balances');
+  });
+
+  it('says where a syntax error is, and refuses a file that exports no projection', async () => {
+    await assert.rejects(load('bad.ts', 'export default { when: { A: (s) => { s.x = ; } } };\n'), /bad\.ts:1:\d+: /);
+    await assert.rejects(load('empty.js', 'export const x = 1;\n'), /does not export a projection/);
+    await assert.rejects(bundleProjection(join(dir, 'missing.ts')), /missing\.ts/);
   });
 });
