@@ -103,6 +103,8 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
   refresh(connection?: Connection): void {
     const prefix = connection ? `c/${connection.name}` : '';
     for (const key of [...this.pages.keys()]) if (key.startsWith(prefix)) this.pages.delete(key);
+    // Parents are re-learnt as children load again; forgetting them keeps the map to what is shown.
+    for (const key of [...this.parents.keys()]) if (key.startsWith(prefix) && key !== prefix) this.parents.delete(key);
     if (connection) this.reported.delete(connection.name);
     else this.reported.clear();
     this.changed.fire(undefined);
