@@ -21,7 +21,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { transcoded } from '../src/core/codecs/eventsourcing';
+import { dashUuid, transcoded } from '../src/core/codecs/eventsourcing';
 import { seededRandom } from '../src/core/demo';
 import { defaultSqliteEngine, sqliteEngine, type EngineName, type SqliteEngine } from '../src/core/sqlite/engine';
 import { EventsourcingSqliteStore } from '../src/core/stores/eventsourcingSqlite';
@@ -84,10 +84,6 @@ function hex8(next: () => number): string {
 function uuidHex(next: () => number): string {
   const hex = hex8(next) + hex8(next) + hex8(next) + hex8(next);
   return `${hex.slice(0, 12)}4${hex.slice(13, 16)}${'89ab'[Math.floor(next() * 4)]}${hex.slice(17)}`;
-}
-
-function dashed(hex: string): string {
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function cents(amount: number): string {
@@ -256,7 +252,7 @@ function bulkWriteEngine(engine: SqliteEngine): SqliteEngine {
 }
 
 function bigStreamIdOf(spec: StoreSpec): string | null {
-  return spec.bigEvents > 0 ? dashed(uuidHex(random(spec.seed ^ 0x5eed))) : null;
+  return spec.bigEvents > 0 ? dashUuid(uuidHex(random(spec.seed ^ 0x5eed))) : null;
 }
 
 function eventCount(spec: StoreSpec): number {
@@ -286,7 +282,7 @@ function writeStore(request: GenerateRequest): GenerateResult {
   writer.append(batch);
   events += batch.length;
   writer.close();
-  return { name: spec.name, events, bigStreamId: bigId && dashed(bigId), ms: performance.now() - started, engine: engine.name };
+  return { name: spec.name, events, bigStreamId: bigId && dashUuid(bigId), ms: performance.now() - started, engine: engine.name };
 }
 
 function writeStoreInWorker(request: GenerateRequest): Promise<GenerateResult> {

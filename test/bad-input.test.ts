@@ -76,6 +76,15 @@ describe('CLI on bad input', function () {
   });
   after(() => removeTempDirs());
 
+  /** A new SQLite file in the test folder, made by running `sql`. */
+  const sqliteFile = (name: string, sql: string) => {
+    const p = join(dir, name);
+    const db = new Database(p);
+    db.exec(sql);
+    db.close();
+    return p;
+  };
+
   describe('files that are not eventsourcing stores (every command)', () => {
     const cases: { name: string; make: () => string; patterns: RegExp[] }[] = [
       { name: 'a missing file', make: () => join(dir, 'no-such-store.db'), patterns: [/no file/i] },
@@ -117,35 +126,21 @@ describe('CLI on bad input', function () {
       },
       {
         name: 'an empty but valid SQLite database',
-        make: () => {
-          const p = join(dir, 'valid-empty.db');
-          const db = new Database(p);
-          db.exec('PRAGMA user_version=1');
-          db.close();
-          return p;
-        },
+        make: () => sqliteFile('valid-empty.db', 'PRAGMA user_version=1'),
         patterns: [/not an eventsourcing store/, /stored_events/],
       },
       {
         name: 'a SQLite database with unrelated tables',
-        make: () => {
-          const p = join(dir, 'unrelated.db');
-          const db = new Database(p);
-          db.exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('x');");
-          db.close();
-          return p;
-        },
+        make: () =>
+          sqliteFile(
+            'unrelated.db',
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('x');",
+          ),
         patterns: [/not an eventsourcing store/, /customers/],
       },
       {
         name: 'a SQLite database whose stored_events table lacks the eventsourcing columns',
-        make: () => {
-          const p = join(dir, 'other-stored-events.db');
-          const db = new Database(p);
-          db.exec('CREATE TABLE stored_events (id INTEGER PRIMARY KEY, payload TEXT)');
-          db.close();
-          return p;
-        },
+        make: () => sqliteFile('other-stored-events.db', 'CREATE TABLE stored_events (id INTEGER PRIMARY KEY, payload TEXT)'),
         patterns: [/not an eventsourcing store/, /originator_id/],
       },
       {

@@ -30,17 +30,8 @@ export interface StreamInfo {
   firstType: string;
 }
 
-/** The event as the CLI's JSON and projections see it. */
-export interface EventJSON {
-  streamId: string;
-  revision: number;
-  position: number;
-  type: string;
-  timestamp: string | null;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- decoded user data: any shape
-  data: Record<string, any>;
-  metadata: Record<string, unknown>;
-}
+/** The event as the CLI's JSON and projections see it: the recorded event without its value kinds. */
+export type EventJSON = Omit<RecordedEvent, 'kinds'>;
 
 /** The event as the CLI's JSON and projections see it (field order fixed). */
 export function eventToJSON(event: RecordedEvent): EventJSON {

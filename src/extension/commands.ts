@@ -93,6 +93,29 @@ async function pickConnection(ctx: Ctx, node?: Node): Promise<Connection | undef
   return picked?.connection;
 }
 
+/** What the copy actions put on the clipboard for a node (undefined: nothing to copy). */
+function clipboardText(node: Node | undefined, what: 'id' | 'type' | 'json'): string | undefined {
+  switch (node?.kind) {
+    case 'event':
+      return what === 'id' ? node.event.streamId : what === 'type' ? node.event.type : stringifyExact(eventToJSON(node.event), 2);
+    case 'stream':
+      return what === 'id' ? node.stream.streamId : what === 'type' ? node.stream.firstType : stringifyExact(streamToJSON(node.stream), 2);
+    case 'category':
+      return what === 'type' ? (node.category.topic ?? node.category.name) : undefined;
+    case 'connection':
+      return what === 'id' ? node.connection.path : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function copy(what: 'id' | 'type' | 'json'): Handler {
+  return async (_ctx: Ctx, node: Node) => {
+    const text = clipboardText(node, what);
+    if (text !== undefined) await vscode.env.clipboard.writeText(text);
+  };
+}
+
 export const commands: Record<string, Handler> = {
   'eventscope.addConnection': async (ctx: Ctx) => {
     const kind = await vscode.window.showQuickPick(
@@ -258,34 +281,9 @@ export const commands: Record<string, Handler> = {
     await vscode.window.showTextDocument(doc, { preview: true });
   },
 
-  'eventscope.copyId': async (_ctx: Ctx, node: Node) => {
-    const text =
-      node?.kind === 'event'
-        ? node.event.streamId
-        : node?.kind === 'stream'
-          ? node.stream.streamId
-          : node?.kind === 'connection'
-            ? node.connection.path
-            : undefined;
-    if (text !== undefined) await vscode.env.clipboard.writeText(text);
-  },
-
-  'eventscope.copyType': async (_ctx: Ctx, node: Node) => {
-    const text =
-      node?.kind === 'event'
-        ? node.event.type
-        : node?.kind === 'stream'
-          ? node.stream.firstType
-          : node?.kind === 'category'
-            ? (node.category.topic ?? node.category.name)
-            : undefined;
-    if (text !== undefined) await vscode.env.clipboard.writeText(text);
-  },
-
-  'eventscope.copyJson': async (_ctx: Ctx, node: Node) => {
-    const value = node?.kind === 'event' ? eventToJSON(node.event) : node?.kind === 'stream' ? streamToJSON(node.stream) : undefined;
-    if (value !== undefined) await vscode.env.clipboard.writeText(stringifyExact(value, 2));
-  },
+  'eventscope.copyId': copy('id'),
+  'eventscope.copyType': copy('type'),
+  'eventscope.copyJson': copy('json'),
 
   'eventscope.showLog': (ctx: Ctx) => ctx.log.show(),
 

@@ -44,7 +44,7 @@ export function activate(context: vscode.ExtensionContext): Ctx {
     liveTail,
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents),
     connections.onDidChange(() => {
-      liveTail.dispose();
+      liveTail.unwatchAll();
       tree.refresh();
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {

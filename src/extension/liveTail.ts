@@ -61,7 +61,11 @@ export class LiveTail implements vscode.Disposable {
     this.watchers.delete(name);
   }
 
-  dispose(): void {
+  unwatchAll(): void {
     for (const name of [...this.watchers.keys()]) this.unwatch(name);
+  }
+
+  dispose(): void {
+    this.unwatchAll();
   }
 }

@@ -5,7 +5,7 @@
 
 import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { decodeEventsourcingStates, describeStateEncoding, type DecodedState } from '../codecs/eventsourcing';
+import { dashUuid, decodeEventsourcingStates, describeStateEncoding, type DecodedState } from '../codecs/eventsourcing';
 import { DecodeError, EventscopeError, messageOf } from '../errors';
 import { qualifiedName, typeMatches, type RecordedEvent, type StreamInfo } from '../events';
 import {
@@ -44,7 +44,7 @@ const HEX_ID = /^[0-9a-f]{32}$/;
 /** The canonical stream id of an `originator_id`: a dashed UUID for 32 hex digits, else as is. */
 export function streamIdOf(originatorId: string): string {
   if (originatorId.length !== 32 || !HEX_ID.test(originatorId)) return originatorId;
-  return `${originatorId.slice(0, 8)}-${originatorId.slice(8, 12)}-${originatorId.slice(12, 16)}-${originatorId.slice(16, 20)}-${originatorId.slice(20)}`;
+  return dashUuid(originatorId);
 }
 
 function pageLimit(limit: number | undefined): number {
