@@ -270,12 +270,18 @@ describe('CLI on bad input', function () {
   });
 
   describe('damaged state blobs', () => {
-    it('a truncated JSON state: log/events/show fail naming the file, position and stream', () => {
-      const store = copyFixture('a_plain.db');
+    /** A copy of a fixture with one row changed by `update` (which must change exactly one row). */
+    const damagedCopy = (fixture: string, update: string) => {
+      const store = copyFixture(fixture);
       const db = new Database(store);
-      const changed = db.prepare('UPDATE stored_events SET state = substr(state, 1, 20) WHERE rowid = 3').run().changes;
+      const changed = db.prepare(update).run().changes;
       db.close();
       assert.equal(changed, 1);
+      return store;
+    };
+
+    it('a truncated JSON state: log/events/show fail naming the file, position and stream', () => {
+      const store = damagedCopy('a_plain.db', 'UPDATE stored_events SET state = substr(state, 1, 20) WHERE rowid = 3');
       for (const args of [
         ['log', store],
         ['events', store, A_PLAIN_ROW3_STREAM],
@@ -293,11 +299,7 @@ describe('CLI on bad input', function () {
     });
 
     it('a truncated zlib blob (b_zlib.db): fails naming the file and that the zlib data is damaged', () => {
-      const store = copyFixture('b_zlib.db');
-      const db = new Database(store);
-      const changed = db.prepare('UPDATE stored_events SET state = substr(state, 1, 20) WHERE rowid = 3').run().changes;
-      db.close();
-      assert.equal(changed, 1);
+      const store = damagedCopy('b_zlib.db', 'UPDATE stored_events SET state = substr(state, 1, 20) WHERE rowid = 3');
       for (const args of [
         ['log', store],
         ['events', store, B_ZLIB_ROW3_STREAM],
@@ -312,10 +314,7 @@ describe('CLI on bad input', function () {
     // store can have one: the error must still be one sentence about the file, not a JS TypeError.
     for (const column of ['originator_id', 'topic']) {
       it(`a NULL ${column} in stored_events: log and streams fail with one line naming the file`, () => {
-        const store = copyFixture('a_plain.db');
-        const db = new Database(store);
-        db.prepare(`UPDATE stored_events SET ${column} = NULL WHERE rowid = 3`).run();
-        db.close();
+        const store = damagedCopy('a_plain.db', `UPDATE stored_events SET ${column} = NULL WHERE rowid = 3`);
         for (const args of [
           ['log', store],
           ['streams', store],
