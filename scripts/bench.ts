@@ -13,6 +13,7 @@
  *   EVENTSCOPE_SQLITE_ENGINE=better-sqlite3|node:sqlite  benchmark only that engine (default: both)
  *   EVENTSCOPE_BENCH_KEEP=1     keep the temp folder
  *   EVENTSCOPE_BENCH_DIR=path   write the stores there if missing, reuse them if present, keep them
+ *   EVENTSCOPE_BENCH_ONLY=replay  only the replay measurements
  */
 
 import { spawnSync } from 'node:child_process';
@@ -27,6 +28,8 @@ import { defaultSqliteEngine, sqliteEngine, type EngineName, type SqliteEngine }
 import { EventsourcingSqliteStore } from '../src/core/stores/eventsourcingSqlite';
 import { EventsourcingSqliteWriter, type StoredEventInput } from '../src/core/stores/eventsourcingSqliteWriter';
 import { iterateAll, iterateStream } from '../src/core/stores/types';
+import { eventToJSON } from '../src/core/events';
+import { ReplaySession } from '../src/core/projection/session';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -570,19 +573,16 @@ function check(label: string, got: number, expected: number): void {
 
 type ListOptions = Parameters<EventsourcingSqliteStore['listStreams']>[0];
 
-async function benchEngine(engine: SqliteEngine, stores: Stores): Promise<ResultRow[]> {
-  const e = engine.name;
-  const rows: ResultRow[] = [];
-  const add = (
-    measurement: string,
-    value: string,
-    options: { t?: Timed; target?: string; ratio?: string | number; pass?: boolean } = {},
-  ): void => {
+type RowOptions = { t?: Timed; target?: string; ratio?: string | number; pass?: boolean };
+
+/** Adds result rows of one engine: a ratio given as a number prints as "0.94x", pass as PASS/MISS. */
+function rowAdder(engine: string, rows: ResultRow[]): (measurement: string, value: string, options?: RowOptions) => void {
+  return (measurement, value, options = {}) => {
     const ratio = typeof options.ratio === 'number' ? `${options.ratio.toFixed(2)}x` : (options.ratio ?? '');
     const result = options.pass === undefined ? '' : options.pass ? 'PASS' : 'MISS';
     const t = options.t;
     rows.push({
-      engine: e,
+      engine,
       measurement,
       value,
       runs: t ? String(t.runs) : '',
@@ -592,6 +592,12 @@ async function benchEngine(engine: SqliteEngine, stores: Stores): Promise<Result
       result,
     });
   };
+}
+
+async function benchEngine(engine: SqliteEngine, stores: Stores): Promise<ResultRow[]> {
+  const e = engine.name;
+  const rows: ResultRow[] = [];
+  const add = rowAdder(e, rows);
   const log = (what: string) => console.error(`  [${e}] ${what}`);
   const key = Buffer.from(stores.keyHex, 'hex');
   const open = (path: string, cipherKey?: Buffer) => new EventsourcingSqliteStore(path, { engine, cipherKey });
@@ -839,9 +845,126 @@ function queryPlans(engine: SqliteEngine, path: string): void {
   }
 }
 
-function runEngine(name: EngineName, stores: Stores): EngineReport {
+/** The trivial projection of the replay benchmark: one counter per event. */
+const countEvents = (state: { n: number }, _event: unknown) => {
+  state.n += 1;
+};
+
+/** A session over the 1M store with `countEvents` as the projection's `any`, in a temp folder. */
+async function withCountingReplay<T>(
+  engine: SqliteEngine,
+  stores: Stores,
+  work: (open: (onProgress?: (steps: number) => void) => Promise<ReplaySession>) => Promise<T>,
+): Promise<T> {
+  process.env.EVENTSCOPE_SQLITE_ENGINE = engine.name; // the replay worker opens the store with the same engine
+  const dir = mkdtempSync(join(os.tmpdir(), 'eventscope-bench-replay-'));
+  const projectionFile = join(dir, 'count.js');
+  writeFileSync(projectionFile, `export default { init: () => ({ n: 0 }), any: ${countEvents.toString()} };\n`);
+  try {
+    return await work(async (onProgress) => {
+      const session = await ReplaySession.open({
+        source: { kind: 'store', location: stores.plain, scope: { all: true } },
+        projection: { kind: 'file', path: projectionFile },
+        workerScript: join(__dirname, 'projection-worker.js'),
+        onProgress,
+      });
+      check('replay session', session.summary.steps, stores.expected.plain);
+      return session;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Steps to 100 random indexes: p50 / p95 / max milliseconds. */
+async function seekTimes(session: ReplaySession): Promise<[number, number, number]> {
+  const next = random(7);
+  const seeks: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const index = Math.floor(next() * session.summary.steps);
+    const started = performance.now();
+    const step = await session.step(index);
+    seeks.push(performance.now() - started);
+    if (step.index !== index) throw new Error('seek went astray');
+  }
+  seeks.sort((a, b) => a - b);
+  return [median(seeks), seeks[Math.floor(seeks.length * 0.95)], seeks[seeks.length - 1]];
+}
+
+/**
+ * Replay throughput (issue 4): the trivial projection over the 1M store through a ReplaySession
+ * (worker thread, keyframes, the store read in the worker) against a bare loop that reads the same
+ * store in this thread and calls the same reducer, taking turns; then seeks to random steps.
+ */
+async function benchReplay(engine: SqliteEngine, stores: Stores): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  const row = rowAdder(engine.name, rows);
+  console.error(`  [${engine.name}] replay: bare loop vs ReplaySession ...`);
+  await withCountingReplay(engine, stores, async (open) => {
+    let session: ReplaySession | undefined;
+    const [bare, replay] = await alternating(FULL_RUNS, [
+      async () => {
+        const store = new EventsourcingSqliteStore(stores.plain, { engine });
+        const state = { n: 0 };
+        for await (const event of iterateAll(store, { limit: PAGE })) countEvents(state, eventToJSON(event));
+        await store.close();
+        check('bare replay loop', state.n, stores.expected.plain);
+        return state.n;
+      },
+      async () => {
+        await session?.dispose();
+        session = await open();
+        return session.summary.steps;
+      },
+    ]);
+    const ratio = bare.ms / replay.ms;
+    row('replay 1M, trivial projection (bare loop)', `${fmtMs(bare.ms)} (${fmtRate(rate(bare))})`, { t: bare });
+    row('replay 1M, trivial projection (session)', `${fmtMs(replay.ms)} (${fmtRate(rate(replay))})`, {
+      t: replay,
+      target: '>= 0.5x bare',
+      ratio,
+      pass: ratio >= 0.5,
+    });
+    const { keyframes, keyframeInterval } = session!.summary;
+    row('  keyframes', `${fmtCount(keyframes)} every ${fmtCount(keyframeInterval)} steps`);
+    const [p50, p95, max] = await seekTimes(session!);
+    row('seek to a random step (100, p50 / p95 / max)', `${fmtMs(p50)} / ${fmtMs(p95)} / ${fmtMs(max)}`, {
+      target: 'p95 < 50 ms',
+      pass: p95 < 50,
+    });
+    await session!.dispose();
+  });
+  return rows;
+}
+
+/**
+ * A replay as the panel opens it, in a process that does nothing else (so its peak RSS, worker
+ * included, is the replay's): time to the first progress report (the panel paints its progress)
+ * and to its first rows and step; 100 random seeks; peak RSS.
+ */
+async function benchReplayAlone(engine: SqliteEngine, stores: Stores): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  const row = rowAdder(engine.name, rows);
+  console.error(`  [${engine.name}] replay: opened as the panel does ...`);
+  await withCountingReplay(engine, stores, async (open) => {
+    const started = performance.now();
+    let firstProgress = 0;
+    const session = await open(() => (firstProgress ||= performance.now() - started));
+    await session.events(0, 200);
+    await session.step(0);
+    const ready = performance.now() - started;
+    row('panel: first progress / first rows + step (1M)', `${fmtMs(firstProgress)} / ${fmtMs(ready)}`);
+    await seekTimes(session);
+    await session.dispose();
+  });
+  const peak = process.resourceUsage().maxRSS * 1024;
+  row('peak RSS, replay + 100 seeks (1M, small state)', fmtMb(peak), { target: '< 300 MB', pass: peak < 300 * 1048576 });
+  return rows;
+}
+
+function runEngine(name: EngineName, stores: Stores, mode = '--engine-run'): EngineReport {
   const started = performance.now();
-  const child = spawnSync(process.execPath, ['--expose-gc', __filename, '--engine-run', name, JSON.stringify(stores)], {
+  const child = spawnSync(process.execPath, ['--expose-gc', __filename, mode, name, JSON.stringify(stores)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 16 << 20,
@@ -934,10 +1057,18 @@ async function main(): Promise<void> {
 
     const rows: ResultRow[] = [];
     for (const engine of engines) {
-      console.log(`Benchmarking ${engine.name} (in a fresh process) ...`);
-      const report = runEngine(engine.name, stores);
-      console.log(`  [${engine.name}] done in ${fmtMs(report.ms)}`);
-      rows.push(...report.rows);
+      if (process.env.EVENTSCOPE_BENCH_ONLY !== 'replay') {
+        console.log(`Benchmarking ${engine.name} (in a fresh process) ...`);
+        const report = runEngine(engine.name, stores);
+        console.log(`  [${engine.name}] done in ${fmtMs(report.ms)}`);
+        rows.push(...report.rows);
+      }
+      console.log(`Benchmarking replays with ${engine.name} (in fresh processes) ...`);
+      for (const mode of ['--replay-run', '--replay-alone']) {
+        const replays = runEngine(engine.name, stores, mode);
+        console.log(`  [${engine.name}] done in ${fmtMs(replays.ms)}`);
+        rows.push(...replays.rows);
+      }
     }
 
     console.log('');
@@ -974,6 +1105,13 @@ if (!isMainThread) {
   parentPort!.postMessage(writeStore(workerData as GenerateRequest));
 } else if (process.argv[2] === '--memory-probe') {
   memoryProbe(process.argv[3], process.argv[4] as EngineName, Number(process.argv[5]), Number(process.argv[6])).catch(fail);
+} else if (process.argv[2] === '--replay-run' || process.argv[2] === '--replay-alone') {
+  (process.argv[2] === '--replay-run' ? benchReplay : benchReplayAlone)(
+    sqliteEngine(process.argv[3] as EngineName),
+    JSON.parse(process.argv[4]) as Stores,
+  )
+    .then((rows) => process.stdout.write(JSON.stringify(rows)))
+    .catch(fail);
 } else if (process.argv[2] === '--engine-run') {
   benchEngine(sqliteEngine(process.argv[3] as EngineName), JSON.parse(process.argv[4]) as Stores)
     .then((rows) => process.stdout.write(JSON.stringify(rows)))

@@ -5,5 +5,17 @@ import { commonOptions as common } from './esbuild-options.mjs';
 await Promise.all([
   build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' }),
+  build({ ...common, entryPoints: { 'projection-worker': 'src/core/projection/worker.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { bench: 'scripts/bench.ts' }, outdir: 'dist' }),
+  // The replay panel's UI runs in the webview (a browser), not in Node.
+  build({
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'esm',
+    sourcemap: true,
+    logLevel: 'warning',
+    entryPoints: { replay: 'webview/src/main.ts' },
+    outdir: 'dist/webview',
+  }),
 ]);

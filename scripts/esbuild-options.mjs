@@ -11,6 +11,6 @@ export const commonOptions = {
   sourcemap: true,
   logLevel: 'warning',
   // Native / host-provided modules stay outside the bundle.
-  external: ['better-sqlite3', 'vscode'],
+  external: ['better-sqlite3', 'vscode', 'esbuild'],
   define: { EVENTSCOPE_VERSION: JSON.stringify(pkg.version) },
 };

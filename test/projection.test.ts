@@ -6,11 +6,14 @@ import fc from 'fast-check';
 import bankBalances from '../examples/bank-balances.js';
 import { DEMO_STORY, writeDemoStore } from '../src/core/demo';
 import type { RecordedEvent } from '../src/core/events';
-import { bundleProjection, evaluateProjection } from '../src/core/projection/load';
+import { genericEngine, moduleEngine, type ProjectionEngine } from '../src/core/projection/engine';
+import { bundleProjection, loadEngine } from '../src/core/projection/load';
 import { applyEvent, HandlerTable, type Projection } from '../src/core/projection/projection';
-import { ReplayTimeline } from '../src/core/projection/timeline';
+import { Replay } from '../src/core/projection/replay';
+import { openReplaySource, type ReplaySourceSpec } from '../src/core/projection/source';
 import { EventsourcingSqliteStore } from '../src/core/stores/eventsourcingSqlite';
 import { iterateAll } from '../src/core/stores/types';
+import { typeMatches } from '../src/core/events';
 
 function event(type: string, data: Record<string, unknown> = {}, revision = 1): RecordedEvent {
   return { streamId: 's-1', revision, position: revision, type, timestamp: null, data, metadata: {}, kinds: {} };
@@ -56,23 +59,44 @@ describe('projections: handlers', () => {
   });
 });
 
-describe('projections: the replay timeline', () => {
+/** A replay of `engine` over `source`, run (in this thread: no worker, no time budget). */
+async function replayOf(engine: ProjectionEngine, source: ReplaySourceSpec, options: ConstructorParameters<typeof Replay>[2] = {}) {
+  const replay = new Replay(engine, await openReplaySource(source), options);
+  await replay.run();
+  return replay;
+}
+
+const memory = (events: RecordedEvent[]): ReplaySourceSpec => ({ kind: 'events', label: 'test', events });
+
+describe('projections: the replay', () => {
   let dir: string;
+  let demoPath: string;
   let demo: RecordedEvent[];
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'eventscope-replay-'));
-    writeDemoStore(join(dir, 'demo.sqlite'));
-    const store = new EventsourcingSqliteStore(join(dir, 'demo.sqlite'));
+    demoPath = join(dir, 'demo.sqlite');
+    writeDemoStore(demoPath);
+    const store = new EventsourcingSqliteStore(demoPath);
     demo = [];
     for await (const e of iterateAll(store)) demo.push(e);
     await store.close();
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("finds the demo store's story: the first event that breaks the invariant is the duplicated debit", () => {
-    const timeline = new ReplayTimeline(bankBalances as Projection, demo, 16);
-    const failure = timeline.firstFailure();
-    assert.ok(failure);
+  it("finds the demo store's story: the first event that breaks the invariant is the duplicated debit", async () => {
+    const replay = await replayOf(
+      moduleEngine(bankBalances as Projection, 'bank-balances.js'),
+      {
+        kind: 'store',
+        location: demoPath,
+        scope: { all: true },
+      },
+      { interval: 16 },
+    );
+    assert.equal(replay.length, demo.length);
+    const mark = await replay.firstFailure();
+    assert.ok(mark);
+    const failure = await replay.step(mark.index);
     assert.equal(failure.event.type, DEMO_STORY.eventType);
     assert.match(failure.invariantFailure!, new RegExp(`^${DEMO_STORY.accountName}'s balance is -`));
     const previous = demo.find((e) => e.streamId === failure.event.streamId && e.revision === failure.event.revision - 1)!;
@@ -83,10 +107,43 @@ describe('projections: the replay timeline', () => {
     const before = (failure.stateBefore as { balances: Record<string, number> }).balances[failure.event.streamId];
     const after = (failure.stateAfter as { balances: Record<string, number> }).balances[failure.event.streamId];
     assert.ok(before >= 0 && after < 0);
-    assert.equal(timeline.firstFailure(failure.index + 1)?.index, failure.index + 1, 'it stays broken on the next event');
+    assert.equal((await replay.firstFailure(mark.index + 1))?.index, mark.index + 1, 'it stays broken on the next event');
+    // The same search with an expression typed by the user instead of the projection's invariant.
+    const typed = await replay.firstFailure(0, 'Object.values(state.balances).every((b) => b >= 0)');
+    assert.equal(typed?.index, mark.index);
+    assert.match(typed!.message, /is false$/);
   });
 
-  it('seeking to any step gives the same state as a straight replay (property)', () => {
+  it('replays one stream or one category of a store, in order, and the events file format', async () => {
+    const dana = demo.find((e) => e.type === DEMO_STORY.eventType && e.data.transaction_id !== undefined)!.streamId;
+    const stream = await replayOf(genericEngine(), { kind: 'store', location: demoPath, scope: { stream: dana } });
+    const danas = demo.filter((e) => e.streamId === dana);
+    assert.equal(stream.length, danas.length);
+    assert.deepEqual(
+      (await stream.events(0, 1000)).map((e) => e.revision),
+      danas.map((e) => e.revision),
+    );
+    const accounts = await replayOf(genericEngine(), { kind: 'store', location: demoPath, scope: { category: 'BankAccount' } });
+    const expected = demo.filter((e) => e.type.includes(':BankAccount.'));
+    assert.equal(accounts.length, expected.length);
+    assert.deepEqual(
+      (await accounts.events(0, 1000)).map((e) => e.position),
+      expected.map((e) => e.position),
+    );
+    await assert.rejects(
+      openReplaySource({ kind: 'store', location: demoPath, scope: { category: 'Nope' } }),
+      /no streams of category "Nope"/,
+    );
+
+    writeFileSync(join(dir, 'x.events'), '### Opened  acc-1\n\n{"owner": "A"}\n\n### Credited  acc-1\n\n{"amount": 5}\n');
+    const file = await replayOf(genericEngine(), { kind: 'eventsFile', path: join(dir, 'x.events') });
+    const state = (await file.final()) as { events: number; byType: Record<string, number>; streams: Record<string, { fields: object }> };
+    assert.equal(state.events, 2);
+    assert.deepEqual(state.byType, { Opened: 1, Credited: 1 });
+    assert.deepEqual(state.streams['acc-1'].fields, { owner: 'A', amount: 5 });
+  });
+
+  it('seeking to any step gives the same state as a straight replay (property), keyframes thinned or not', async () => {
     const projection: Projection = {
       init: () => ({ total: 0, items: [] as number[] }),
       when: {
@@ -101,21 +158,29 @@ describe('projections: the replay timeline', () => {
         .map((r) => event(r.type, { n: r.n })),
       { maxLength: 200 },
     );
-    fc.assert(
-      fc.property(events, fc.integer({ min: 1, max: 50 }), fc.nat(), (list, interval, pick) => {
-        const timeline = new ReplayTimeline(projection, list, interval);
-        const count = list.length ? pick % (list.length + 1) : 0;
-        let straight: unknown = projection.init!();
-        const table = new HandlerTable(projection);
-        for (const e of list.slice(0, count)) straight = applyEvent(projection, table, straight, e);
-        assert.deepEqual(timeline.stateAfter(count), straight);
-        assert.deepEqual(timeline.stateAfter(count), timeline.stateAfter(count), 'seeking twice is stable');
-      }),
+    await fc.assert(
+      fc.asyncProperty(
+        events,
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 2, max: 8 }),
+        fc.nat(),
+        async (list, interval, maxKeyframes, pick) => {
+          const replay = await replayOf(moduleEngine(projection, 'p'), memory(list), { interval, maxKeyframes });
+          assert.ok(replay.keyframeCount <= maxKeyframes, 'keyframes stay within their budget');
+          const count = list.length ? pick % (list.length + 1) : 0;
+          let straight: unknown = projection.init!();
+          const table = new HandlerTable(projection);
+          for (const e of list.slice(0, count)) straight = applyEvent(projection, table, straight, e);
+          assert.deepEqual(await replay.stateAfter(count), straight);
+          assert.deepEqual(await replay.stateAfter(count), await replay.stateAfter(count), 'seeking twice is stable');
+          if (count < list.length) assert.deepEqual((await replay.step(count)).stateBefore, straight);
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
-  it('records a throwing handler as the step error and keeps stateBefore intact', () => {
+  it('records a throwing handler as the step error and keeps stateBefore intact', async () => {
     const projection: Projection = {
       init: () => ({ n: 0 }),
       when: {
@@ -125,14 +190,61 @@ describe('projections: the replay timeline', () => {
         },
       },
     };
-    const timeline = new ReplayTimeline(projection, [event('Inc', {}, 1), event('Boom', {}, 2), event('Inc', {}, 3)], 2);
-    const step = timeline.step(1);
+    const replay = await replayOf(moduleEngine(projection, 'p'), memory([event('Inc', {}, 1), event('Boom', {}, 2), event('Inc', {}, 3)]), {
+      interval: 2,
+    });
+    const step = await replay.step(1);
     assert.equal(step.error, 'no such account');
     assert.deepEqual(step.stateBefore, { n: 1 });
     assert.deepEqual(step.stateAfter, { n: 1 });
     assert.equal(step.changes, undefined);
-    assert.equal(timeline.firstFailure()?.index, 1);
-    assert.deepEqual(timeline.stateAfter(3), { n: 2 });
+    assert.deepEqual(replay.errors, [{ index: 1, message: 'no such account' }]);
+    assert.equal((await replay.firstFailure())?.index, 1);
+    assert.deepEqual(await replay.stateAfter(3), { n: 2 });
+    await assert.rejects(replay.step(3), /There is no step 3 in this replay \(0…2\)/);
+  });
+
+  it('stops on type and condition breakpoints, and says which condition failed where', async () => {
+    const list = [
+      event('Add', { n: 1 }, 1),
+      event('x:A.Push', { n: 2 }, 2),
+      event('Add', { n: 5 }, 3),
+      event('Add', { n: 1 }, 4),
+      event('Push', { n: 0 }, 5),
+    ];
+    const projection: Projection = {
+      init: () => ({ total: 0 }),
+      any: (s, e) => void ((s as { total: number }).total += e.data.n as number),
+    };
+    const replay = await replayOf(moduleEngine(projection, 'p'), memory(list), { interval: 2 });
+    assert.deepEqual((await replay.scan([{ kind: 'type', type: 'Push' }], typeMatches)).hits, [1, 4]);
+    assert.deepEqual((await replay.scan([{ kind: 'condition', expression: 'state.total >= 8' }], typeMatches)).hits, [2, 3, 4]);
+    assert.deepEqual((await replay.scan([{ kind: 'condition', expression: 'state.total - before.total > 2' }], typeMatches)).hits, [2]);
+    const both = await replay.scan(
+      [
+        { kind: 'type', type: 'Push' },
+        { kind: 'condition', expression: 'event.data.n === 5' },
+      ],
+      typeMatches,
+    );
+    assert.deepEqual(both.hits, [1, 2, 4]);
+    const broken = await replay.scan([{ kind: 'condition', expression: 'state.missing.x' }], typeMatches);
+    assert.deepEqual(broken.hits, []);
+    assert.equal(broken.problems.length, 1);
+    assert.match(broken.problems[0], /^"state\.missing\.x" failed at event #1 \(Add, stream s-1 revision 1, position 1\): .*undefined/);
+    await assert.rejects(replay.scan([{ kind: 'condition', expression: 'state.total >' }], typeMatches), /is not a JavaScript expression/);
+  });
+
+  it('the generic projection merges fields per stream and counts types, labelled as generic', async () => {
+    const replay = await replayOf(genericEngine(), memory(demo));
+    assert.match(replay.engine.name, /^Generic \(built-in\)/);
+    const state = (await replay.final()) as { events: number; byType: Record<string, number>; streams: Record<string, { events: number }> };
+    assert.equal(state.events, demo.length);
+    assert.equal(
+      Object.values(state.byType).reduce((a, b) => a + b, 0),
+      demo.length,
+    );
+    assert.equal(Object.keys(state.streams).length, new Set(demo.map((e) => e.streamId)).size);
   });
 });
 
@@ -145,29 +257,64 @@ describe('projections: loading files', () => {
 
   const load = async (name: string, text: string) => {
     writeFileSync(join(dir, name), text);
-    return evaluateProjection(await bundleProjection(join(dir, name)), require);
+    return loadEngine({ kind: 'bundle', bundle: await bundleProjection(join(dir, name)) }, require);
   };
 
   it('loads TypeScript (with imports) and CommonJS projections', async () => {
     writeFileSync(join(dir, 'money.ts'), 'export const cents = (s: string): number => Math.round(Number(s) * 100);\n');
-    const ts = await load(
+    const { engine: ts } = await load(
       'p.ts',
       "import { cents } from './money';\ninterface S { total: number }\nexport default { init: (): S => ({ total: 0 }), when: { Credited: (s: S, e: { data: { amount: string } }) => { s.total += cents(e.data.amount); } } };\n",
     );
-    const table = new HandlerTable(ts);
-    assert.deepEqual(applyEvent(ts, table, ts.init!(), event('x:A.Credited', { amount: '1.25' })), { total: 125 });
-    const cjs = await load('p.cjs', 'module.exports = { when: { Opened: () => ({ opened: true }) } };\n');
-    assert.deepEqual(applyEvent(cjs, new HandlerTable(cjs), {}, event('Opened')), { opened: true });
+    assert.equal(ts.kind, 'module');
+    assert.deepEqual(ts.apply(ts.init(), event('x:A.Credited', { amount: '1.25' }), undefined), { total: 125 });
+    const { engine: cjs } = await load('p.cjs', 'module.exports = { when: { Opened: () => ({ opened: true }) } };\n');
+    assert.deepEqual(cjs.apply({}, event('Opened'), undefined), { opened: true });
   });
 
   it('loads the example projection of the demo store', async () => {
-    const projection = evaluateProjection(await bundleProjection(join(__dirname, '..', 'examples', 'bank-balances.js')), require);
-    assert.equal(projection.name, 'Account balances');
+    const { engine } = loadEngine(
+      { kind: 'bundle', bundle: await bundleProjection(join(__dirname, '..', 'examples', 'bank-balances.js')) },
+      require,
+    );
+    assert.equal(engine.name, 'Account balances');
+    assert.ok(engine.invariant);
+  });
+
+  it("maps errors and handlers back to the user's TypeScript lines", async () => {
+    const { engine, locator } = await load(
+      'lines.ts',
+      [
+        'interface S { n: number }', // 1
+        'type E = { data: { n?: number } };', // 2
+        'export default {', // 3
+        '  init: (): S => ({ n: 0 }),', // 4
+        '  when: {', // 5
+        '    Bad: (s: S, e: E) => {', // 6
+        '      if (e.data.n === undefined) throw new Error(`no n in ${JSON.stringify(e.data)}`);', // 7
+        '      s.n += e.data.n;', // 8
+        '    },', // 9
+        '  },', // 10
+        '};', // 11
+      ].join('\n'),
+    );
+    let thrown: unknown;
+    try {
+      engine.apply(engine.init(), event('Bad'), undefined);
+    } catch (error) {
+      thrown = error;
+    }
+    assert.match(locator!.describe(thrown), new RegExp(`^no n in \\{\\} \\(at ${join(dir, 'lines.ts').replace(/[.]/g, '\\.')}:7:\\d+\\)$`));
+    assert.match(locator!.ofFunction(engine.handlerFor(event('Bad')))!, /lines\.ts:6:\d+$/);
   });
 
   it('says where a syntax error is, and refuses a file that exports no projection', async () => {
     await assert.rejects(load('bad.ts', 'export default { when: { A: (s) => { s.x = ; } } };\n'), /bad\.ts:1:\d+: /);
-    await assert.rejects(load('empty.js', 'export const x = 1;\n'), /does not export a projection/);
+    await assert.rejects(load('empty.js', 'export const x = 1;\n'), /is not a projection/);
+    await assert.rejects(
+      load('throws.js', 'const x = null;\nx.y = 1;\nexport default { when: {} };\n'),
+      /throws\.js failed to load: .* \(at .*throws\.js:2:\d+\)/,
+    );
     await assert.rejects(bundleProjection(join(dir, 'missing.ts')), /missing\.ts/);
   });
 });

@@ -10,6 +10,9 @@ import { EventscopeError, messageOf } from '../core/errors';
 import { eventToJSON, qualifiedName, streamToJSON, type RecordedEvent } from '../core/events';
 import { printEventsFile } from '../core/eventsFile/eventsFile';
 import { stringifyExact } from '../core/json/exact';
+import { eventLabel } from '../core/projection/replay';
+import { ReplaySession } from '../core/projection/session';
+import type { ReplayScope, ReplaySourceSpec } from '../core/projection/source';
 import { openStore } from '../core/stores/open';
 import type { EventStore, Page } from '../core/stores/types';
 import { dim, renderFields, renderTable, truncate, useColor, type TableStyle } from './table';
@@ -24,9 +27,17 @@ Commands:
   events  <store> <streamId> [--from REV] [--limit N] [--backwards] [--events-format]
   log     <store> [--from POSITION] [--limit N] [--type T]... [--events-format]
   show    <store> <streamId> <revision>
+  replay  <store> [--projection FILE] [--stream ID | --category C | --all]
+          [--until-invariant-fails] [--time-budget MS]
+                                              run a projection (JS/TS module or KurrentDB script;
+                                              without --projection the generic built-in one) and
+                                              print its final state and first failure
   demo    [PATH] [--force]                    write the demo store, print its path
 
-<store> is the path of an eventsourcing SQLite file.
+<store> is the path of an eventsourcing SQLite file (replay also reads a .events file).
+
+Exit status: 0 done, 1 an error (for replay: the projection threw or ran over its time budget),
+2 bad usage.
 
 Options:
   --json              print one JSON value on stdout
@@ -52,6 +63,11 @@ const options = {
   upstream: { type: 'string' },
   force: { type: 'boolean' },
   'events-format': { type: 'boolean' },
+  projection: { type: 'string' },
+  stream: { type: 'string' },
+  all: { type: 'boolean' },
+  'until-invariant-fails': { type: 'boolean' },
+  'time-budget': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
@@ -72,6 +88,7 @@ const ALLOWED: Record<string, { args: [number, number]; options: (keyof typeof o
   log: { args: [1, 1], options: ['from', 'limit', 'type', 'events-format'] },
   show: { args: [3, 3], options: [] },
   demo: { args: [0, 1], options: ['force'] },
+  replay: { args: [1, 1], options: ['projection', 'stream', 'category', 'all', 'until-invariant-fails', 'time-budget'] },
 };
 const COMMON: (keyof typeof options)[] = ['json', 'cipher-key', 'help', 'version'];
 
@@ -289,6 +306,78 @@ const commands: Record<string, (ctx: Context) => Promise<void>> = {
       ctx.out(`\nData\n${stringifyExact(event.data, 2)}\n`);
       if (Object.keys(event.metadata).length) ctx.out(`\nMetadata\n${stringifyExact(event.metadata, 2)}\n`);
     });
+  },
+
+  async replay(ctx) {
+    const { stream, category, all } = ctx.values;
+    if ([stream !== undefined, category !== undefined, all === true].filter(Boolean).length > 1) {
+      throw new UsageError('give one of --stream, --category and --all');
+    }
+    const scope: ReplayScope = stream !== undefined ? { stream } : category !== undefined ? { category } : { all: true };
+    const location = ctx.args[0];
+    const key = cipherKey(ctx.values);
+    let source: ReplaySourceSpec;
+    if (/\.events$/i.test(location)) {
+      if (stream !== undefined || category !== undefined)
+        throw new UsageError('a .events file is replayed whole: drop --stream/--category');
+      source = { kind: 'eventsFile', path: resolve(location) };
+    } else source = { kind: 'store', location, scope, ...(key ? { cipherKey: key } : {}) };
+    const session = await ReplaySession.open({
+      source,
+      projection: ctx.values.projection ? { kind: 'file', path: ctx.values.projection } : { kind: 'generic' },
+      timeBudgetMs: integer('time-budget', ctx.values['time-budget'], 1),
+    });
+    try {
+      const summary = session.summary;
+      const failure = summary.firstFailure;
+      const until = ctx.values['until-invariant-fails'] && failure ? failure.index + 1 : summary.steps;
+      const state = await session.stateAfter(until);
+      const describe = async (mark: { index: number; message: string }, field: 'error' | 'message') => {
+        const [e] = await session.events(mark.index, 1);
+        return { index: mark.index, position: e.position, streamId: e.streamId, revision: e.revision, type: e.type, [field]: mark.message };
+      };
+      const firstFailure = failure ? await describe(failure, 'error') : null;
+      const errors = await Promise.all(summary.errors.slice(0, 100).map((m) => describe(m, 'error')));
+      if (ctx.values.json) {
+        ctx.out(
+          `${stringifyExact({ steps: until, state, firstFailure, errors, ...(summary.stopped ? { stopped: summary.stopped } : {}) }, 2)}\n`,
+        );
+      } else {
+        ctx.out(
+          renderFields(
+            [
+              ['Projection', `${summary.projection.name}${summary.projection.kind === 'kurrentdb' ? ' (KurrentDB script)' : ''}`],
+              ['Source', summary.source],
+              [
+                'Steps',
+                `${until}${until < summary.steps ? ` of ${summary.steps} (stopped at the first failure)` : ''} in ${Math.round(summary.elapsedMs)} ms`,
+              ],
+              ['Errors', String(summary.errors.length)],
+              [
+                'First failure',
+                firstFailure
+                  ? `step ${firstFailure.index + 1}: ${qualifiedName(firstFailure.type)} in ${firstFailure.streamId} rev ${firstFailure.revision} (position ${firstFailure.position}): ${firstFailure.error}`
+                  : summary.hasInvariant
+                    ? 'none: the invariant held throughout'
+                    : 'none (the projection has no invariant)',
+              ],
+            ],
+            ctx.style,
+          ),
+        );
+        ctx.out(`\nState after step ${until}\n${stringifyExact(state, 2)}\n`);
+      }
+      if (summary.stopped) throw new EventscopeError(summary.stopped);
+      const thrown = summary.errors[0];
+      if (thrown && (!ctx.values['until-invariant-fails'] || thrown.index < until)) {
+        const [e] = await session.events(thrown.index, 1);
+        throw new EventscopeError(
+          `the projection threw on ${eventLabel(e, thrown.index)}: ${thrown.message}${summary.errors.length > 1 ? ` (and on ${summary.errors.length - 1} more events)` : ''}.`,
+        );
+      }
+    } finally {
+      await session.dispose();
+    }
   },
 
   async demo(ctx) {

@@ -1,12 +1,16 @@
 /**
- * Loads a user's projection file (JS or TS; ES module or CommonJS) by bundling it with esbuild
- * into one CommonJS text with an inline source map, so errors point at the user's own lines. The
- * text is what a sandboxed worker evaluates; `evaluateProjection` is that evaluation.
+ * Loads a user's projection file (JS or TS; ES module, CommonJS or a KurrentDB script). The host
+ * bundles it with esbuild into one CommonJS text with an inline source map; the replay worker
+ * evaluates that text (`loadEngine`) and maps positions in it back to the user's own lines.
  */
 
 import { build } from 'esbuild';
-import { resolve } from 'node:path';
-import { EventscopeError } from '../errors';
+import { SourceMap } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { compileFunction } from 'node:vm';
+import { EventscopeError, messageOf } from '../errors';
+import { genericEngine, moduleEngine, type ProjectionEngine } from './engine';
+import { createKurrentEnvironment, kurrentEngine } from './kurrent';
 import type { Projection } from './projection';
 
 export interface BundledProjection {
@@ -15,35 +19,113 @@ export interface BundledProjection {
   code: string;
 }
 
+/** What to replay with: the built-in generic projection, or a bundled user file. */
+export type ProjectionSpec = { kind: 'generic' } | { kind: 'bundle'; bundle: BundledProjection };
+
 export async function bundleProjection(file: string): Promise<BundledProjection> {
   const path = resolve(file);
   try {
     const result = await build({
       entryPoints: [path],
+      absWorkingDir: dirname(path),
       bundle: true,
       write: false,
       platform: 'node',
       format: 'cjs',
       target: 'node22',
       sourcemap: 'inline',
+      sourcesContent: false,
       logLevel: 'silent',
     });
     return { path, code: result.outputFiles[0].text };
   } catch (error) {
     const first = (error as { errors?: { text: string; location?: { file: string; line: number; column: number } }[] }).errors?.[0];
-    const where = first?.location ? `${resolve(first.location.file)}:${first.location.line}:${first.location.column + 1}` : path;
-    throw new EventscopeError(`${where}: ${first?.text ?? (error as Error).message}.`, { cause: error });
+    const where = first?.location
+      ? `${resolve(dirname(path), first.location.file)}:${first.location.line}:${first.location.column + 1}`
+      : path;
+    throw new EventscopeError(`${where}: ${first?.text ?? messageOf(error)}.`, { cause: error });
   }
 }
 
-/** Evaluates bundled code and returns its projection (the default export, or module.exports). */
-export function evaluateProjection(bundled: BundledProjection, require: NodeJS.Require): Projection {
+/** Maps positions in bundled code back to the user's files through its inline source map. */
+export class CodeLocator {
+  private readonly map: SourceMap | undefined;
+  private readonly framePattern: RegExp;
+
+  constructor(private readonly bundle: BundledProjection) {
+    const inline = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/.exec(bundle.code);
+    try {
+      this.map = inline ? new SourceMap(JSON.parse(Buffer.from(inline[1], 'base64').toString('utf8'))) : undefined;
+    } catch {
+      this.map = undefined;
+    }
+    this.framePattern = new RegExp(`${bundle.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):(\\d+)`);
+  }
+
+  /** "file:line:col" in the user's file for a 1-based line and column of the bundled code. */
+  original(line: number, column: number): string {
+    const entry = this.map?.findEntry(line - 1, column - 1) as
+      { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
+    if (!entry?.originalSource) return `${this.bundle.path}:${line}:${column}`;
+    return `${resolve(dirname(this.bundle.path), entry.originalSource)}:${(entry.originalLine ?? 0) + 1}:${(entry.originalColumn ?? 0) + 1}`;
+  }
+
+  /** Where a function of the bundle is defined (by its source text), or undefined. */
+  ofFunction(fn: unknown): string | undefined {
+    if (typeof fn !== 'function') return undefined;
+    const offset = this.bundle.code.indexOf(Function.prototype.toString.call(fn));
+    if (offset < 0) return undefined;
+    const before = this.bundle.code.slice(0, offset);
+    const line = before.split('\n').length;
+    return this.original(line, offset - before.lastIndexOf('\n'));
+  }
+
+  /** The innermost frame of an error's stack that is in the user's code. */
+  ofError(error: unknown): string | undefined {
+    const stack = error instanceof Error ? error.stack : undefined;
+    const match = stack ? this.framePattern.exec(stack) : null;
+    return match ? this.original(Number(match[1]), Number(match[2])) : undefined;
+  }
+
+  /** An error thrown by user code, as one line: its message and where. */
+  describe(error: unknown): string {
+    const where = this.ofError(error);
+    const name = error instanceof Error && error.name !== 'Error' ? `${error.name}: ` : '';
+    return `${name}${messageOf(error)}${where ? ` (at ${where})` : ''}`;
+  }
+}
+
+export interface LoadedEngine {
+  engine: ProjectionEngine;
+  locator?: CodeLocator;
+}
+
+/**
+ * Evaluates bundled code and returns its engine: a KurrentDB script when it called `fromAll`,
+ * `fromStream`… at load, else the module's default export (or module.exports).
+ */
+export function loadEngine(spec: ProjectionSpec, require: NodeJS.Require): LoadedEngine {
+  if (spec.kind === 'generic') return { engine: genericEngine() };
+  const { bundle } = spec;
+  const locator = new CodeLocator(bundle);
+  const kurrent = createKurrentEnvironment();
+  const names = Object.keys(kurrent.globals);
   const module = { exports: {} as Record<string, unknown> };
-  const run = new Function('module', 'exports', 'require', `${bundled.code}\n//# sourceURL=${bundled.path}`);
-  run(module, module.exports, require);
+  try {
+    const run = compileFunction(bundle.code, ['module', 'exports', 'require', ...names], { filename: bundle.path });
+    run(module, module.exports, require, ...Object.values(kurrent.globals));
+  } catch (error) {
+    if (error instanceof EventscopeError) throw error;
+    throw new EventscopeError(`${bundle.path} failed to load: ${locator.describe(error)}.`, { cause: error });
+  }
+  const fileName = bundle.path.split(/[\\/]/).pop() ?? bundle.path;
+  const definition = kurrent.definition();
+  if (definition) return { engine: kurrentEngine(definition, fileName.replace(/\.[^.]+$/, '')), locator };
   const exported = (module.exports.default ?? module.exports) as Projection;
   if (!exported || typeof exported !== 'object' || (!exported.when && !exported.any && !exported.init)) {
-    throw new EventscopeError(`${bundled.path} does not export a projection: export default { init, when: { ... } }.`);
+    throw new EventscopeError(
+      `${bundle.path} is not a projection: export default { init, when: { ... } }, or write a KurrentDB script (fromAll().when({ ... })).`,
+    );
   }
-  return exported;
+  return { engine: moduleEngine(exported, fileName), locator };
 }

@@ -1,0 +1,45 @@
+/** The messages between a replay session (host) and its worker; structured-cloned. */
+
+import type { Mark } from './replay';
+import type { Breakpoint } from './replay';
+import type { ProjectionSpec } from './load';
+import type { ReplaySourceSpec } from './source';
+import type { EngineKind } from './engine';
+
+export interface OpenRequest {
+  op: 'open';
+  id: number;
+  source: ReplaySourceSpec;
+  projection: ProjectionSpec;
+  /** Run the first pass over at most this many steps (after a step overran its budget). */
+  limit?: number;
+  interval?: number;
+}
+
+export type WorkerRequest =
+  | OpenRequest
+  | { op: 'events'; id: number; from: number; count: number }
+  | { op: 'step'; id: number; index: number }
+  | { op: 'state'; id: number; count: number }
+  | { op: 'scan'; id: number; breakpoints: Breakpoint[] }
+  | { op: 'find'; id: number; from: number; expression?: string }
+  | { op: 'describe'; id: number; index: number }
+  | { op: 'close'; id: number };
+
+/** What the first pass found. */
+export interface OpenResult {
+  steps: number;
+  source: string;
+  projection: { name: string; kind: EngineKind };
+  hasInvariant: boolean;
+  errors: Mark[];
+  failures: Mark[];
+  elapsedMs: number;
+  keyframeInterval: number;
+  keyframes: number;
+}
+
+export type WorkerReply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; message: string; userFacing: boolean; stack?: string }
+  | { progress: number };

@@ -1,0 +1,389 @@
+/**
+ * A replay as a pure fold over a source's events, with time travel. Keyframes (the state,
+ * serialized, and the cursor of the event that follows) are kept every `interval` steps; seeking
+ * re-reads and re-runs from the nearest one. When the keyframes outgrow their count or byte budget
+ * every other one is dropped and the interval doubles, so memory stays bounded at any length.
+ * Events are never held: the source is read again from a keyframe's cursor.
+ */
+
+import { create, type Delta } from 'jsondiffpatch';
+import { deserialize, serialize } from 'node:v8';
+import { EventscopeError, messageOf } from '../errors';
+import type { RecordedEvent } from '../events';
+import type { ProjectionEngine, StepOutput } from './engine';
+import type { ReplaySource } from './source';
+
+/** Marks where user code runs, for the host's watchdog (see guard.ts); a no-op by default. */
+export interface UserCodeGuard {
+  enter(index: number): void;
+  exit(): void;
+}
+
+const NO_GUARD: UserCodeGuard = { enter() {}, exit() {} };
+
+export interface StepRecord {
+  index: number;
+  event: RecordedEvent;
+  stateBefore: unknown;
+  stateAfter: unknown;
+  /** jsondiffpatch delta from stateBefore to stateAfter (undefined: nothing changed). */
+  changes: Delta;
+  /** The handler threw: its message (with the source line); the state keeps what it changed. */
+  error?: string;
+  /** The invariant fails after this event. */
+  invariantFailure?: string;
+  elapsedMs: number;
+  output: StepOutput;
+}
+
+export interface Mark {
+  index: number;
+  message: string;
+}
+
+export type Breakpoint = { kind: 'type'; type: string } | { kind: 'condition'; expression: string };
+
+export interface ReplayOptions {
+  /** Steps between keyframes to start with (doubles as keyframes are thinned). */
+  interval?: number;
+  maxKeyframes?: number;
+  maxKeyframeBytes?: number;
+  /** Stop the first pass after this many steps (the event after it could not be run). */
+  limit?: number;
+  guard?: UserCodeGuard;
+  /** How an error thrown by user code is described (the worker adds the source line). */
+  describeError?: (error: unknown) => string;
+  onProgress?: (steps: number) => void;
+}
+
+/** How many marks (errors, failures, breakpoint hits) are kept; the first ones matter. */
+export const MARK_LIMIT = 10_000;
+
+// Array items with an `id` are matched by it (moves, not remove + add); others by position.
+const differ = create({ objectHash: (item: object, index?: number) => String((item as { id?: unknown }).id ?? `$$index:${index}`) });
+
+interface Keyframe {
+  cursor: number;
+  state: Buffer;
+}
+
+function freeze(state: unknown): Buffer {
+  try {
+    return serialize(state);
+  } catch (error) {
+    throw new EventscopeError(`The projection's state can't be copied for time travel (${messageOf(error)}); keep it to plain data.`, {
+      cause: error,
+    });
+  }
+}
+
+const thaw = (buffer: Buffer): unknown => deserialize(buffer);
+
+export function eventLabel(event: RecordedEvent, index: number): string {
+  return `event #${index + 1} (${event.type}, stream ${event.streamId} revision ${event.revision}, position ${event.position})`;
+}
+
+interface Condition {
+  expression: string;
+  test: (state: unknown, event: unknown, before: unknown) => unknown;
+  /** It reads `before`: the state before each event must be copied (handlers mutate it). */
+  usesBefore: boolean;
+}
+
+/** A condition breakpoint or an invariant typed by the user: `state`, `event` and `before` in scope. */
+export function compileCondition(expression: string): Condition {
+  try {
+    const test = new Function('state', 'event', 'before', `"use strict"; return (${expression}\n);`) as Condition['test'];
+    return { expression, test, usesBefore: /\bbefore\b/.test(expression) };
+  } catch (error) {
+    throw new EventscopeError(`The condition "${expression}" is not a JavaScript expression: ${messageOf(error)}.`, { cause: error });
+  }
+}
+
+export class Replay {
+  private keyframes: Keyframe[] = [];
+  private keyframeBytes = 0;
+  private finalState: Buffer | undefined;
+  private interval: number;
+  private readonly maxKeyframes: number;
+  private readonly maxKeyframeBytes: number;
+  private readonly guard: UserCodeGuard;
+  private readonly describeError: (error: unknown) => string;
+  length = 0;
+  readonly errors: Mark[] = [];
+  readonly failures: Mark[] = [];
+  elapsedMs = 0;
+
+  constructor(
+    readonly engine: ProjectionEngine,
+    readonly source: ReplaySource,
+    private readonly options: ReplayOptions = {},
+  ) {
+    this.interval = options.interval ?? 256;
+    this.maxKeyframes = options.maxKeyframes ?? 4096;
+    this.maxKeyframeBytes = options.maxKeyframeBytes ?? 64 * 1024 * 1024;
+    this.guard = options.guard ?? NO_GUARD;
+    this.describeError = options.describeError ?? messageOf;
+  }
+
+  get keyframeInterval(): number {
+    return this.interval;
+  }
+
+  get keyframeCount(): number {
+    return this.keyframes.length;
+  }
+
+  /** Accepted events from keyframe `k` on, with their indexes, until `visit` returns false. */
+  private async walk(k: number, visit: (event: RecordedEvent, index: number) => boolean | void): Promise<void> {
+    let index = k * this.interval;
+    const from = this.keyframes[k]?.cursor;
+    if (from === undefined && k > 0) return;
+    for await (const page of this.source.pages(from)) {
+      for (const event of page) {
+        if (!this.engine.accepts(event)) continue;
+        if (visit(event, index++) === false) return;
+      }
+    }
+  }
+
+  /** Applies one event, guarded; a throwing handler leaves the state as far as it got. */
+  private apply(state: unknown, event: RecordedEvent, index: number, output?: StepOutput): { state: unknown; error?: string } {
+    this.guard.enter(index);
+    try {
+      return { state: this.engine.apply(state, event, output) };
+    } catch (error) {
+      return { state, error: this.describeError(error) };
+    } finally {
+      this.guard.exit();
+    }
+  }
+
+  private invariant(state: unknown, event: RecordedEvent, index: number): string | undefined {
+    if (!this.engine.invariant) return undefined;
+    this.guard.enter(index);
+    try {
+      return this.engine.invariant(state, event);
+    } catch (error) {
+      return `the invariant threw: ${this.describeError(error)}`;
+    } finally {
+      this.guard.exit();
+    }
+  }
+
+  private addKeyframe(cursor: number, state: unknown): void {
+    const frozen = freeze(state);
+    this.keyframes.push({ cursor, state: frozen });
+    this.keyframeBytes += frozen.length;
+    if (this.keyframes.length > this.maxKeyframes || (this.keyframeBytes > this.maxKeyframeBytes && this.keyframes.length > 2)) {
+      this.keyframes = this.keyframes.filter((_, k) => k % 2 === 0);
+      this.keyframeBytes = this.keyframes.reduce((sum, f) => sum + f.state.length, 0);
+      this.interval *= 2;
+    }
+  }
+
+  /** The first pass: every event once, keyframes on the way, errors and invariant failures marked. */
+  async run(): Promise<void> {
+    const started = performance.now();
+    const { limit = Infinity, onProgress } = this.options;
+    let state = this.engine.init();
+    let index = 0;
+    let lastProgress = started;
+    const engine = this.engine;
+    const checks = engine.invariant !== undefined;
+    outer: for await (const page of this.source.pages()) {
+      for (const event of page) {
+        if (!engine.accepts(event)) continue;
+        if (index >= limit) break outer;
+        if (index === this.keyframes.length * this.interval) this.addKeyframe(this.source.cursorOf(event, index), state);
+        const applied = this.apply(state, event, index);
+        state = applied.state;
+        if (applied.error !== undefined && this.errors.length < MARK_LIMIT) this.errors.push({ index, message: applied.error });
+        if (checks) {
+          const failure = this.invariant(state, event, index);
+          if (failure !== undefined && this.failures.length < MARK_LIMIT) this.failures.push({ index, message: failure });
+        }
+        index++;
+      }
+      if (onProgress && performance.now() - lastProgress > 100) {
+        lastProgress = performance.now();
+        onProgress(index);
+      }
+    }
+    this.length = index;
+    this.finalState = freeze(state);
+    this.elapsedMs = performance.now() - started;
+  }
+
+  /** The state after `count` steps (0: the initial state), re-run from the nearest keyframe. */
+  async stateAfter(count: number): Promise<unknown> {
+    this.checkRange(count, this.length);
+    if (count === this.length && this.finalState) return thaw(this.finalState);
+    const k = Math.floor(count / this.interval);
+    let state = thaw(this.keyframes[k].state);
+    if (count === k * this.interval) return state;
+    await this.walk(k, (event, index) => {
+      state = this.apply(state, event, index).state;
+      return index + 1 < count;
+    });
+    return state;
+  }
+
+  private checkRange(index: number, max: number): void {
+    if (!Number.isInteger(index) || index < 0 || index > max)
+      throw new EventscopeError(`There is no step ${index} in this replay (0…${max}).`);
+  }
+
+  /** The record of step `index`: the state before and after it, what changed, its output. */
+  async step(index: number): Promise<StepRecord> {
+    this.checkRange(index, this.length - 1);
+    const k = Math.floor(index / this.interval);
+    let before = thaw(this.keyframes[k].state);
+    let record: StepRecord | undefined;
+    await this.walk(k, (event, i) => {
+      if (i < index) {
+        before = this.apply(before, event, i).state;
+        return true;
+      }
+      const output: StepOutput = { emitted: [], logs: [] };
+      const working = thaw(freeze(before));
+      const started = performance.now();
+      const applied = this.apply(working, event, i, output);
+      const elapsedMs = performance.now() - started;
+      const invariantFailure = this.invariant(applied.state, event, i);
+      record = {
+        index,
+        event,
+        stateBefore: before,
+        stateAfter: applied.state,
+        changes: differ.diff(before, applied.state),
+        ...(applied.error !== undefined ? { error: applied.error } : {}),
+        ...(invariantFailure !== undefined ? { invariantFailure } : {}),
+        elapsedMs,
+        output,
+      };
+      return false;
+    });
+    if (!record) throw new EventscopeError(`Step ${index} could not be read again from ${this.source.label}; has the store changed?`);
+    return record;
+  }
+
+  /** Events `from`…`from + count - 1` (without running the projection), for a timeline. */
+  async events(from: number, count: number): Promise<RecordedEvent[]> {
+    this.checkRange(from, this.length);
+    const end = Math.min(from + count, this.length);
+    const out: RecordedEvent[] = [];
+    if (from >= end) return out;
+    await this.walk(Math.floor(from / this.interval), (event, i) => {
+      if (i >= from) out.push(event);
+      return i + 1 < end;
+    });
+    return out;
+  }
+
+  /** The event of step `index`, even one past the end (the event a stopped replay could not run). */
+  async eventAt(index: number): Promise<RecordedEvent | undefined> {
+    let found: RecordedEvent | undefined;
+    await this.walk(Math.max(0, Math.min(Math.floor(index / this.interval), this.keyframes.length - 1)), (event, i) => {
+      if (i === index) found = event;
+      return i < index;
+    });
+    return found;
+  }
+
+  /**
+   * The steps where any breakpoint hits, in order (the first MARK_LIMIT). A type breakpoint hits
+   * on a matching event; a condition hits when it is truthy with the state after the event.
+   * Errors evaluating a condition are returned, once per condition.
+   */
+  async scan(
+    breakpoints: Breakpoint[],
+    matchesType: (type: string, key: string) => boolean,
+  ): Promise<{ hits: number[]; problems: string[] }> {
+    const types = breakpoints.flatMap((b) => (b.kind === 'type' ? [b.type] : []));
+    const conditions = breakpoints.flatMap((b) => (b.kind === 'condition' ? [compileCondition(b.expression)] : []));
+    const copyBefore = conditions.some((c) => c.usesBefore);
+    const hits: number[] = [];
+    const problems = new Map<string, string>();
+    if (!breakpoints.length) return { hits, problems: [] };
+    let state = conditions.length ? this.engine.init() : undefined;
+    await this.walk(0, (event, index) => {
+      if (index >= this.length || hits.length >= MARK_LIMIT) return false;
+      let hit = types.some((t) => matchesType(event.type, t));
+      if (conditions.length) {
+        const before = copyBefore ? thaw(freeze(state)) : state;
+        state = this.apply(state, event, index).state;
+        for (const c of conditions) {
+          if (hit) break;
+          this.guard.enter(index);
+          try {
+            hit = Boolean(c.test(state, event, before));
+          } catch (error) {
+            if (!problems.has(c.expression))
+              problems.set(c.expression, `"${c.expression}" failed at ${eventLabel(event, index)}: ${messageOf(error)}`);
+          } finally {
+            this.guard.exit();
+          }
+        }
+      }
+      if (hit) hits.push(index);
+      return true;
+    });
+    return { hits, problems: [...problems.values()] };
+  }
+
+  /**
+   * The first step at or after `from` after which the invariant fails: the projection's own, or
+   * `expression` (which must stay truthy) when given. Handler errors count as failures too.
+   */
+  async firstFailure(from = 0, expression?: string): Promise<Mark | undefined> {
+    this.checkRange(from, this.length);
+    if (expression === undefined && this.errors.length < MARK_LIMIT && this.failures.length < MARK_LIMIT) {
+      // The first pass marked every failure: no need to run again.
+      return [...this.errors, ...this.failures].filter((m) => m.index >= from).sort((a, b) => a.index - b.index)[0];
+    }
+    const test = expression === undefined ? undefined : compileCondition(expression);
+    const k = Math.floor(from / this.interval);
+    let state = thaw(this.keyframes[k]?.state ?? freeze(this.engine.init()));
+    let found: Mark | undefined;
+    await this.walk(k, (event, index) => {
+      if (index >= this.length) return false;
+      const before = test?.usesBefore && index >= from ? thaw(freeze(state)) : state;
+      const applied = this.apply(state, event, index);
+      state = applied.state;
+      if (index < from) return true;
+      if (applied.error !== undefined) {
+        found = { index, message: applied.error };
+        return false;
+      }
+      let failure: string | undefined;
+      if (test) {
+        this.guard.enter(index);
+        try {
+          if (!test.test(state, event, before)) failure = `${expression} is false`;
+        } catch (error) {
+          failure = `${expression} threw: ${messageOf(error)}`;
+        } finally {
+          this.guard.exit();
+        }
+      } else {
+        failure = this.invariant(state, event, index);
+      }
+      if (failure !== undefined) {
+        found = { index, message: failure };
+        return false;
+      }
+      return true;
+    });
+    return found;
+  }
+
+  /** The state after the last step. */
+  async final(): Promise<unknown> {
+    return this.stateAfter(this.length);
+  }
+
+  async close(): Promise<void> {
+    await this.source.close();
+  }
+}

@@ -1,0 +1,299 @@
+/**
+ * A replay session: the host side of one replay. It bundles the projection, runs it in a worker
+ * with a memory limit and a per-event time budget, and forwards requests (steps, events,
+ * breakpoint scans, invariant searches). A worker that overruns or crashes is replaced; the
+ * session reports the event it stopped at, and its requests never hang.
+ */
+
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { EventscopeError } from '../errors';
+import type { RecordedEvent } from '../events';
+import { createGuardBuffer, Watchdog } from './guard';
+import { bundleProjection, type ProjectionSpec } from './load';
+import type { OpenResult, WorkerReply, WorkerRequest } from './protocol';
+import type { Breakpoint, Mark, StepRecord } from './replay';
+import type { ReplaySourceSpec } from './source';
+
+export type ProjectionChoice = { kind: 'generic' } | { kind: 'file'; path: string };
+
+export interface ReplaySessionOptions {
+  source: ReplaySourceSpec;
+  projection: ProjectionChoice;
+  /** Longest a handler may run on one event (ms); default 1000. */
+  timeBudgetMs?: number;
+  /** The worker's heap limit (MB); default 512. */
+  memoryLimitMb?: number;
+  /** Steps between keyframes to start with. */
+  keyframeInterval?: number;
+  /** The bundled worker; default projection-worker.js beside this bundle. */
+  workerScript?: string;
+  onProgress?: (steps: number) => void;
+}
+
+export interface ReplaySummary extends OpenResult {
+  /** The projection file, unless generic. */
+  projectionPath?: string;
+  /** The earliest handler error or invariant failure. */
+  firstFailure?: Mark;
+  /** Why the replay ends before the source does (a step overran its budget, the worker died). */
+  stopped?: string;
+}
+
+export const DEFAULT_TIME_BUDGET_MS = 1000;
+export const DEFAULT_MEMORY_LIMIT_MB = 512;
+
+type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/** A worker died (overran, ran out of memory, crashed) while it ran user code at `index`. */
+class WorkerLost extends Error {
+  constructor(
+    readonly index: number | undefined,
+    readonly reason: 'time' | 'memory' | 'crash',
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+class WorkerHandle {
+  readonly worker: Worker;
+  private readonly guard = createGuardBuffer();
+  private readonly watchdog: Watchdog;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private lost: WorkerLost | undefined;
+  private overrun: number | undefined;
+
+  constructor(script: string, budgetMs: number, memoryLimitMb: number, onProgress?: (steps: number) => void) {
+    this.worker = new Worker(script, {
+      workerData: { guard: this.guard },
+      resourceLimits: { maxOldGenerationSizeMb: memoryLimitMb },
+      stdout: false,
+      stderr: false,
+    });
+    this.watchdog = new Watchdog(this.guard, budgetMs, ({ index }) => {
+      this.overrun = index;
+      void this.worker.terminate();
+    });
+    this.worker.on('message', (reply: WorkerReply) => {
+      if ('progress' in reply) return onProgress?.(reply.progress);
+      const pending = this.pending.get(reply.id);
+      if (!pending) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (reply.ok) pending.resolve(reply.value);
+      else {
+        const error = reply.userFacing ? new EventscopeError(reply.message) : new Error(reply.message);
+        if (reply.stack) error.stack = reply.stack;
+        pending.reject(error);
+      }
+    });
+    this.worker.on('error', (error: Error & { code?: string }) => {
+      const memory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.fail(new WorkerLost(this.where(), memory ? 'memory' : 'crash', error.message));
+    });
+    this.worker.on('exit', (code) => {
+      if (this.overrun !== undefined) this.fail(new WorkerLost(this.overrun, 'time', 'stopped after overrunning its time budget'));
+      else this.fail(new WorkerLost(this.where(), 'crash', `the replay worker exited (code ${code})`));
+    });
+    this.worker.unref();
+  }
+
+  /** The step user code was running in (-1 while loading), or undefined when none. */
+  private where(): number | undefined {
+    const where = Atomics.load(new Int32Array(this.guard), 1);
+    return where === 0 ? undefined : where === 1 ? -1 : where - 2;
+  }
+
+  private fail(lost: WorkerLost): void {
+    this.watchdog.dispose();
+    this.lost ??= lost;
+    for (const pending of this.pending.values()) pending.reject(this.lost);
+    this.pending.clear();
+  }
+
+  request<T>(request: Request): Promise<T> {
+    if (this.lost) return Promise.reject(this.lost);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      // An idle worker doesn't keep the process alive; one with work pending does (the CLI).
+      this.worker.ref();
+      this.worker.postMessage({ ...request, id });
+    });
+  }
+
+  async dispose(): Promise<void> {
+    this.watchdog.dispose();
+    this.lost ??= new WorkerLost(undefined, 'crash', 'the replay was closed');
+    await this.worker.terminate();
+  }
+}
+
+export class ReplaySession {
+  private handle: WorkerHandle | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private spec: ProjectionSpec = { kind: 'generic' };
+  summary!: ReplaySummary;
+  private readonly budgetMs: number;
+  private readonly memoryLimitMb: number;
+  private disposed = false;
+
+  private constructor(private readonly options: ReplaySessionOptions) {
+    this.budgetMs = options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS;
+    this.memoryLimitMb = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
+  }
+
+  /** Bundles the projection, runs the first pass, and returns the open session. */
+  static async open(options: ReplaySessionOptions): Promise<ReplaySession> {
+    const session = new ReplaySession(options);
+    try {
+      await session.reload();
+    } catch (error) {
+      await session.dispose();
+      throw error;
+    }
+    return session;
+  }
+
+  /** Bundles the projection file again (after a save) and re-runs the replay. */
+  async reload(): Promise<ReplaySummary> {
+    const { projection } = this.options;
+    this.spec = projection.kind === 'generic' ? { kind: 'generic' } : { kind: 'bundle', bundle: await bundleProjection(projection.path) };
+    return this.serial(() => this.start());
+  }
+
+  private worker(): WorkerHandle {
+    if (this.disposed) throw new EventscopeError('This replay was closed.');
+    this.handle ??= new WorkerHandle(
+      this.options.workerScript ?? join(__dirname, 'projection-worker.js'),
+      this.budgetMs,
+      this.memoryLimitMb,
+      this.options.onProgress,
+    );
+    return this.handle;
+  }
+
+  /** Opens the replay in a worker; when a step kills it, again up to that step, noting why. */
+  private async start(limit?: number, stopped?: string): Promise<ReplaySummary> {
+    try {
+      const result = await this.worker().request<OpenResult>({
+        op: 'open',
+        source: this.options.source,
+        projection: this.spec,
+        ...(limit !== undefined ? { limit } : {}),
+        ...(this.options.keyframeInterval ? { interval: this.options.keyframeInterval } : {}),
+      });
+      const firstFailure = [result.errors[0], result.failures[0]].filter(Boolean).sort((a, b) => a.index - b.index)[0];
+      this.summary = {
+        ...result,
+        ...(this.options.projection.kind === 'file' ? { projectionPath: this.options.projection.path } : {}),
+        ...(firstFailure ? { firstFailure } : {}),
+        ...(stopped ? { stopped } : {}),
+      };
+      return this.summary;
+    } catch (error) {
+      if (!(error instanceof WorkerLost)) throw error;
+      this.handle = undefined;
+      if (error.index === undefined || error.index < 0 || limit !== undefined)
+        throw new EventscopeError(await this.explain(error), { cause: error });
+      return this.start(error.index, await this.explain(error));
+    }
+  }
+
+  /** One sentence on why a worker was lost, naming the event and the handler's line. */
+  private async explain(lost: WorkerLost): Promise<string> {
+    const what =
+      lost.reason === 'time'
+        ? `ran over its ${this.budgetMs} ms time budget`
+        : lost.reason === 'memory'
+          ? `ran out of memory (limit ${this.memoryLimitMb} MB)`
+          : `crashed (${lost.message})`;
+    const file = this.options.projection.kind === 'file' ? this.options.projection.path : 'The generic projection';
+    if (lost.index === undefined) return `The replay worker ${what}.`;
+    if (lost.index < 0) return `${file} ${what} while loading.`;
+    let where = `at step ${lost.index + 1}`;
+    try {
+      // A fresh worker, opened only up to the step before, can say which event and handler.
+      const probe = new WorkerHandle(
+        this.options.workerScript ?? join(__dirname, 'projection-worker.js'),
+        this.budgetMs,
+        this.memoryLimitMb,
+      );
+      try {
+        await probe.request({ op: 'open', source: this.options.source, projection: this.spec, limit: lost.index });
+      } catch {
+        // The probe runs the same code: describing may still work when opening fails.
+      }
+      try {
+        const described = await probe.request<{ event: string; handler?: string }>({ op: 'describe', index: lost.index });
+        where = `on ${described.event}${described.handler ? ` in the handler at ${described.handler}` : ''}`;
+      } finally {
+        await probe.dispose();
+      }
+    } catch {
+      // Keep the step number.
+    }
+    return `${file} ${what} ${where}; the replay stops before that event.`;
+  }
+
+  /** Runs requests one at a time; a lost worker is replaced (re-run to the same length). */
+  private serial<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private call<T>(request: Request): Promise<T> {
+    return this.serial(async () => {
+      try {
+        return await this.worker().request<T>(request);
+      } catch (error) {
+        if (!(error instanceof WorkerLost)) throw error;
+        this.handle = undefined;
+        const message = await this.explain(error);
+        await this.start(this.summary.steps, this.summary.stopped);
+        throw new EventscopeError(message, { cause: error });
+      }
+    });
+  }
+
+  events(from: number, count: number): Promise<RecordedEvent[]> {
+    return this.call({ op: 'events', from, count });
+  }
+
+  step(index: number): Promise<StepRecord> {
+    return this.call({ op: 'step', index });
+  }
+
+  stateAfter(count: number): Promise<unknown> {
+    return this.call({ op: 'state', count });
+  }
+
+  finalState(): Promise<unknown> {
+    return this.stateAfter(this.summary.steps);
+  }
+
+  /** Steps where the breakpoints hit, and problems evaluating conditions. */
+  scan(breakpoints: Breakpoint[]): Promise<{ hits: number[]; problems: string[] }> {
+    return this.call({ op: 'scan', breakpoints });
+  }
+
+  /** The first failing step at or after `from`: the projection's invariant, or `expression`. */
+  firstFailure(from = 0, expression?: string): Promise<Mark | undefined> {
+    return this.call({ op: 'find', from, ...(expression !== undefined ? { expression } : {}) });
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.dispose();
+  }
+}

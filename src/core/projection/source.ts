@@ -1,0 +1,133 @@
+/**
+ * What a replay reads: a stream, an aggregate type (category), the whole log of a store, a
+ * `.events` file, or events in memory. A source reads pages from a cursor (a position, a revision
+ * or an index), so a replay keeps cursors in its keyframes and re-reads instead of holding events.
+ */
+
+import { readFileSync } from 'node:fs';
+import { EventscopeError, messageOf } from '../errors';
+import type { RecordedEvent } from '../events';
+import { parseEventsFile } from '../eventsFile/eventsFile';
+import { openStore } from '../stores/open';
+import type { EventStore } from '../stores/types';
+
+export type ReplayScope = { stream: string } | { category: string } | { all: true };
+
+/** Structured-clone-able description of a source (sent to the replay worker). */
+export type ReplaySourceSpec =
+  | { kind: 'store'; location: string; cipherKey?: Uint8Array; scope: ReplayScope }
+  | { kind: 'eventsFile'; path: string }
+  | { kind: 'events'; label: string; events: RecordedEvent[] };
+
+export interface ReplaySource {
+  /** "stream 1f0c… of demo.sqlite", "BankAccount in demo.sqlite", … */
+  readonly label: string;
+  /** Pages of events in replay order, from the event whose cursor is `from` (default: the start). */
+  pages(from?: number): AsyncIterable<RecordedEvent[]>;
+  /** The cursor to read `event` (the `index`th of the source) again. */
+  cursorOf(event: RecordedEvent, index: number): number;
+  close(): Promise<void>;
+}
+
+const PAGE = 1000;
+
+export function describeScope(scope: ReplayScope): string {
+  if ('stream' in scope) return `stream ${scope.stream}`;
+  if ('category' in scope) return `${scope.category} streams`;
+  return 'all events';
+}
+
+function baseName(path: string): string {
+  return path.split(/[\\/]/).pop() ?? path;
+}
+
+export async function openReplaySource(spec: ReplaySourceSpec): Promise<ReplaySource> {
+  switch (spec.kind) {
+    case 'events':
+      return memorySource(spec.label, spec.events);
+    case 'eventsFile': {
+      let text: string;
+      try {
+        text = readFileSync(spec.path, 'utf8');
+      } catch (error) {
+        throw new EventscopeError(`${spec.path}: can't read the events file (${messageOf(error)}).`, { cause: error });
+      }
+      const events = parseEventsFile(text, spec.path).map((e, i): RecordedEvent => {
+        return {
+          streamId: e.streamId,
+          revision: e.revision ?? i + 1,
+          position: i + 1,
+          type: e.type,
+          timestamp: e.created ?? null,
+          data: (e.data ?? {}) as Record<string, unknown>,
+          metadata: { ...(e.id ? { id: e.id } : {}), ...e.metadata },
+          kinds: {},
+        };
+      });
+      return memorySource(baseName(spec.path), events);
+    }
+    case 'store': {
+      const store = openStore(spec.location, spec.cipherKey ? { cipherKey: Buffer.from(spec.cipherKey) } : {});
+      try {
+        return await storeSource(store, spec.scope, `${describeScope(spec.scope)} of ${baseName(spec.location)}`);
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+    }
+  }
+}
+
+function memorySource(label: string, events: RecordedEvent[]): ReplaySource {
+  return {
+    label,
+    async *pages(from = 0) {
+      for (let i = from; i < events.length; i += PAGE) yield events.slice(i, i + PAGE);
+    },
+    cursorOf: (_event, index) => index,
+    close: async () => {},
+  };
+}
+
+async function storeSource(store: EventStore, scope: ReplayScope, label: string): Promise<ReplaySource> {
+  if ('stream' in scope) {
+    return {
+      label,
+      async *pages(from) {
+        for (;;) {
+          const page = await store.readStream(scope.stream, { fromRevision: from, limit: PAGE });
+          if (page.items.length) yield page.items;
+          if (page.next === undefined) return;
+          from = Number(page.next);
+        }
+      },
+      cursorOf: (event) => event.revision,
+      close: () => store.close(),
+    };
+  }
+  let members: Set<string> | undefined;
+  if ('category' in scope) {
+    members = new Set();
+    let after: string | undefined;
+    do {
+      const page = await store.listStreams({ category: scope.category, limit: 10_000, after });
+      for (const s of page.items) members.add(s.streamId);
+      after = page.next;
+    } while (after !== undefined);
+    if (members.size === 0) throw new EventscopeError(`${store.location}: no streams of category "${scope.category}".`);
+  }
+  return {
+    label,
+    async *pages(from) {
+      for (;;) {
+        const page = await store.readAll({ fromPosition: from, limit: PAGE });
+        const items = members ? page.items.filter((e) => members.has(e.streamId)) : page.items;
+        if (items.length) yield items;
+        if (page.next === undefined) return;
+        from = Number(page.next);
+      }
+    },
+    cursorOf: (event) => event.position,
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DEMO_STORY, writeDemoStore } from '../src/core/demo';
+import { ReplaySession, type ReplaySessionOptions } from '../src/core/projection/session';
+import { runCli } from './helpers/cli';
+
+// The replay worker as the CLI and the extension run it (built by `npm run build`).
+const workerScript = resolve(__dirname, '..', 'dist', 'projection-worker.js');
+const open = (options: ReplaySessionOptions) => ReplaySession.open({ workerScript, ...options });
+
+describe('replays in a worker: sessions and the CLI', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let demo: string;
+  let events: string;
+  const file = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const bank = resolve(__dirname, '..', 'examples', 'bank-balances.js');
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'eventscope-session-'));
+    demo = join(dir, 'demo.sqlite');
+    writeDemoStore(demo);
+    events = file(
+      's.events',
+      ['A', 'A', 'Loop', 'A', 'Grow'].map((t, i) => `### ${t}  s-1\nrevision: ${i + 1}\n\n{"n": ${i + 1}}\n`).join('\n'),
+    );
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("runs the demo's bank-balances projection off the main thread and finds the duplicated debit", async () => {
+    const session = await open({
+      source: { kind: 'store', location: demo, scope: { all: true } },
+      projection: { kind: 'file', path: bank },
+    });
+    try {
+      const { summary } = session;
+      assert.equal(summary.steps, 330);
+      assert.equal(summary.projection.name, 'Account balances');
+      assert.equal(summary.projection.kind, 'module');
+      assert.ok(summary.hasInvariant);
+      assert.equal(summary.errors.length, 0);
+      const failure = summary.firstFailure!;
+      const step = await session.step(failure.index);
+      assert.equal(step.event.type, DEMO_STORY.eventType);
+      assert.match(step.invariantFailure!, new RegExp(`^${DEMO_STORY.accountName}'s balance is -`));
+      assert.deepEqual(await session.firstFailure(0), failure);
+      const hits = await session.scan([{ kind: 'condition', expression: `event.streamId === ${JSON.stringify(step.event.streamId)}` }]);
+      assert.ok(hits.hits.includes(failure.index));
+      assert.equal(((await session.finalState()) as { balances: Record<string, number> }).balances[step.event.streamId] < 0, true);
+    } finally {
+      await session.dispose();
+    }
+  });
+
+  it('captures console output per step, and re-runs the file after it changed', async () => {
+    const path = file(
+      'logs.js',
+      'export default { init: () => ({ n: 0 }), any: (s, e) => { console.log("saw", e.type, { n: e.data.n }); s.n += e.data.n; } };\n',
+    );
+    const session = await open({ source: { kind: 'eventsFile', path: events }, projection: { kind: 'file', path } });
+    try {
+      assert.deepEqual((await session.step(1)).output.logs, ['saw A { n: 2 }']);
+      assert.deepEqual(await session.finalState(), { n: 15 });
+      file('logs.js', 'export default { init: () => ({ n: 100 }), any: (s, e) => { s.n -= e.data.n; } };\n');
+      const summary = await session.reload();
+      assert.equal(summary.steps, 5);
+      assert.deepEqual(await session.finalState(), { n: 85 });
+      assert.deepEqual((await session.step(1)).output.logs, []);
+    } finally {
+      await session.dispose();
+    }
+  });
+
+  it('runs a KurrentDB script in the worker: partitions, emitted events, links and log lines per step', async () => {
+    const path = file(
+      'balances.kurrent.js',
+      [
+        "fromCategory('BankAccount')",
+        '  .foreachStream()',
+        '  .when({',
+        '    $init: () => ({ balance: 0 }),',
+        "    Credited: (s, e) => { s.balance += Number(e.body.amount); log('credit', e.sequenceNumber); },",
+        '    Debited: (s, e) => {',
+        '      s.balance -= Number(e.body.amount);',
+        "      if (s.balance < 0) { emit('overdrawn', 'Overdrawn', { account: e.streamId, balance: s.balance }); linkTo('overdrawn-links', e); }",
+        '    },',
+        '  });',
+      ].join('\n'),
+    );
+    const session = await open({ source: { kind: 'store', location: demo, scope: { all: true } }, projection: { kind: 'file', path } });
+    try {
+      assert.equal(session.summary.projection.kind, 'kurrentdb');
+      const overdrawn = await session.scan([
+        { kind: 'condition', expression: 'Object.values(state.partitions).some((p) => p.balance < 0)' },
+      ]);
+      const step = await session.step(overdrawn.hits[0]);
+      assert.equal(step.event.type, DEMO_STORY.eventType);
+      assert.deepEqual(
+        step.output.emitted.map((e) => [e.kind, e.stream, e.type]),
+        [
+          ['emit', 'overdrawn', 'Overdrawn'],
+          ['link', 'overdrawn-links', '$>'],
+        ],
+      );
+      assert.equal(step.output.emitted[1].data as string, `${step.event.revision}@${step.event.streamId}`);
+      const partitions = (step.stateAfter as { partitions: Record<string, { balance: number }> }).partitions;
+      assert.ok(partitions[step.event.streamId].balance < 0);
+      const credit = (await session.scan([{ kind: 'type', type: 'Credited' }])).hits[0];
+      assert.match((await session.step(credit)).output.logs[0], /^credit \d+$/);
+    } finally {
+      await session.dispose();
+    }
+  });
+
+  it('stops a handler stuck in an endless loop, naming the event and its source line; the steps before stay usable', async () => {
+    const path = file(
+      'loop.ts',
+      'export default {\n  init: () => ({ n: 0 }),\n  when: {\n    A: (s: { n: number }) => { s.n += 1; },\n    Loop: () => {\n      for (;;) {}\n    },\n  },\n};\n',
+    );
+    const started = performance.now();
+    const session = await open({ source: { kind: 'eventsFile', path: events }, projection: { kind: 'file', path }, timeBudgetMs: 200 });
+    try {
+      const { summary } = session;
+      assert.ok(performance.now() - started < 20_000);
+      assert.equal(summary.steps, 2);
+      assert.match(
+        summary.stopped!,
+        new RegExp(
+          `^${path.replace(/[.]/g, '\\.')} ran over its 200 ms time budget on event #3 \\(Loop, stream s-1 revision 3, position 3\\) in the handler at .*loop\\.ts:5:\\d+; the replay stops before that event\\.$`,
+        ),
+      );
+      assert.deepEqual(await session.stateAfter(2), { n: 2 });
+      assert.equal((await session.step(1)).event.type, 'A');
+      // A condition that never ends is stopped the same way; the session carries on.
+      await assert.rejects(
+        session.scan([{ kind: 'condition', expression: '(() => { for (;;) {} })()' }]),
+        /ran over its 200 ms time budget on event #1 \(A,/,
+      );
+      assert.deepEqual(await session.stateAfter(2), { n: 2 });
+    } finally {
+      await session.dispose();
+    }
+  });
+
+  it('stops a projection that loops while loading, and one that runs out of memory', async () => {
+    const top = file('top.js', 'for (;;) {}\nexport default { when: {} };\n');
+    await assert.rejects(
+      open({ source: { kind: 'eventsFile', path: events }, projection: { kind: 'file', path: top }, timeBudgetMs: 200 }),
+      new RegExp(`^EventscopeError: ${top.replace(/[.]/g, '\\.')} ran over its 200 ms time budget while loading\\.$`),
+    );
+    const grow = file(
+      'grow.js',
+      'const keep = [];\nexport default { when: { Grow: () => { for (;;) keep.push(new Array(100000).fill(keep.length)); } } };\n',
+    );
+    const session = await open({
+      source: { kind: 'eventsFile', path: events },
+      projection: { kind: 'file', path: grow },
+      memoryLimitMb: 64,
+      timeBudgetMs: 30_000,
+    });
+    try {
+      assert.equal(session.summary.steps, 4);
+      assert.match(
+        session.summary.stopped!,
+        /ran out of memory \(limit 64 MB\) on event #5 \(Grow, stream s-1 revision 5, position 5\) in the handler at .*grow\.js:2:\d+/,
+      );
+    } finally {
+      await session.dispose();
+    }
+  });
+
+  it('eventscope replay: final state and first failure as JSON, --until-invariant-fails, the generic projection', () => {
+    const result = runCli(['replay', demo, '--projection', bank, '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const json = JSON.parse(result.stdout) as {
+      steps: number;
+      state: { balances: Record<string, number> };
+      firstFailure: { index: number; position: number; streamId: string; revision: number; type: string; error: string };
+      errors: unknown[];
+    };
+    assert.deepEqual(Object.keys(json), ['steps', 'state', 'firstFailure', 'errors']);
+    assert.equal(json.steps, 330);
+    assert.equal(json.firstFailure.type, DEMO_STORY.eventType);
+    assert.match(json.firstFailure.error, new RegExp(`^${DEMO_STORY.accountName}'s balance is -`));
+    assert.deepEqual(json.errors, []);
+    const until = JSON.parse(runCli(['replay', demo, '--projection', bank, '--json', '--until-invariant-fails']).stdout) as typeof json;
+    assert.equal(until.steps, json.firstFailure.index + 1);
+    assert.ok(until.state.balances[json.firstFailure.streamId] < 0);
+    const stream = JSON.parse(
+      runCli(['replay', demo, '--projection', bank, '--json', '--stream', json.firstFailure.streamId]).stdout,
+    ) as typeof json;
+    assert.equal(stream.firstFailure.revision, json.firstFailure.revision);
+    assert.deepEqual(Object.keys(stream.state.balances), [json.firstFailure.streamId]);
+
+    const text = runCli(['replay', demo]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^Projection\s+Generic \(built-in\)/m);
+    assert.match(text.stdout, /^Steps\s+330 in \d+ ms$/m);
+    assert.match(text.stdout, /"byType": \{/);
+  });
+
+  it('eventscope replay exits 1 with one line when the projection throws or overruns, 2 on bad usage', () => {
+    const throws = file(
+      'throws.js',
+      'export default {\n  when: {\n    Loop: (s, e) => {\n      throw new Error(`cannot handle ${e.type}`);\n    },\n  },\n};\n',
+    );
+    const thrown = runCli(['replay', events, '--projection', throws, '--json']);
+    assert.equal(thrown.code, 1);
+    assert.equal(
+      thrown.stderr,
+      `eventscope: the projection threw on event #3 (Loop, stream s-1 revision 3, position 3): cannot handle Loop (at ${throws}:4:13).\n`,
+    );
+    assert.equal((JSON.parse(thrown.stdout) as { errors: { index: number }[] }).errors[0].index, 2);
+    const loop = file('loop2.js', 'export default { when: { Loop: () => { for (;;) {} } } };\n');
+    const stuck = runCli(['replay', events, '--projection', loop, '--time-budget', '200']);
+    assert.equal(stuck.code, 1);
+    assert.match(
+      stuck.stderr,
+      /^eventscope: .*loop2\.js ran over its 200 ms time budget on event #3 \(Loop, .*\) in the handler at .*loop2\.js:1:\d+; the replay stops before that event\.\n$/,
+    );
+    assert.equal(runCli(['replay', demo, '--all', '--stream', 'x']).code, 2);
+    const missing = runCli(['replay', demo, '--projection', join(dir, 'nope.js')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^eventscope: .*nope\.js.*\n$/);
+  });
+});
