@@ -1,9 +1,12 @@
 /**
  * A replay as a pure fold over a source's events, with time travel. Keyframes (the state,
- * serialized, and the cursor of the event that follows) are kept every `interval` steps; seeking
- * re-reads and re-runs from the nearest one. When the keyframes outgrow their count or byte budget
- * every other one is dropped and the interval doubles, so memory stays bounded at any length.
- * Events are never held: the source is read again from a keyframe's cursor.
+ * serialized, and the cursor of the event that follows) are kept along the first pass; seeking
+ * re-reads and re-runs from the nearest one. Their spacing adapts to the state: at least
+ * `interval` steps apart, and far enough that serializing the state costs at most a quarter of
+ * the replay (a big state gets fewer keyframes). When they outgrow their count or byte budget every
+ * other one is dropped, so memory stays bounded at any length. Events are never held: the source
+ * is read again from a keyframe's cursor. The state last seeked to is kept as one more (floating)
+ * keyframe, so stepping forward costs one event, not a re-run.
  */
 
 import { create, type Delta } from 'jsondiffpatch';
@@ -44,7 +47,7 @@ export interface Mark {
 export type Breakpoint = { kind: 'type'; type: string } | { kind: 'condition'; expression: string };
 
 export interface ReplayOptions {
-  /** Steps between keyframes to start with (doubles as keyframes are thinned). */
+  /** The fewest steps between keyframes (doubles as keyframes are thinned). */
   interval?: number;
   maxKeyframes?: number;
   maxKeyframeBytes?: number;
@@ -63,9 +66,15 @@ export const MARK_LIMIT = 10_000;
 const differ = create({ objectHash: (item: object, index?: number) => String((item as { id?: unknown }).id ?? `$$index:${index}`) });
 
 interface Keyframe {
-  cursor: number;
+  /** The state before step `index`. */
+  index: number;
+  /** The cursor of event `index`; undefined: the start of the source. */
+  cursor: number | undefined;
   state: Buffer;
 }
+
+/** A keyframe may cost at most 1/KEYFRAME_COST_SHARE of the replay time it saves. */
+const KEYFRAME_COST_SHARE = 4;
 
 function freeze(state: unknown): Buffer {
   try {
@@ -103,8 +112,10 @@ export function compileCondition(expression: string): Condition {
 export class Replay {
   private keyframes: Keyframe[] = [];
   private keyframeBytes = 0;
+  /** The last state seeked to (see `remember`). */
+  private floating: Keyframe | undefined;
   private finalState: Buffer | undefined;
-  private interval: number;
+  private minGap: number;
   private readonly maxKeyframes: number;
   private readonly maxKeyframeBytes: number;
   private readonly guard: UserCodeGuard;
@@ -119,27 +130,40 @@ export class Replay {
     readonly source: ReplaySource,
     private readonly options: ReplayOptions = {},
   ) {
-    this.interval = options.interval ?? 256;
+    this.minGap = options.interval ?? 256;
     this.maxKeyframes = options.maxKeyframes ?? 4096;
     this.maxKeyframeBytes = options.maxKeyframeBytes ?? 64 * 1024 * 1024;
     this.guard = options.guard ?? NO_GUARD;
     this.describeError = options.describeError ?? messageOf;
   }
 
+  /** Average steps between keyframes. */
   get keyframeInterval(): number {
-    return this.interval;
+    return this.keyframes.length ? Math.round(this.length / this.keyframes.length) : 0;
   }
 
   get keyframeCount(): number {
     return this.keyframes.length;
   }
 
-  /** Accepted events from keyframe `k` on, with their indexes, until `visit` returns false. */
-  private async walk(k: number, visit: (event: RecordedEvent, index: number) => boolean | void): Promise<void> {
-    let index = k * this.interval;
-    const from = this.keyframes[k]?.cursor;
-    if (from === undefined && k > 0) return;
-    for await (const page of this.source.pages(from)) {
+  /** The keyframe closest before (or at) step `index`, the floating one included. */
+  private nearest(index: number): Keyframe {
+    let low = 0;
+    let high = this.keyframes.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (this.keyframes[mid].index <= index) low = mid;
+      else high = mid - 1;
+    }
+    const fixed = this.keyframes[low];
+    const floating = this.floating;
+    return floating && floating.index <= index && floating.index > fixed.index ? floating : fixed;
+  }
+
+  /** Accepted events from a keyframe on, with their indexes, until `visit` returns false. */
+  private async walk(from: Keyframe, visit: (event: RecordedEvent, index: number) => boolean | void): Promise<void> {
+    let index = from.index;
+    for await (const page of this.source.pages(from.cursor)) {
       for (const event of page) {
         if (!this.engine.accepts(event)) continue;
         if (visit(event, index++) === false) return;
@@ -171,15 +195,20 @@ export class Replay {
     }
   }
 
-  private addKeyframe(cursor: number, state: unknown): void {
+  private addKeyframe(index: number, cursor: number | undefined, state: unknown): void {
     const frozen = freeze(state);
-    this.keyframes.push({ cursor, state: frozen });
+    this.keyframes.push({ index, cursor, state: frozen });
     this.keyframeBytes += frozen.length;
     if (this.keyframes.length > this.maxKeyframes || (this.keyframeBytes > this.maxKeyframeBytes && this.keyframes.length > 2)) {
       this.keyframes = this.keyframes.filter((_, k) => k % 2 === 0);
       this.keyframeBytes = this.keyframes.reduce((sum, f) => sum + f.state.length, 0);
-      this.interval *= 2;
+      this.minGap *= 2;
     }
+  }
+
+  /** Keeps `state` (after `index` steps; event `index` is at `cursor`) as the floating keyframe. */
+  private remember(index: number, cursor: number | undefined, state: unknown): void {
+    if (cursor !== undefined) this.floating = { index, cursor, state: freeze(state) };
   }
 
   /** The first pass: every event once, keyframes on the way, errors and invariant failures marked. */
@@ -191,11 +220,22 @@ export class Replay {
     let lastProgress = started;
     const engine = this.engine;
     const checks = engine.invariant !== undefined;
+    this.addKeyframe(0, undefined, state);
+    let gap = this.minGap;
+    let last = { index: 0, at: performance.now() };
     outer: for await (const page of this.source.pages()) {
       for (const event of page) {
         if (!engine.accepts(event)) continue;
         if (index >= limit) break outer;
-        if (index === this.keyframes.length * this.interval) this.addKeyframe(this.source.cursorOf(event, index), state);
+        if (index - last.index >= gap) {
+          // Space keyframes so that serializing them costs at most a share of the replay time.
+          const now = performance.now();
+          const perStep = (now - last.at) / (index - last.index);
+          this.addKeyframe(index, this.source.cursorOf(event, index), state);
+          const after = performance.now();
+          gap = Math.max(this.minGap, Math.ceil((KEYFRAME_COST_SHARE * (after - now)) / Math.max(perStep, 1e-6)));
+          last = { index, at: after };
+        }
         const applied = this.apply(state, event, index);
         state = applied.state;
         if (applied.error !== undefined && this.errors.length < MARK_LIMIT) this.errors.push({ index, message: applied.error });
@@ -219,13 +259,19 @@ export class Replay {
   async stateAfter(count: number): Promise<unknown> {
     this.checkRange(count, this.length);
     if (count === this.length && this.finalState) return thaw(this.finalState);
-    const k = Math.floor(count / this.interval);
-    let state = thaw(this.keyframes[k].state);
-    if (count === k * this.interval) return state;
-    await this.walk(k, (event, index) => {
+    const from = this.nearest(count);
+    let state = thaw(from.state);
+    if (count === from.index) return state;
+    let next: number | undefined;
+    await this.walk(from, (event, index) => {
+      if (index === count) {
+        next = this.source.cursorOf(event, index);
+        return false;
+      }
       state = this.apply(state, event, index).state;
-      return index + 1 < count;
+      return true;
     });
+    this.remember(count, next, state);
     return state;
   }
 
@@ -237,13 +283,18 @@ export class Replay {
   /** The record of step `index`: the state before and after it, what changed, its output. */
   async step(index: number): Promise<StepRecord> {
     this.checkRange(index, this.length - 1);
-    const k = Math.floor(index / this.interval);
-    let before = thaw(this.keyframes[k].state);
+    const from = this.nearest(index);
+    let before = thaw(from.state);
     let record: StepRecord | undefined;
-    await this.walk(k, (event, i) => {
+    await this.walk(from, (event, i) => {
       if (i < index) {
         before = this.apply(before, event, i).state;
         return true;
+      }
+      if (record) {
+        // The event after: stepping on from here starts at the state after this step.
+        this.remember(i, this.source.cursorOf(event, i), record.stateAfter);
+        return false;
       }
       const output: StepOutput = { emitted: [], logs: [] };
       const working = thaw(freeze(before));
@@ -262,7 +313,7 @@ export class Replay {
         elapsedMs,
         output,
       };
-      return false;
+      return i + 1 < this.length;
     });
     if (!record) throw new EventscopeError(`Step ${index} could not be read again from ${this.source.label}; has the store changed?`);
     return record;
@@ -274,7 +325,7 @@ export class Replay {
     const end = Math.min(from + count, this.length);
     const out: RecordedEvent[] = [];
     if (from >= end) return out;
-    await this.walk(Math.floor(from / this.interval), (event, i) => {
+    await this.walk(this.nearest(from), (event, i) => {
       if (i >= from) out.push(event);
       return i + 1 < end;
     });
@@ -284,7 +335,7 @@ export class Replay {
   /** The event of step `index`, even one past the end (the event a stopped replay could not run). */
   async eventAt(index: number): Promise<RecordedEvent | undefined> {
     let found: RecordedEvent | undefined;
-    await this.walk(Math.max(0, Math.min(Math.floor(index / this.interval), this.keyframes.length - 1)), (event, i) => {
+    await this.walk(this.nearest(index), (event, i) => {
       if (i === index) found = event;
       return i < index;
     });
@@ -307,7 +358,7 @@ export class Replay {
     const problems = new Map<string, string>();
     if (!breakpoints.length) return { hits, problems: [] };
     let state = conditions.length ? this.engine.init() : undefined;
-    await this.walk(0, (event, index) => {
+    await this.walk(this.keyframes[0], (event, index) => {
       if (index >= this.length || hits.length >= MARK_LIMIT) return false;
       let hit = types.some((t) => matchesType(event.type, t));
       if (conditions.length) {
@@ -343,10 +394,10 @@ export class Replay {
       return [...this.errors, ...this.failures].filter((m) => m.index >= from).sort((a, b) => a.index - b.index)[0];
     }
     const test = expression === undefined ? undefined : compileCondition(expression);
-    const k = Math.floor(from / this.interval);
-    let state = thaw(this.keyframes[k]?.state ?? freeze(this.engine.init()));
+    const start = this.nearest(from);
+    let state = thaw(start.state);
     let found: Mark | undefined;
-    await this.walk(k, (event, index) => {
+    await this.walk(start, (event, index) => {
       if (index >= this.length) return false;
       const before = test?.usesBefore && index >= from ? thaw(freeze(state)) : state;
       const applied = this.apply(state, event, index);
