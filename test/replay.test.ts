@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEMO_STORY, writeDemoStore } from '../src/core/demo';
 import { ReplaySession, type ReplaySessionOptions } from '../src/core/projection/session';
-import { runCli } from './helpers/cli';
+import { parseCipherKey } from '../src/core/codecs/eventsourcing';
+import { copyFixture, removeTempDirs, runCli, sha256 } from './helpers/cli';
+import { FIXTURE_KEY, readDumps } from './helpers/dumps';
 
 // The replay worker as the CLI and the extension run it (built by `npm run build`).
 const workerScript = resolve(__dirname, '..', 'dist', 'projection-worker.js');
@@ -30,7 +32,42 @@ describe('replays in a worker: sessions and the CLI', function () {
       ['A', 'A', 'Loop', 'A', 'Grow'].map((t, i) => `### ${t}  s-1\nrevision: ${i + 1}\n\n{"n": ${i + 1}}\n`).join('\n'),
     );
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+    removeTempDirs();
+  });
+
+  for (const [name, dump] of readDumps()) {
+    it(`replays every event of the fixture ${name} with the generic projection, leaving the store as it was`, async () => {
+      const location = copyFixture(name);
+      const hash = sha256(location);
+      const encrypted = name.startsWith('c_');
+      const session = await open({
+        source: { kind: 'store', location, scope: { all: true }, ...(encrypted ? { cipherKey: parseCipherKey(FIXTURE_KEY) } : {}) },
+        projection: { kind: 'generic' },
+      });
+      try {
+        const state = (await session.finalState()) as { events: number; byType: Record<string, number>; streams: Record<string, unknown> };
+        assert.equal(session.summary.projection.kind, 'generic');
+        assert.equal(state.events, dump.events.length);
+        const byTopic: Record<string, number> = {};
+        for (const row of dump.events) byTopic[row.topic] = (byTopic[row.topic] ?? 0) + 1;
+        assert.deepEqual(state.byType, byTopic);
+        assert.equal(Object.keys(state.streams).length, new Set(dump.events.map((r) => r.originatorId)).size);
+        const last = await session.step(dump.events.length - 1);
+        assert.equal(last.event.position, dump.events.at(-1)!.rowid);
+      } finally {
+        await session.dispose();
+      }
+      assert.equal(sha256(location), hash);
+      if (encrypted) {
+        await assert.rejects(
+          open({ source: { kind: 'store', location, scope: { all: true } }, projection: { kind: 'generic' } }),
+          (error: Error) => error.name === 'EventscopeError' && !error.message.includes('\n') && /c_aes_zlib\.db/.test(error.message),
+        );
+      }
+    });
+  }
 
   it("runs the demo's bank-balances projection off the main thread and finds the duplicated debit", async () => {
     const session = await open({
