@@ -122,13 +122,19 @@ describe('KurrentDB projections: handlers', () => {
     assert.notEqual(state, body, 'a copy, not the event data itself');
   });
 
-  it('names the handler apply runs first for an event', () => {
-    const env = load(`fromAll().when({ Opened: function opened() {}, $any: function any() {} })`);
+  it('lists its user functions with names for messages', () => {
+    const env = load(
+      `fromAll().partitionBy(function part() { return 'p'; }).when({ $init: function init() {}, Opened: function opened() {}, $any: function any() {} }).transformBy(function t(s) { return s; })`,
+    );
     const engine = kurrentEngine(env.definition()!, 'x');
-    assert.equal(engine.handlerFor(ev('a', 'Opened'))?.name, 'opened');
-    assert.equal(engine.handlerFor(ev('a', 'm:A.Opened'))?.name, 'opened');
-    assert.equal(engine.handlerFor(ev('a', 'Closed'))?.name, 'any');
-    assert.equal(engineOf(`fromAll().when({ Opened() {} })`).handlerFor(ev('a', 'Closed')), undefined);
+    const named = engine.userFunctions.filter((f) => typeof f.fn === 'function').map((f) => [f.name, (f.fn as () => void).name]);
+    assert.deepEqual(named, [
+      ['$init', 'init'],
+      ['the $any handler', 'any'],
+      ['partitionBy', 'part'],
+      ['the Opened handler', 'opened'],
+      ['transformBy', 't'],
+    ]);
   });
 });
 

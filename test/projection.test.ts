@@ -318,7 +318,8 @@ describe('projections: loading files', () => {
       thrown = error;
     }
     assert.match(locator!.describe(thrown), new RegExp(`^no n in \\{\\} \\(at ${join(dir, 'lines.ts').replace(/[.]/g, '\\.')}:7:\\d+\\)$`));
-    assert.match(locator!.ofFunction(engine.handlerFor(event('Bad')))!, /lines\.ts:6:\d+$/);
+    const bad = engine.userFunctions.find((f) => f.name === 'the Bad handler')!;
+    assert.match(locator!.ofFunction(bad.fn)!, /lines\.ts:6:\d+$/);
   });
 
   it('says where a syntax error is, and refuses a file that exports no projection', async () => {

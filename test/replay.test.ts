@@ -168,7 +168,7 @@ describe('replays in a worker: sessions and the CLI', function () {
       assert.match(
         summary.stopped!,
         new RegExp(
-          `^${path.replace(/[.]/g, '\\.')} ran over its 200 ms time budget on event #3 \\(Loop, stream s-1 revision 3, position 3\\) in the handler at .*loop\\.ts:5:\\d+; the replay stops before that event\\.$`,
+          `^${path.replace(/[.]/g, '\\.')} ran over its 200 ms time budget on event #3 \\(Loop, stream s-1 revision 3, position 3\\) in the Loop handler at .*loop\\.ts:5:\\d+; the replay stops before that event\\.$`,
         ),
       );
       assert.deepEqual(await session.stateAfter(2), { n: 2 });
@@ -182,6 +182,31 @@ describe('replays in a worker: sessions and the CLI', function () {
     } finally {
       await session.dispose();
     }
+  });
+
+  it('names the function that was stuck: an invariant, a KurrentDB partitionBy', async () => {
+    const invariant = file(
+      'inv.js',
+      'export default {\n  when: { A: (s) => { s.a = true; } },\n  invariant: (s, e) => {\n    while (e.type === "Loop") {}\n    return true;\n  },\n};\n',
+    );
+    const first = await open({
+      source: { kind: 'eventsFile', path: events },
+      projection: { kind: 'file', path: invariant },
+      timeBudgetMs: 200,
+    });
+    await first.dispose();
+    assert.match(first.summary.stopped!, /on event #3 \(Loop, .*\) in the invariant at .*inv\.js:3:\d+;/);
+    const partition = file(
+      'part.js',
+      "fromAll()\n  .partitionBy((e) => { while (e.eventType === 'Loop') {} return e.streamId; })\n  .when({ $any: (s) => s });\n",
+    );
+    const second = await open({
+      source: { kind: 'eventsFile', path: events },
+      projection: { kind: 'file', path: partition },
+      timeBudgetMs: 200,
+    });
+    await second.dispose();
+    assert.match(second.summary.stopped!, /on event #3 \(Loop, .*\) in partitionBy at .*part\.js:2:\d+;/);
   });
 
   it('stops a projection that loops while loading, and one that runs out of memory', async () => {
@@ -204,7 +229,7 @@ describe('replays in a worker: sessions and the CLI', function () {
       assert.equal(session.summary.steps, 4);
       assert.match(
         session.summary.stopped!,
-        /ran out of memory \(limit 64 MB\) on event #5 \(Grow, stream s-1 revision 5, position 5\) in the handler at .*grow\.js:2:\d+/,
+        /ran out of memory \(limit 64 MB\) on event #5 \(Grow, stream s-1 revision 5, position 5\) in the Grow handler at .*grow\.js:2:\d+/,
       );
     } finally {
       await session.dispose();
@@ -258,7 +283,7 @@ describe('replays in a worker: sessions and the CLI', function () {
     assert.equal(stuck.code, 1);
     assert.match(
       stuck.stderr,
-      /^eventscope: .*loop2\.js ran over its 200 ms time budget on event #3 \(Loop, .*\) in the handler at .*loop2\.js:1:\d+; the replay stops before that event\.\n$/,
+      /^eventscope: .*loop2\.js ran over its 200 ms time budget on event #3 \(Loop, .*\) in the Loop handler at .*loop2\.js:1:\d+; the replay stops before that event\.\n$/,
     );
     assert.equal(runCli(['replay', demo, '--all', '--stream', 'x']).code, 2);
     const missing = runCli(['replay', demo, '--projection', join(dir, 'nope.js')]);

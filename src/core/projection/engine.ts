@@ -5,6 +5,7 @@
  */
 
 import { eventToJSON, type RecordedEvent } from '../events';
+import { markCall, type UserFunction } from './guard';
 import { applyEvent, checkInvariant, HandlerTable, type Projection } from './projection';
 
 /** An event a projection emitted (`emit`), a link it made (`linkTo`), or a result it output. */
@@ -40,8 +41,11 @@ export interface ProjectionEngine {
   apply(state: unknown, event: RecordedEvent, output: StepOutput | undefined): unknown;
   /** The failure message when the projection's invariant does not hold after this event. */
   invariant?(state: unknown, event: RecordedEvent): string | undefined;
-  /** The user function `apply` runs first for this event, to name it when it runs too long. */
-  handlerFor(event: RecordedEvent): ((...args: never[]) => unknown) | undefined;
+  /**
+   * The user's functions in a fixed order (see guard.ts `registerUserFunctions`), so that the one
+   * a stuck or crashed step was in can be named with its source line.
+   */
+  readonly userFunctions: readonly UserFunction[];
 }
 
 /** Where `console.log` and friends inside user code write while a step is being recorded. */
@@ -53,7 +57,10 @@ export function moduleEngine(projection: Projection, fallbackName: string): Proj
   return {
     name: typeof projection.name === 'string' && projection.name ? projection.name : fallbackName,
     kind: 'module',
-    init: () => projection.init?.() ?? {},
+    init: () => {
+      markCall(projection.init);
+      return projection.init?.() ?? {};
+    },
     accepts: () => true,
     apply(state, event, output) {
       outputSink.current = output;
@@ -64,7 +71,12 @@ export function moduleEngine(projection: Projection, fallbackName: string): Proj
       }
     },
     ...(projection.invariant ? { invariant: (state: unknown, event: RecordedEvent) => checkInvariant(projection, state, event) } : {}),
-    handlerFor: (event) => handlers.for(event.type) ?? projection.any,
+    userFunctions: [
+      { name: 'init', fn: projection.init },
+      ...Object.entries(projection.when ?? {}).map(([key, fn]) => ({ name: `the ${key} handler`, fn })),
+      { name: 'any', fn: projection.any },
+      { name: 'the invariant', fn: projection.invariant },
+    ],
   };
 }
 
@@ -96,6 +108,6 @@ export function genericEngine(): ProjectionEngine {
       Object.assign(stream.fields, view.data);
       return s;
     },
-    handlerFor: () => undefined,
+    userFunctions: [],
   };
 }

@@ -1,26 +1,60 @@
 /**
  * The watchdog over user code. The worker marks a shared Int32Array when user code starts and
- * ends (a counter and the step it runs); the host samples it and stops a worker that stays in one
- * call longer than the time budget. Sampling costs the worker two array writes per call.
+ * ends (a counter and the step it runs) and which user function it entered last; the host samples
+ * it and stops a worker that stays in one call longer than the time budget, and can then say which
+ * function of the user's file it was stuck in. Marking costs the worker a few array writes.
  */
 
 import type { UserCodeGuard } from './replay';
 
 const SEQ = 0;
 const WHERE = 1;
+/** The id + 1 of the user function entered last (0: none). */
+const FUNCTION = 2;
 /** WHERE values: 0 idle, 1 loading the projection, index + 2 running step `index`. */
 const LOADING = 1;
 
 export function createGuardBuffer(): SharedArrayBuffer {
-  return new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+  return new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT);
+}
+
+/**
+ * The user functions of the loaded projection, numbered in a fixed order (so a second worker that
+ * loads the same code numbers them the same way), and where to mark the one entered.
+ */
+const callSites = { ids: new Map<unknown, number>(), functions: [] as UserFunction[], cells: undefined as Int32Array | undefined };
+
+/** A function of the user's projection and what to call it in a message ("the Debited handler"). */
+export interface UserFunction {
+  name: string;
+  fn: unknown;
+}
+
+export function registerUserFunctions(functions: readonly UserFunction[]): void {
+  callSites.ids.clear();
+  callSites.functions = functions.filter((f) => typeof f.fn === 'function');
+  callSites.functions.forEach((f, id) => callSites.ids.set(f.fn, id));
+}
+
+/** The function registered as `id`. */
+export function userFunction(id: number): UserFunction | undefined {
+  return callSites.functions[id];
+}
+
+/** Engines call this just before they call a user function. */
+export function markCall(fn: unknown): void {
+  const cells = callSites.cells;
+  if (cells) cells[FUNCTION] = (callSites.ids.get(fn) ?? -1) + 1;
 }
 
 export class WorkerGuard implements UserCodeGuard {
   private readonly cells: Int32Array;
   constructor(buffer: SharedArrayBuffer) {
     this.cells = new Int32Array(buffer);
+    callSites.cells = this.cells;
   }
   enter(index: number): void {
+    this.cells[FUNCTION] = 0;
     this.cells[SEQ]++;
     this.cells[WHERE] = index < 0 ? LOADING : index + 2;
   }
@@ -29,9 +63,20 @@ export class WorkerGuard implements UserCodeGuard {
   }
 }
 
-/** Where the stuck call was: a step index, or -1 while the projection loads. */
+/** Where user code was: a step index (-1 while the projection loads) and the function entered last. */
 export interface Overrun {
   index: number;
+  /** The id of the user function (see `registerUserFunctions`), if one was marked. */
+  fn?: number;
+}
+
+/** Reads where user code is right now (after a worker died: where it was). */
+export function readGuard(buffer: SharedArrayBuffer): Overrun | undefined {
+  const cells = new Int32Array(buffer);
+  const where = Atomics.load(cells, WHERE);
+  if (where === 0) return undefined;
+  const fn = Atomics.load(cells, FUNCTION);
+  return { index: where === LOADING ? -1 : where - 2, ...(fn > 0 ? { fn: fn - 1 } : {}) };
 }
 
 /** Samples the guard every `budgetMs / 4` and calls `onOverrun` once when a call overruns. */
@@ -59,7 +104,7 @@ export class Watchdog {
         }
         if (now - this.since >= this.budgetMs) {
           this.dispose();
-          onOverrun({ index: where === LOADING ? -1 : where - 2 });
+          onOverrun(readGuard(buffer) ?? { index: -1 });
         }
       },
       Math.max(10, Math.min(250, budgetMs / 4)),

@@ -62,6 +62,7 @@ import type { RecordedEvent } from '../events';
 import { typeMatchRank } from '../events';
 import { parseExactJson, stringifyExact } from '../json/exact';
 import { outputSink, type EmittedEvent, type ProjectionEngine, type StepOutput } from './engine';
+import { markCall } from './guard';
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -566,8 +567,14 @@ export function kurrentEngine(definition: KurrentDefinition, name: string): Proj
   const routes = new Map<string, Route>();
   const typeCategories = new Map<string, [string, string] | null>();
 
-  const initState = (): unknown => (d.init ? d.init() : {});
-  const initShared = (): unknown => (d.initShared ? d.initShared() : {});
+  const initState = (): unknown => {
+    markCall(d.init);
+    return d.init ? d.init() : {};
+  };
+  const initShared = (): unknown => {
+    markCall(d.initShared);
+    return d.initShared ? d.initShared() : {};
+  };
 
   const route = (type: string): Route => {
     let r = routes.get(type);
@@ -629,6 +636,7 @@ export function kurrentEngine(definition: KurrentDefinition, name: string): Proj
     if (d.transforms.length === 0) return stateJson;
     let value = parseExactJson(stateJson);
     for (const t of d.transforms) {
+      markCall(t.fn);
       if (t.kind === 'transform') value = t.fn(value);
       else if (t.fn(value) !== true) return null;
       if (value === null || value === undefined) return null;
@@ -647,10 +655,12 @@ export function kurrentEngine(definition: KurrentDefinition, name: string): Proj
     }
     if (r === 'deleted') {
       // Jint `HandleDeleted`: (state, null, partition, isSoftDeleted); its return value is ignored.
+      markCall(d.deleted);
       d.deleted!(current, null, envelope.partition, false);
       return current;
     }
     if (r === 'skip') return current;
+    markCall(r);
     if (!pair) {
       const result = r(current, envelope);
       return result === undefined ? current : result;
@@ -706,6 +716,7 @@ export function kurrentEngine(definition: KurrentDefinition, name: string): Proj
         let key: string;
         if (d.partitioning === 'stream') key = event.streamId;
         else {
+          markCall(d.partitionBy);
           const p = d.partitionBy!(envelope);
           if (typeof p === 'string') key = p;
           else if (typeof p === 'number') key = String(p);
@@ -724,6 +735,7 @@ export function kurrentEngine(definition: KurrentDefinition, name: string): Proj
           // Jint `ProcessPartitionCreated`: $created(state, event) for a new partition; the
           // return value is ignored, a bi-state pair may be changed in place.
           if (d.created) {
+            markCall(d.created);
             d.created(pair ?? current, envelope);
             if (pair) {
               current = pair[0];
@@ -742,11 +754,16 @@ export function kurrentEngine(definition: KurrentDefinition, name: string): Proj
         outputSink.current = undefined;
       }
     },
-    handlerFor(event) {
-      const r = route(event.type);
-      if (typeof r === 'function') return r;
-      return r === 'deleted' ? d.deleted : undefined;
-    },
+    userFunctions: [
+      { name: '$init', fn: d.init },
+      { name: '$initShared', fn: d.initShared },
+      { name: 'the $any handler', fn: d.any },
+      { name: '$deleted', fn: d.deleted },
+      { name: '$created', fn: d.created },
+      { name: 'partitionBy', fn: d.partitionBy },
+      ...[...d.handlers].map(([key, fn]) => ({ name: `the ${key} handler`, fn })),
+      ...d.transforms.map((t) => ({ name: t.kind === 'transform' ? 'transformBy' : 'filterBy', fn: t.fn })),
+    ],
   };
 
   /**

@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { compileFunction } from 'node:vm';
 import { EventscopeError, messageOf } from '../errors';
 import { genericEngine, moduleEngine, type ProjectionEngine } from './engine';
+import { registerUserFunctions } from './guard';
 import { createKurrentEnvironment, kurrentEngine } from './kurrent';
 import type { Projection } from './projection';
 
@@ -105,6 +106,12 @@ export interface LoadedEngine {
  * `fromStream`… at load, else the module's default export (or module.exports).
  */
 export function loadEngine(spec: ProjectionSpec, require: NodeJS.Require): LoadedEngine {
+  const loaded = evaluate(spec, require);
+  registerUserFunctions(loaded.engine.userFunctions);
+  return loaded;
+}
+
+function evaluate(spec: ProjectionSpec, require: NodeJS.Require): LoadedEngine {
   if (spec.kind === 'generic') return { engine: genericEngine() };
   const { bundle } = spec;
   const locator = new CodeLocator(bundle);

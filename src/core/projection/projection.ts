@@ -6,6 +6,7 @@
  */
 
 import { eventToJSON, typeMatchRank, type EventJSON, type RecordedEvent } from '../events';
+import { markCall } from './guard';
 
 export type Handler = (state: unknown, event: ProjectionEvent) => unknown;
 
@@ -49,10 +50,12 @@ export function applyEvent(projection: Projection, handlers: HandlerTable, state
   const view = eventToJSON(event);
   const handler = handlers.for(event.type);
   if (handler) {
+    markCall(handler);
     const result = handler(state, view);
     if (result !== undefined) state = result;
   }
   if (projection.any) {
+    markCall(projection.any);
     const result = projection.any(state, view);
     if (result !== undefined) state = result;
   }
@@ -62,6 +65,7 @@ export function applyEvent(projection: Projection, handlers: HandlerTable, state
 /** Whether the invariant holds; a string or false is a failure (its message, or a default). */
 export function checkInvariant(projection: Projection, state: unknown, event: RecordedEvent): string | undefined {
   if (!projection.invariant) return undefined;
+  markCall(projection.invariant);
   const verdict = projection.invariant(state, eventToJSON(event));
   if (verdict === undefined || verdict === true) return undefined;
   if (typeof verdict === 'string') return verdict;

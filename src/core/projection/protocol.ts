@@ -23,7 +23,7 @@ export type WorkerRequest =
   | { op: 'state'; id: number; count: number }
   | { op: 'scan'; id: number; breakpoints: Breakpoint[] }
   | { op: 'find'; id: number; from: number; expression?: string }
-  | { op: 'describe'; id: number; index: number }
+  | { op: 'describe'; id: number; index: number; fn?: number }
   | { op: 'close'; id: number };
 
 /** What the first pass found. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { EventscopeError } from '../errors';
 import type { RecordedEvent } from '../events';
-import { createGuardBuffer, Watchdog } from './guard';
+import { createGuardBuffer, readGuard, Watchdog, type Overrun } from './guard';
 import { bundleProjection, type ProjectionSpec } from './load';
 import type { OpenResult, WorkerReply, WorkerRequest } from './protocol';
 import type { Breakpoint, Mark, StepRecord } from './replay';
@@ -45,10 +45,10 @@ export const DEFAULT_MEMORY_LIMIT_MB = 512;
 
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
-/** A worker died (overran, ran out of memory, crashed) while it ran user code at `index`. */
+/** A worker died (overran, ran out of memory, crashed), in user code at `where` when known. */
 class WorkerLost extends Error {
   constructor(
-    readonly index: number | undefined,
+    readonly where: Overrun | undefined,
     readonly reason: 'time' | 'memory' | 'crash',
     detail: string,
   ) {
@@ -68,7 +68,7 @@ class WorkerHandle {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private lost: WorkerLost | undefined;
-  private overrun: number | undefined;
+  private overrun: Overrun | undefined;
 
   constructor(script: string, budgetMs: number, memoryLimitMb: number, onProgress?: (steps: number) => void) {
     this.worker = new Worker(script, {
@@ -77,8 +77,8 @@ class WorkerHandle {
       stdout: false,
       stderr: false,
     });
-    this.watchdog = new Watchdog(this.guard, budgetMs, ({ index }) => {
-      this.overrun = index;
+    this.watchdog = new Watchdog(this.guard, budgetMs, (overrun) => {
+      this.overrun = overrun;
       void this.worker.terminate();
     });
     this.worker.on('message', (reply: WorkerReply) => {
@@ -96,19 +96,13 @@ class WorkerHandle {
     });
     this.worker.on('error', (error: Error & { code?: string }) => {
       const memory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
-      this.fail(new WorkerLost(this.where(), memory ? 'memory' : 'crash', error.message));
+      this.fail(new WorkerLost(readGuard(this.guard), memory ? 'memory' : 'crash', error.message));
     });
     this.worker.on('exit', (code) => {
       if (this.overrun !== undefined) this.fail(new WorkerLost(this.overrun, 'time', 'stopped after overrunning its time budget'));
-      else this.fail(new WorkerLost(this.where(), 'crash', `the replay worker exited (code ${code})`));
+      else this.fail(new WorkerLost(readGuard(this.guard), 'crash', `the replay worker exited (code ${code})`));
     });
     this.worker.unref();
-  }
-
-  /** The step user code was running in (-1 while loading), or undefined when none. */
-  private where(): number | undefined {
-    const where = Atomics.load(new Int32Array(this.guard), 1);
-    return where === 0 ? undefined : where === 1 ? -1 : where - 2;
   }
 
   private fail(lost: WorkerLost): void {
@@ -201,9 +195,9 @@ export class ReplaySession {
     } catch (error) {
       if (!(error instanceof WorkerLost)) throw error;
       this.handle = undefined;
-      if (error.index === undefined || error.index < 0 || limit !== undefined)
-        throw new EventscopeError(await this.explain(error), { cause: error });
-      return this.start(error.index, await this.explain(error));
+      const index = error.where?.index;
+      if (index === undefined || index < 0 || limit !== undefined) throw new EventscopeError(await this.explain(error), { cause: error });
+      return this.start(index, await this.explain(error));
     }
   }
 
@@ -216,9 +210,10 @@ export class ReplaySession {
           ? `ran out of memory (limit ${this.memoryLimitMb} MB)`
           : `crashed (${lost.message})`;
     const file = this.options.projection.kind === 'file' ? this.options.projection.path : 'The generic projection';
-    if (lost.index === undefined) return `The replay worker ${what}.`;
-    if (lost.index < 0) return `${file} ${what} while loading.`;
-    let where = `at step ${lost.index + 1}`;
+    const stuck = lost.where;
+    if (stuck === undefined) return `The replay worker ${what}.`;
+    if (stuck.index < 0) return `${file} ${what} while loading.`;
+    let where = `at step ${stuck.index + 1}`;
     try {
       // A fresh worker, opened only up to the step before, can say which event and handler.
       const probe = new WorkerHandle(
@@ -227,13 +222,17 @@ export class ReplaySession {
         this.memoryLimitMb,
       );
       try {
-        await probe.request({ op: 'open', source: this.options.source, projection: this.spec, limit: lost.index });
+        await probe.request({ op: 'open', source: this.options.source, projection: this.spec, limit: stuck.index });
       } catch {
         // The probe runs the same code: describing may still work when opening fails.
       }
       try {
-        const described = await probe.request<{ event: string; handler?: string }>({ op: 'describe', index: lost.index });
-        where = `on ${described.event}${described.handler ? ` in the handler at ${described.handler}` : ''}`;
+        const described = await probe.request<{ event: string; fn?: string }>({
+          op: 'describe',
+          index: stuck.index,
+          ...(stuck.fn !== undefined ? { fn: stuck.fn } : {}),
+        });
+        where = `on ${described.event}${described.fn ? ` in ${described.fn}` : ''}`;
       } finally {
         await probe.dispose();
       }

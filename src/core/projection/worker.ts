@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { EventscopeError, messageOf } from '../errors';
 import { typeMatches } from '../events';
 import { outputSink } from './engine';
-import { WorkerGuard } from './guard';
+import { userFunction, WorkerGuard } from './guard';
 import { loadEngine, type CodeLocator } from './load';
 import { eventLabel, Replay } from './replay';
 import { openReplaySource } from './source';
@@ -92,8 +92,9 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     case 'describe': {
       const event = await current().eventAt(request.index);
       if (!event) return { event: `step ${request.index + 1}` };
-      const handler = locator?.ofFunction(current().engine.handlerFor(event));
-      return { event: eventLabel(event, request.index), ...(handler ? { handler } : {}) };
+      const fn = request.fn === undefined ? undefined : userFunction(request.fn);
+      const at = fn && locator?.ofFunction(fn.fn);
+      return { event: eventLabel(event, request.index), ...(fn ? { fn: `${fn.name}${at ? ` at ${at}` : ''}` } : {}) };
     }
     case 'close':
       await replay?.close();
