@@ -56,6 +56,11 @@ describe('projections: handlers', () => {
     state = applyEvent(projection, table, state, event('Mutate'));
     state = applyEvent(projection, table, state, event('Replace'));
     assert.deepEqual(state, { n: 20, seen: ['Replace'] });
+    const async: Projection = { when: { Opened: async () => ({ opened: true }) } };
+    assert.throws(
+      () => applyEvent(async, new HandlerTable(async), {}, event('x:A.Opened')),
+      /^EventscopeError: The handler for x:A\.Opened returned a Promise: projection handlers must be synchronous/,
+    );
   });
 });
 

@@ -91,7 +91,7 @@ export class CodeLocator {
   /** An error thrown by user code, as one line: its message and where. */
   describe(error: unknown): string {
     const where = this.ofError(error);
-    const name = error instanceof Error && error.name !== 'Error' ? `${error.name}: ` : '';
+    const name = error instanceof Error && error.name !== 'Error' && !(error instanceof EventscopeError) ? `${error.name}: ` : '';
     return `${name}${messageOf(error)}${where ? ` (at ${where})` : ''}`;
   }
 }

@@ -6,6 +6,7 @@
  */
 
 import { eventToJSON, typeMatchRank, type EventJSON, type RecordedEvent } from '../events';
+import { EventscopeError } from '../errors';
 import { markCall } from './guard';
 
 export type Handler = (state: unknown, event: ProjectionEvent) => unknown;
@@ -45,19 +46,26 @@ export class HandlerTable {
   }
 }
 
+/** A handler's result: undefined keeps the (mutated) state, a value replaces it, a Promise is refused. */
+function resultOf(state: unknown, result: unknown, what: string): unknown {
+  if (result === undefined) return state;
+  if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+    throw new EventscopeError(`${what} returned a Promise: projection handlers must be synchronous (no async, no await).`);
+  }
+  return result;
+}
+
 /** Applies one event: its handler, then `any`; a returned value replaces the state. */
 export function applyEvent(projection: Projection, handlers: HandlerTable, state: unknown, event: RecordedEvent): unknown {
   const view = eventToJSON(event);
   const handler = handlers.for(event.type);
   if (handler) {
     markCall(handler);
-    const result = handler(state, view);
-    if (result !== undefined) state = result;
+    state = resultOf(state, handler(state, view), `The handler for ${event.type}`);
   }
   if (projection.any) {
     markCall(projection.any);
-    const result = projection.any(state, view);
-    if (result !== undefined) state = result;
+    state = resultOf(state, projection.any(state, view), 'The any handler');
   }
   return state;
 }
