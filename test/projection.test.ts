@@ -246,11 +246,41 @@ describe('projections: the replay', () => {
       typeMatches,
     );
     assert.deepEqual(both.hits, [1, 2, 4]);
+    assert.deepEqual((await replay.scan([{ kind: 'type', type: 'Add' }], typeMatches, 1)).hits, [2, 3], 'hits from a step on');
+    assert.deepEqual((await replay.scan([{ kind: 'condition', expression: 'state.total >= 8' }], typeMatches, 3)).hits, [3, 4]);
     const broken = await replay.scan([{ kind: 'condition', expression: 'state.missing.x' }], typeMatches);
     assert.deepEqual(broken.hits, []);
     assert.equal(broken.problems.length, 1);
     assert.match(broken.problems[0], /^"state\.missing\.x" failed at event #1 \(Add, stream s-1 revision 1, position 1\): .*undefined/);
-    await assert.rejects(replay.scan([{ kind: 'condition', expression: 'state.total >' }], typeMatches), /is not a JavaScript expression/);
+    const bad = await replay.scan(
+      [
+        { kind: 'condition', expression: 'state.total >' },
+        { kind: 'type', type: 'Push' },
+      ],
+      typeMatches,
+    );
+    assert.deepEqual(bad.hits, [1, 4], 'the other breakpoints still hit');
+    assert.equal(bad.problems.length, 1);
+    assert.match(bad.problems[0], /^The condition "state\.total >" is not a JavaScript expression: /);
+  });
+
+  it('filters steps by text and finds an event again by its key, in a store and in memory', async () => {
+    const onStore = await replayOf(genericEngine(), { kind: 'store', location: demoPath, scope: { all: true } }, { interval: 8 });
+    const inMemory = await replayOf(genericEngine(), memory(demo), { interval: 8 });
+    for (const replay of [onStore, inMemory]) {
+      const debits = demo.flatMap((e, i) => (e.type.endsWith('.Debited') ? [i] : []));
+      assert.deepEqual(await replay.matching('debited'), debits);
+      const dana = demo.find((e) => e.data.full_name === DEMO_STORY.accountName)!.streamId;
+      assert.deepEqual(
+        await replay.matching(`DEBITED ${dana.slice(0, 8)}`),
+        debits.filter((i) => demo[i].streamId === dana),
+      );
+      for (const index of [0, 7, 8, 9, 200, demo.length - 1]) {
+        const { streamId, revision, position } = demo[index];
+        assert.equal(await replay.indexOf({ streamId, revision, position }), index);
+      }
+      assert.equal(await replay.indexOf({ streamId: 'nope', revision: 1, position: 3 }), undefined);
+    }
   });
 
   it('the generic projection merges fields per stream and counts types, labelled as generic', async () => {

@@ -103,6 +103,10 @@ describe('replays in a worker: sessions and the CLI', function () {
     try {
       assert.deepEqual((await session.step(1)).output.logs, ['saw A { n: 2 }']);
       assert.deepEqual(await session.finalState(), { n: 15 });
+      // A change that fails to load or to run leaves the previous replay open.
+      file('logs.js', 'export default { when: { A: () => { throw new Error("x"); } }, init: () => { throw new Error("no init"); } };\n');
+      await assert.rejects(session.reload(), /^EventscopeError: The projection's init failed: no init \(at .*logs\.js:1:\d+\)\.$/);
+      assert.deepEqual(await session.finalState(), { n: 15 });
       file('logs.js', 'export default { init: () => ({ n: 100 }), any: (s, e) => { s.n -= e.data.n; } };\n');
       const summary = await session.reload();
       assert.equal(summary.steps, 5);

@@ -1,6 +1,12 @@
 /** The store-independent shapes of events and streams, and their canonical JSON. */
 
-import type { ValueKinds } from './codecs/eventsourcing';
+// No imports: the replay panel's page (a browser) bundles this module too.
+
+/** What a decoded value really is, where plain JSON would lose it. */
+export type ValueKind = 'decimal' | 'uuid' | 'datetime' | 'bigint' | 'nonfinite' | `custom:${string}`;
+
+/** JSON pointer (RFC 6901, into the decoded state) -> the kind of the value there. */
+export type ValueKinds = Record<string, ValueKind>;
 
 /** One stored event, decoded. */
 export interface RecordedEvent {
@@ -54,6 +60,21 @@ export function streamToJSON(stream: StreamInfo): Record<string, unknown> {
     lastRevision: stream.lastRevision,
     firstType: stream.firstType,
   };
+}
+
+/** What identifies an event across replays of the same source (a re-run keeps the cursor on it). */
+export type EventKey = Pick<RecordedEvent, 'streamId' | 'revision' | 'position'>;
+
+export function sameEvent(event: EventKey, key: EventKey): boolean {
+  return event.position === key.position && event.streamId === key.streamId && event.revision === key.revision;
+}
+
+/** Whether a filter text matches an event: every word, case-insensitively, in its type or stream id. */
+export function filterMatches(filter: string, type: string, streamId: string): boolean {
+  const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
+  if (!words.length) return true;
+  const text = `${type} ${streamId}`.toLowerCase();
+  return words.every((w) => text.includes(w));
 }
 
 /** The part of an eventsourcing topic after `module:` (or the whole type). */

@@ -11,11 +11,7 @@ import { AesGcmBatchDecryptor } from './aesGcm';
 import { DecodeError, EventscopeError, messageOf } from '../errors';
 import { parseExactJson, stringifyExact } from '../json/exact';
 
-/** What a decoded value really is, where plain JSON would lose it. */
-export type ValueKind = 'decimal' | 'uuid' | 'datetime' | 'bigint' | 'nonfinite' | `custom:${string}`;
-
-/** JSON pointer (RFC 6901, into the decoded state) -> the kind of the value there. */
-export type ValueKinds = Record<string, ValueKind>;
+import type { ValueKinds } from '../events';
 
 export interface DecodedState {
   value: Record<string, unknown>;

@@ -1,5 +1,10 @@
 /** The messages between a replay session (host) and its worker; structured-cloned. */
 
+import type { EventKey } from '../events';
+
+/** How many marks (errors, failures, breakpoint hits) a replay keeps of each kind: the first ones. */
+export const MARK_LIMIT = 10_000;
+
 import type { Mark } from './replay';
 import type { Breakpoint } from './replay';
 import type { ProjectionSpec } from './load';
@@ -21,7 +26,9 @@ export type WorkerRequest =
   | { op: 'events'; id: number; from: number; count: number }
   | { op: 'step'; id: number; index: number }
   | { op: 'state'; id: number; count: number }
-  | { op: 'scan'; id: number; breakpoints: Breakpoint[] }
+  | { op: 'scan'; id: number; breakpoints: Breakpoint[]; from?: number }
+  | { op: 'filter'; id: number; text: string }
+  | { op: 'locate'; id: number; key: EventKey }
   | { op: 'find'; id: number; from: number; expression?: string }
   | { op: 'describe'; id: number; index: number; fn?: number }
   | { op: 'close'; id: number };

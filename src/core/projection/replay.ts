@@ -12,9 +12,10 @@
 import { create, type Delta } from 'jsondiffpatch';
 import { deserialize, serialize } from 'node:v8';
 import { EventscopeError, messageOf } from '../errors';
-import type { RecordedEvent } from '../events';
+import { filterMatches, sameEvent, type EventKey, type RecordedEvent } from '../events';
 import type { ProjectionEngine, StepOutput } from './engine';
 import type { ReplaySource } from './source';
+import { MARK_LIMIT } from './protocol';
 
 /** Marks where user code runs, for the host's watchdog (see guard.ts); a no-op by default. */
 export interface UserCodeGuard {
@@ -58,9 +59,6 @@ export interface ReplayOptions {
   describeError?: (error: unknown) => string;
   onProgress?: (steps: number) => void;
 }
-
-/** How many marks (errors, failures, breakpoint hits) are kept; the first ones matter. */
-export const MARK_LIMIT = 10_000;
 
 // Array items with an `id` are matched by it (moves, not remove + add); others by position.
 const differ = create({ objectHash: (item: object, index?: number) => String((item as { id?: unknown }).id ?? `$$index:${index}`) });
@@ -215,7 +213,15 @@ export class Replay {
   async run(): Promise<void> {
     const started = performance.now();
     const { limit = Infinity, onProgress } = this.options;
-    let state = this.engine.init();
+    let state: unknown;
+    this.guard.enter(0);
+    try {
+      state = this.engine.init();
+    } catch (error) {
+      throw new EventscopeError(`The projection's init failed: ${this.describeError(error)}.`, { cause: error });
+    } finally {
+      this.guard.exit();
+    }
     let index = 0;
     let lastProgress = started;
     const engine = this.engine;
@@ -342,24 +348,68 @@ export class Replay {
     return found;
   }
 
+  /** The steps whose event matches a filter text (see `filterMatches`), read without the projection. */
+  async matching(text: string): Promise<number[]> {
+    const found: number[] = [];
+    await this.walk(this.keyframes[0], (event, index) => {
+      if (index >= this.length) return false;
+      if (filterMatches(text, event.type, event.streamId)) found.push(index);
+      return true;
+    });
+    return found;
+  }
+
+  /** The step of an event known by its key (after a re-run, the cursor's event), if it is there. */
+  async indexOf(key: EventKey): Promise<number | undefined> {
+    const cursor = this.source.cursorFor(key);
+    let from = this.keyframes[0];
+    if (cursor !== undefined) {
+      // Cursors grow along the replay: start at the last keyframe before the event's.
+      for (const frame of this.keyframes) if (frame.cursor !== undefined && frame.cursor <= cursor) from = frame;
+    }
+    let found: number | undefined;
+    await this.walk(from, (event, index) => {
+      if (index >= this.length) return false;
+      if (sameEvent(event, key)) found = index;
+      return found === undefined && (cursor === undefined || this.source.cursorOf(event, index) <= cursor);
+    });
+    return found;
+  }
+
   /**
-   * The steps where any breakpoint hits, in order (the first MARK_LIMIT). A type breakpoint hits
-   * on a matching event; a condition hits when it is truthy with the state after the event.
-   * Errors evaluating a condition are returned, once per condition.
+   * The steps at or after `from` where any breakpoint hits, in order (the first MARK_LIMIT). A
+   * type breakpoint hits on a matching event; a condition hits when it is truthy with the state
+   * after the event. A condition that does not compile, or that throws, is reported in `problems`
+   * (once) and never hits.
    */
   async scan(
     breakpoints: Breakpoint[],
     matchesType: (type: string, key: string) => boolean,
+    from = 0,
   ): Promise<{ hits: number[]; problems: string[] }> {
+    this.checkRange(from, this.length);
+    const problems = new Map<string, string>();
     const types = breakpoints.flatMap((b) => (b.kind === 'type' ? [b.type] : []));
-    const conditions = breakpoints.flatMap((b) => (b.kind === 'condition' ? [compileCondition(b.expression)] : []));
+    const conditions = breakpoints.flatMap((b) => {
+      if (b.kind !== 'condition') return [];
+      try {
+        return [compileCondition(b.expression)];
+      } catch (error) {
+        problems.set(b.expression, messageOf(error));
+        return [];
+      }
+    });
     const copyBefore = conditions.some((c) => c.usesBefore);
     const hits: number[] = [];
-    const problems = new Map<string, string>();
-    if (!breakpoints.length) return { hits, problems: [] };
-    let state = conditions.length ? this.engine.init() : undefined;
-    await this.walk(this.keyframes[0], (event, index) => {
+    if (!types.length && !conditions.length) return { hits, problems: [...problems.values()] };
+    const start = conditions.length ? this.nearest(from) : this.keyframes[0];
+    let state = conditions.length ? thaw(start.state) : undefined;
+    await this.walk(start, (event, index) => {
       if (index >= this.length || hits.length >= MARK_LIMIT) return false;
+      if (index < from) {
+        if (conditions.length) state = this.apply(state, event, index).state;
+        return true;
+      }
       let hit = types.some((t) => matchesType(event.type, t));
       if (conditions.length) {
         const before = copyBefore ? thaw(freeze(state)) : state;

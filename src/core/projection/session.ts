@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { EventscopeError } from '../errors';
-import type { RecordedEvent } from '../events';
+import type { EventKey, RecordedEvent } from '../events';
 import { createGuardBuffer, readGuard, Watchdog, type Overrun } from './guard';
 import { bundleProjection, type ProjectionSpec } from './load';
 import type { OpenResult, WorkerReply, WorkerRequest } from './protocol';
@@ -279,9 +279,19 @@ export class ReplaySession {
     return this.stateAfter(this.summary.steps);
   }
 
-  /** Steps where the breakpoints hit, and problems evaluating conditions. */
-  scan(breakpoints: Breakpoint[]): Promise<{ hits: number[]; problems: string[] }> {
-    return this.call({ op: 'scan', breakpoints });
+  /** Steps at or after `from` where the breakpoints hit (the first MARK_LIMIT), and problems with conditions. */
+  scan(breakpoints: Breakpoint[], from = 0): Promise<{ hits: number[]; problems: string[] }> {
+    return this.call({ op: 'scan', breakpoints, from });
+  }
+
+  /** The steps whose event's type or stream id contains every word of `text`. */
+  filter(text: string): Promise<number[]> {
+    return this.call({ op: 'filter', text });
+  }
+
+  /** The step of an event known by its key, if this replay has it. */
+  indexOf(key: EventKey): Promise<number | undefined> {
+    return this.call({ op: 'locate', key });
   }
 
   /** The first failing step at or after `from`: the projection's invariant, or `expression`. */

@@ -6,7 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { EventscopeError, messageOf } from '../errors';
-import type { RecordedEvent } from '../events';
+import type { EventKey, RecordedEvent } from '../events';
 import { parseEventsFile } from '../eventsFile/eventsFile';
 import { openStore } from '../stores/open';
 import type { EventStore } from '../stores/types';
@@ -26,6 +26,8 @@ export interface ReplaySource {
   pages(from?: number): AsyncIterable<RecordedEvent[]>;
   /** The cursor to read `event` (the `index`th of the source) again. */
   cursorOf(event: RecordedEvent, index: number): number;
+  /** The cursor of an event known by its key, when the source can tell without reading. */
+  cursorFor(key: EventKey): number | undefined;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ function memorySource(label: string, events: RecordedEvent[]): ReplaySource {
       for (let i = from; i < events.length; i += PAGE) yield events.slice(i, i + PAGE);
     },
     cursorOf: (_event, index) => index,
+    cursorFor: () => undefined,
     close: async () => {},
   };
 }
@@ -102,6 +105,7 @@ async function storeSource(store: EventStore, scope: ReplayScope, label: string)
         }
       },
       cursorOf: (event) => event.revision,
+      cursorFor: (key) => (key.streamId === scope.stream ? key.revision : undefined),
       close: () => store.close(),
     };
   }
@@ -128,6 +132,7 @@ async function storeSource(store: EventStore, scope: ReplayScope, label: string)
       }
     },
     cursorOf: (event) => event.position,
+    cursorFor: (key) => key.position,
     close: () => store.close(),
   };
 }

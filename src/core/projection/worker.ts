@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { EventscopeError, messageOf } from '../errors';
 import { typeMatches } from '../events';
 import { outputSink } from './engine';
-import { userFunction, WorkerGuard } from './guard';
+import { registerUserFunctions, userFunction, WorkerGuard } from './guard';
 import { loadEngine, type CodeLocator } from './load';
 import { eventLabel, Replay } from './replay';
 import { openReplaySource } from './source';
@@ -31,37 +31,44 @@ for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const
 let replay: Replay | undefined;
 let locator: CodeLocator | undefined;
 
+/** Opens a replay; when that fails, the one open before stays open (a re-run that went wrong). */
 async function open(request: OpenRequest) {
-  await replay?.close();
-  replay = undefined;
+  const restore = () => registerUserFunctions(replay?.engine.userFunctions ?? []);
   guard.enter(-1);
   let loaded;
   try {
     loaded = loadEngine(request.projection, requireForUser);
+  } catch (error) {
+    restore();
+    throw error;
   } finally {
     guard.exit();
   }
-  locator = loaded.locator;
-  const source = await openReplaySource(request.source);
-  const next = new Replay(loaded.engine, source, {
-    limit: request.limit,
-    interval: request.interval,
-    guard,
-    describeError: (error) => (locator ? locator.describe(error) : messageOf(error)),
-    onProgress: (steps) => port.postMessage({ progress: steps } satisfies WorkerReply),
-  });
+  const { engine, locator: nextLocator } = loaded;
+  let next: Replay | undefined;
   try {
+    next = new Replay(engine, await openReplaySource(request.source), {
+      limit: request.limit,
+      interval: request.interval,
+      guard,
+      describeError: (error) => (nextLocator ? nextLocator.describe(error) : messageOf(error)),
+      onProgress: (steps) => port.postMessage({ progress: steps } satisfies WorkerReply),
+    });
     await next.run();
   } catch (error) {
-    await next.close();
+    await next?.close();
+    restore();
     throw error;
   }
+  const previous = replay;
   replay = next;
+  locator = nextLocator;
+  await previous?.close();
   return {
     steps: next.length,
-    source: source.label,
-    projection: { name: loaded.engine.name, kind: loaded.engine.kind },
-    hasInvariant: loaded.engine.invariant !== undefined,
+    source: next.source.label,
+    projection: { name: engine.name, kind: engine.kind },
+    hasInvariant: engine.invariant !== undefined,
     errors: next.errors,
     failures: next.failures,
     elapsedMs: next.elapsedMs,
@@ -86,7 +93,11 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     case 'state':
       return current().stateAfter(request.count);
     case 'scan':
-      return current().scan(request.breakpoints, typeMatches);
+      return current().scan(request.breakpoints, typeMatches, request.from);
+    case 'filter':
+      return current().matching(request.text);
+    case 'locate':
+      return current().indexOf(request.key);
     case 'find':
       return current().firstFailure(request.from, request.expression);
     case 'describe': {

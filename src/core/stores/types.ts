@@ -1,7 +1,6 @@
 /** The interface every event-store backend implements. Everything pages; nothing loads a store. */
 
-import type { ValueKinds } from '../codecs/eventsourcing';
-import type { RecordedEvent, StreamInfo } from '../events';
+import type { RecordedEvent, StreamInfo, ValueKinds } from '../events';
 
 /** One page of results and, when there is more, the cursor for the next page. */
 export interface Page<T> {
