@@ -12,6 +12,7 @@ import type { EventStore } from '../core/stores/types';
 import { parseCipherKey } from '../core/codecs/eventsourcing';
 import type { Connection } from './connections';
 import type { Ctx } from './ctx';
+import { replayCommands } from './replay/commands';
 import { eventUri, logUri, streamUri } from './documents';
 import type { Node } from './streamsTree';
 
@@ -293,4 +294,6 @@ export const commands: Record<string, Handler> = {
     void vscode.window.showInformationMessage(`Eventscope ${EVENTSCOPE_VERSION}`);
     return EVENTSCOPE_VERSION;
   },
+
+  ...replayCommands,
 };

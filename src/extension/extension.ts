@@ -13,6 +13,7 @@ import { discoverStores } from './discovery';
 import { EventDocuments, SCHEME } from './documents';
 import { LiveTail } from './liveTail';
 import { Log } from './log';
+import { ReplayPanels } from './replay/panels';
 import { StreamsTree, type Node } from './streamsTree';
 
 export function activate(context: vscode.ExtensionContext): Ctx {
@@ -24,6 +25,7 @@ export function activate(context: vscode.ExtensionContext): Ctx {
   const liveTail = new LiveTail(connections, (connection) => tree.refresh(connection), log);
   const documents = new EventDocuments(connections);
   const ctx = new Ctx(context, log, connections, tree, view, liveTail);
+  ctx.replays = new ReplayPanels(context, log, connections);
 
   const readSettings = () => {
     const config = vscode.workspace.getConfiguration('eventscope');
@@ -42,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): Ctx {
     tree,
     view,
     liveTail,
+    ctx.replays,
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents),
     connections.onDidChange(() => {
       liveTail.unwatchAll();

@@ -1,0 +1,81 @@
+/**
+ * The replay commands: "Replay…" (a stream, category or connection of the Streams view, an
+ * `.events` file, or asked for) and "Replay with this projection…" (a projection file, asking
+ * which events). Both take an optional last argument that answers the questions (tests, links).
+ * They answer nothing (a panel does not serialize; menus send the answer over RPC): the panel
+ * they opened is `ctx.replays.lastOpened`.
+ */
+
+import { extname } from 'node:path';
+import * as vscode from 'vscode';
+import { isReplayTarget, type ProjectionDescriptor, type SourceDescriptor } from '../../shared/replayProtocol';
+import type { Ctx } from '../ctx';
+import type { Node } from '../streamsTree';
+import { pickProjection, pickSource } from './pick';
+import { PROJECTION_EXTENSIONS } from './target';
+
+export interface ReplayOptions {
+  source?: SourceDescriptor;
+  projection?: ProjectionDescriptor;
+}
+
+function isOptions(value: unknown): value is ReplayOptions {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof vscode.Uri) return false;
+  const { source, projection } = value as ReplayOptions;
+  if (source === undefined && projection === undefined) return false;
+  // Checked as a whole target, with a stand-in for the missing half.
+  return isReplayTarget({ source: source ?? { kind: 'eventsFile', path: '' }, projection: projection ?? { kind: 'generic' } });
+}
+
+/** The events a tree node (or an `.events` file) stands for. */
+function sourceOf(arg: unknown): SourceDescriptor | undefined {
+  if (arg instanceof vscode.Uri)
+    return arg.scheme === 'file' && extname(arg.fsPath) === '.events' ? { kind: 'eventsFile', path: arg.fsPath } : undefined;
+  const node = arg as Node | undefined;
+  switch (node?.kind) {
+    case 'connection':
+      return { kind: 'connection', connection: node.connection.name, scope: { all: true } };
+    case 'category':
+      return { kind: 'connection', connection: node.connection.name, scope: { category: node.category.name } };
+    case 'stream':
+      return { kind: 'connection', connection: node.connection.name, scope: { stream: node.stream.streamId } };
+    default:
+      return undefined;
+  }
+}
+
+function isProjectionFile(uri: vscode.Uri): boolean {
+  return uri.scheme === 'file' && PROJECTION_EXTENSIONS.includes(extname(uri.fsPath).slice(1));
+}
+
+export const replayCommands = {
+  /** Replay…: `(node | .events Uri | undefined, options?)`. */
+  'eventscope.replay': async (ctx: Ctx, arg?: unknown, options?: unknown): Promise<void> => {
+    const given = isOptions(options) ? options : isOptions(arg) ? arg : {};
+    const source = given.source ?? sourceOf(arg) ?? (await pickSource(ctx.connections));
+    if (!source) return;
+    const projection = given.projection ?? (await pickProjection(ctx.replays.isTrusted()));
+    if (!projection) return;
+    ctx.replays.open({ source, projection });
+  },
+
+  /** Replay with this projection…: `(projection file Uri | undefined, options?)`. */
+  'eventscope.replayWithProjection': async (ctx: Ctx, arg?: unknown, options?: unknown): Promise<void> => {
+    const given = isOptions(options) ? options : isOptions(arg) ? arg : {};
+    let projection = given.projection;
+    if (!projection) {
+      const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+      if (uri && isProjectionFile(uri)) {
+        const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+        if (open?.isDirty) await open.save();
+        projection = { kind: 'file', path: uri.fsPath };
+      } else {
+        projection = await pickProjection(ctx.replays.isTrusted());
+      }
+    }
+    if (!projection) return;
+    const source = given.source ?? (await pickSource(ctx.connections));
+    if (!source) return;
+    ctx.replays.open({ source, projection });
+  },
+};

@@ -1,0 +1,69 @@
+/** What a replay panel runs: the panel's target resolved into the engine's source and projection. */
+
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import { parseCipherKey } from '../../core/codecs/eventsourcing';
+import { EventscopeError } from '../../core/errors';
+import type { ProjectionChoice } from '../../core/projection/session';
+import type { ReplaySourceSpec } from '../../core/projection/source';
+import type { ProjectionDescriptor, ReplayTarget, ScopeDescriptor, SourceDescriptor } from '../../shared/replayProtocol';
+import { secretKeyName, type Connections } from '../connections';
+
+export const GENERIC_LABEL = 'Generic (built-in)';
+
+/** File types a projection can be written in. */
+export const PROJECTION_EXTENSIONS = ['js', 'ts', 'mjs', 'cjs', 'mts', 'cts'];
+
+export function scopeLabel(scope: ScopeDescriptor): string {
+  if ('stream' in scope) return `stream ${scope.stream}`;
+  if ('category' in scope) return `${scope.category} streams`;
+  return 'all events';
+}
+
+/** "all events of Demo bank", "stream 8b79… of Demo bank", "fixture.events". */
+export function sourceLabel(source: SourceDescriptor): string {
+  return source.kind === 'eventsFile' ? basename(source.path) : `${scopeLabel(source.scope)} of ${source.connection}`;
+}
+
+export function projectionLabel(projection: ProjectionDescriptor): string {
+  return projection.kind === 'generic' ? GENERIC_LABEL : basename(projection.path);
+}
+
+/** The panel's title: "Replay: bank-balances.js · all events of Demo bank". */
+export function panelTitle(target: ReplayTarget): string {
+  return `Replay: ${projectionLabel(target.projection)} · ${sourceLabel(target.source)}`;
+}
+
+export function projectionChoice(projection: ProjectionDescriptor): ProjectionChoice {
+  return projection.kind === 'generic' ? { kind: 'generic' } : { kind: 'file', path: projection.path };
+}
+
+/** The engine's source for a target: a connection's file and its cipher key (from secret storage). */
+export async function resolveSource(
+  source: SourceDescriptor,
+  connections: Connections,
+  secrets: vscode.SecretStorage,
+): Promise<ReplaySourceSpec> {
+  if (source.kind === 'eventsFile') return { kind: 'eventsFile', path: source.path };
+  const connection = connections.get(source.connection);
+  if (!connection) throw new EventscopeError(`There is no connection named "${source.connection}" any more.`);
+  const key = await secrets.get(secretKeyName(connection.name));
+  const scope =
+    'stream' in source.scope
+      ? { stream: source.scope.stream }
+      : 'category' in source.scope
+        ? { category: source.scope.category }
+        : { all: true as const };
+  return {
+    kind: 'store',
+    location: connections.resolvePath(connection),
+    ...(key ? { cipherKey: new Uint8Array(parseCipherKey(key)) } : {}),
+    scope,
+  };
+}
+
+/** Whether two projection descriptors name the same file (or are both generic). */
+export function sameProjection(a: ProjectionDescriptor, b: ProjectionDescriptor): boolean {
+  if (a.kind === 'generic' || b.kind === 'generic') return a.kind === b.kind;
+  return vscode.Uri.file(a.path).toString() === vscode.Uri.file(b.path).toString();
+}
