@@ -10,7 +10,7 @@ import { stringifyExact } from '../core/json/exact';
 import { openStore } from '../core/stores/open';
 import type { EventStore } from '../core/stores/types';
 import { parseCipherKey } from '../core/codecs/eventsourcing';
-import type { Connection } from './connections';
+import { DEMO_NAME, type Connection } from './connections';
 import type { Ctx } from './ctx';
 import { replayCommands } from './replay/commands';
 import { eventUri, logUri, streamUri } from './documents';
@@ -20,8 +20,6 @@ type Handler = (ctx: Ctx, ...args: never[]) => unknown;
 
 /** Replaced at build time by scripts/build.mjs (package.json's version). */
 declare const EVENTSCOPE_VERSION: string;
-
-const DEMO_NAME = 'Demo bank';
 
 /** Asks for a base64 cipher key (masked), checking its form as it is typed. */
 async function askCipherKey(prompt: string, value?: string): Promise<string | undefined> {

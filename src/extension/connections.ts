@@ -29,6 +29,8 @@ export interface Connection extends ConnectionConfig {
 
 const SETTING = 'connections';
 const DEMO_STATE = 'eventscope.demoConnection';
+/** The name of the demo store's connection ("Open Demo Store"). */
+export const DEMO_NAME = 'Demo bank';
 
 export function secretKeyName(name: string): string {
   return `eventscope.cipherKey/${name}`;

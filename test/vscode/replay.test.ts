@@ -380,6 +380,25 @@ describe('the replay panel (in a real VS Code)', function () {
     assert.equal(blocked.last('summary')!.summary.projection.name, 'Account balances');
   });
 
+  it("replays the demo from the walkthrough with the extension's own projection, trusted workspace or not", async () => {
+    ctx.replays.trustOverride = vscode.workspace.isTrusted ? false : undefined;
+    try {
+      assert.equal(ctx.replays.isTrusted(), false);
+      await vscode.commands.executeCommand('eventscope.replayDemo');
+      const panel = ctx.replays.lastOpened!;
+      await panel.whenSettled();
+      assert.equal(panel.phase, 'open', 'shipped with the extension, so it runs in Restricted Mode');
+      const { summary } = panel.last('summary')!;
+      assert.equal(summary.projection.name, 'Account balances');
+      assert.match(summary.firstFailure!.message, new RegExp(`^${DEMO_STORY.accountName}'s balance is -`));
+      const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON;
+      const step = pkg.contributes.walkthroughs[0].steps.find((s: { id: string }) => s.id === 'replay');
+      assert.match(step.description, /command:eventscope\.replayDemo/);
+    } finally {
+      ctx.replays.trustOverride = true;
+    }
+  });
+
   it('exports the state at the cursor and the session as JSON', async () => {
     const panel = await openReplay(demoConnection(), { kind: 'file', path: projectionFile });
     await send(panel, { type: 'select', index: 41 });

@@ -9,6 +9,7 @@
 import { extname } from 'node:path';
 import * as vscode from 'vscode';
 import { isReplayTarget, type ProjectionDescriptor, type SourceDescriptor } from '../../shared/replayProtocol';
+import { DEMO_NAME } from '../connections';
 import type { Ctx } from '../ctx';
 import type { Node } from '../streamsTree';
 import { pickProjection, pickSource } from './pick';
@@ -48,7 +49,21 @@ function isProjectionFile(uri: vscode.Uri): boolean {
   return uri.scheme === 'file' && PROJECTION_EXTENSIONS.includes(extname(uri.fsPath).slice(1));
 }
 
+/** The demo store's projection, shipped with the extension (examples/bank-balances.js). */
+export function demoProjectionPath(ctx: Ctx): string {
+  return vscode.Uri.joinPath(ctx.context.extensionUri, 'examples', 'bank-balances.js').fsPath;
+}
+
 export const replayCommands = {
+  /** Replay the Demo: the demo store with its account-balances projection (the walkthrough's last step). */
+  'eventscope.replayDemo': async (ctx: Ctx): Promise<void> => {
+    await vscode.commands.executeCommand('eventscope.openDemo');
+    ctx.replays.open({
+      source: { kind: 'connection', connection: DEMO_NAME, scope: { all: true } },
+      projection: { kind: 'file', path: demoProjectionPath(ctx) },
+    });
+  },
+
   /** Replay…: `(node | .events Uri | undefined, options?)`. */
   'eventscope.replay': async (ctx: Ctx, arg?: unknown, options?: unknown): Promise<void> => {
     const given = isOptions(options) ? options : isOptions(arg) ? arg : {};

@@ -5,6 +5,7 @@
  * projection file is saved, keeping the cursor on the same event.
  */
 
+import { isAbsolute, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { EventscopeError, messageOf } from '../../core/errors';
 import { eventToJSON, type EventKey, type RecordedEvent } from '../../core/events';
@@ -239,9 +240,16 @@ export class ReplayPanel implements vscode.Disposable {
     this.post({ type: 'notice', level, message });
   }
 
-  /** Whether Workspace Trust lets this panel's projection run (the generic one always may). */
+  /**
+   * Whether Workspace Trust lets this panel's projection run: always for Eventscope's own code
+   * (the generic projection, the demo's projection shipped with the extension), else only in a
+   * trusted workspace.
+   */
   private allowed(): boolean {
-    return this.target.projection.kind === 'generic' || this.host.isTrusted();
+    const { projection } = this.target;
+    if (projection.kind === 'generic' || this.host.isTrusted()) return true;
+    const own = relative(this.host.extensionUri.fsPath, projection.path);
+    return !own.startsWith('..') && !isAbsolute(own);
   }
 
   // -------------------------------------------------------------------------------------------
