@@ -315,6 +315,8 @@ describe('projections: loading files', () => {
       "import { cents } from './money';\ninterface S { total: number }\nexport default { init: (): S => ({ total: 0 }), when: { Credited: (s: S, e: { data: { amount: string } }) => { s.total += cents(e.data.amount); } } };\n",
     );
     assert.equal(ts.kind, 'module');
+    const bundle = await bundleProjection(join(dir, 'p.ts'));
+    assert.deepEqual(bundle.inputs.sort(), [join(dir, 'money.ts'), join(dir, 'p.ts')]);
     assert.deepEqual(ts.apply(ts.init(), event('x:A.Credited', { amount: '1.25' }), undefined), { total: 125 });
     const { engine: cjs } = await load('p.cjs', 'module.exports = { when: { Opened: () => ({ opened: true }) } };\n');
     assert.deepEqual(cjs.apply({}, event('Opened'), undefined), { opened: true });

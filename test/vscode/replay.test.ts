@@ -355,6 +355,32 @@ describe('the replay panel (in a real VS Code)', function () {
     copyFileSync(join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'examples', 'bank-balances.js'), projectionFile);
   });
 
+  it('re-runs when a file the projection imports is saved', async () => {
+    const helper = join(dir, 'limit.ts');
+    const main = join(dir, 'limited.ts');
+    writeFileSync(helper, 'export const LIMIT = 5;\n');
+    writeFileSync(
+      main,
+      "import { LIMIT } from './limit';\nexport default { name: 'Limited', init: () => ({ n: 0 }), any: (s: { n: number }) => { s.n += 1; }, invariant: (s: { n: number }) => s.n <= LIMIT };\n",
+    );
+    const panel = await openReplay(demoConnection(), { kind: 'file', path: main });
+    assert.equal(panel.summary!.firstFailure!.index, 5);
+    const document = await vscode.workspace.openTextDocument(helper);
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(
+      document.uri,
+      new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)),
+      'export const LIMIT = 50;\n',
+    );
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.ok(await document.save());
+    const summary = await waitFor('the re-run after the import changed', () => {
+      const s = panel.last('summary')?.summary;
+      return s?.firstFailure?.index === 50 ? s : undefined;
+    });
+    assert.equal(summary.projection.name, 'Limited');
+  });
+
   it('in an untrusted workspace, explains and runs only the generic projection until trusted', async () => {
     // VS Code's own answer when this folder is untrusted (it is, in these runs), else pretend.
     ctx.replays.trustOverride = vscode.workspace.isTrusted ? false : undefined;

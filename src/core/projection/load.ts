@@ -18,6 +18,8 @@ export interface BundledProjection {
   path: string;
   /** CommonJS source with an inline source map. */
   code: string;
+  /** Every file of the user's the bundle was made from (the projection and what it imports, outside node_modules). */
+  inputs: string[];
 }
 
 /** What to replay with: the built-in generic projection, or a bundled user file. */
@@ -36,9 +38,13 @@ export async function bundleProjection(file: string): Promise<BundledProjection>
       target: 'node22',
       sourcemap: 'inline',
       sourcesContent: false,
+      metafile: true,
       logLevel: 'silent',
     });
-    return { path, code: result.outputFiles[0].text };
+    const inputs = Object.keys(result.metafile.inputs)
+      .filter((input) => !/(^|[\\/])node_modules[\\/]/.test(input) && !input.includes(':'))
+      .map((input) => resolve(dirname(path), input));
+    return { path, code: result.outputFiles[0].text, inputs };
   } catch (error) {
     const first = (error as { errors?: { text: string; location?: { file: string; line: number; column: number } }[] }).errors?.[0];
     const where = first?.location

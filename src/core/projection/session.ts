@@ -156,6 +156,11 @@ export class ReplaySession {
     return session;
   }
 
+  /** The files the projection was bundled from (its own and its imports): saving one calls for a re-run. */
+  get projectionFiles(): string[] {
+    return this.spec.kind === 'bundle' ? this.spec.bundle.inputs : [];
+  }
+
   /** Bundles the projection file again (after a save) and re-runs the replay. */
   async reload(): Promise<ReplaySummary> {
     const { projection } = this.options;

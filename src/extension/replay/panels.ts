@@ -6,7 +6,13 @@
 
 import * as vscode from 'vscode';
 import { DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_BUDGET_MS } from '../../core/projection/session';
-import { REPLAY_VIEW_TYPE, readPanelState, type PanelState, type ReplayTarget } from '../../shared/replayProtocol';
+import {
+  REPLAY_VIEW_TYPE,
+  readPanelState,
+  type PanelState,
+  type ProjectionDescriptor,
+  type ReplayTarget,
+} from '../../shared/replayProtocol';
 import type { Connections } from '../connections';
 import type { Log } from '../log';
 import { ReplayPanel, type ReplayHost } from './panel';
@@ -102,7 +108,11 @@ export class ReplayPanels implements vscode.Disposable, ReplayHost {
   private saved(uri: vscode.Uri): void {
     if (uri.scheme !== 'file') return;
     for (const panel of this.panels) {
-      if (panel.target.projection.kind === 'file' && sameProjection(panel.target.projection, { kind: 'file', path: uri.fsPath })) {
+      const saved: ProjectionDescriptor = { kind: 'file', path: uri.fsPath };
+      const own = panel.target.projection.kind === 'file' && sameProjection(panel.target.projection, saved);
+      // A file the projection imports counts too (the bundle's inputs, known once it ran).
+      const imported = panel.session?.projectionFiles.some((file) => sameProjection({ kind: 'file', path: file }, saved));
+      if (own || imported) {
         this.log.info(`${uri.fsPath} saved: re-running its replay`);
         void panel.rerun();
       }
