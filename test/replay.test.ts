@@ -84,6 +84,14 @@ describe('replays in a worker: sessions and the CLI', function () {
       const failure = summary.firstFailure!;
       const step = await session.step(failure.index);
       assert.equal(step.event.type, DEMO_STORY.eventType);
+      // States cross to the host only as asked: no state before by default, none past a size.
+      assert.equal(step.stateBefore, undefined);
+      assert.ok(step.stateBytes! > 100);
+      const withBefore = await session.step(failure.index, { before: true });
+      assert.ok((withBefore.stateBefore as { balances: Record<string, number> }).balances[step.event.streamId] >= 0);
+      const small = await session.step(failure.index, { maxStateBytes: 100 });
+      assert.deepEqual([small.statesOmitted, small.stateAfter, small.stateBytes], [true, undefined, step.stateBytes]);
+      assert.deepEqual(small.changes, step.changes, 'what changed still comes');
       assert.match(step.invariantFailure!, new RegExp(`^${DEMO_STORY.accountName}'s balance is -`));
       assert.deepEqual(await session.firstFailure(0), failure);
       const hits = await session.scan([{ kind: 'condition', expression: `event.streamId === ${JSON.stringify(step.event.streamId)}` }]);

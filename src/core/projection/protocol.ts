@@ -11,6 +11,14 @@ import type { ProjectionSpec } from './load';
 import type { ReplaySourceSpec } from './source';
 import type { EngineKind } from './engine';
 
+/** What a step record carries across to the host (states can be tens of MB). */
+export interface StepOptions {
+  /** Include the state before the step (default: no; `changes` says what changed). */
+  before?: boolean;
+  /** Leave both states out when the state after is bigger than this, serialized. */
+  maxStateBytes?: number;
+}
+
 export interface OpenRequest {
   op: 'open';
   id: number;
@@ -24,7 +32,7 @@ export interface OpenRequest {
 export type WorkerRequest =
   | OpenRequest
   | { op: 'events'; id: number; from: number; count: number }
-  | { op: 'step'; id: number; index: number }
+  | { op: 'step'; id: number; index: number; options?: StepOptions }
   | { op: 'state'; id: number; count: number }
   | { op: 'scan'; id: number; breakpoints: Breakpoint[]; from?: number }
   | { op: 'filter'; id: number; text: string }

@@ -9,7 +9,8 @@
  * keyframe, so stepping forward costs one event, not a re-run.
  */
 
-import { create, type Delta } from 'jsondiffpatch';
+import type { Delta } from 'jsondiffpatch';
+import { diffStates } from './diff';
 import { deserialize, serialize } from 'node:v8';
 import { EventscopeError, messageOf } from '../errors';
 import { filterMatches, sameEvent, type EventKey, type RecordedEvent } from '../events';
@@ -38,6 +39,10 @@ export interface StepRecord {
   invariantFailure?: string;
   elapsedMs: number;
   output: StepOutput;
+  /** The size of the state after, serialized (v8), when known. */
+  stateBytes?: number;
+  /** The states were left out (see the worker's `step` options): too big to send. */
+  statesOmitted?: boolean;
 }
 
 export interface Mark {
@@ -59,9 +64,6 @@ export interface ReplayOptions {
   describeError?: (error: unknown) => string;
   onProgress?: (steps: number) => void;
 }
-
-// Array items with an `id` are matched by it (moves, not remove + add); others by position.
-const differ = create({ objectHash: (item: object, index?: number) => String((item as { id?: unknown }).id ?? `$$index:${index}`) });
 
 interface Keyframe {
   /** The state before step `index`. */
@@ -204,9 +206,11 @@ export class Replay {
     }
   }
 
-  /** Keeps `state` (after `index` steps; event `index` is at `cursor`) as the floating keyframe. */
-  private remember(index: number, cursor: number | undefined, state: unknown): void {
-    if (cursor !== undefined) this.floating = { index, cursor, state: freeze(state) };
+  /** Keeps `state` (after `index` steps; event `index` is at `cursor`) as the floating keyframe; its size. */
+  private remember(index: number, cursor: number | undefined, state: unknown): number | undefined {
+    if (cursor === undefined) return undefined;
+    this.floating = { index, cursor, state: freeze(state) };
+    return this.floating.state.length;
   }
 
   /** The first pass: every event once, keyframes on the way, errors and invariant failures marked. */
@@ -299,11 +303,12 @@ export class Replay {
       }
       if (record) {
         // The event after: stepping on from here starts at the state after this step.
-        this.remember(i, this.source.cursorOf(event, i), record.stateAfter);
+        record.stateBytes = this.remember(i, this.source.cursorOf(event, i), record.stateAfter);
         return false;
       }
       const output: StepOutput = { emitted: [], logs: [] };
-      const working = thaw(freeze(before));
+      // A copy to apply on, so `before` stays; straight from the keyframe's bytes when it is one.
+      const working = i === from.index ? thaw(from.state) : thaw(freeze(before));
       const started = performance.now();
       const applied = this.apply(working, event, i, output);
       const elapsedMs = performance.now() - started;
@@ -313,7 +318,7 @@ export class Replay {
         event,
         stateBefore: before,
         stateAfter: applied.state,
-        changes: differ.diff(before, applied.state),
+        changes: diffStates(before, applied.state),
         ...(applied.error !== undefined ? { error: applied.error } : {}),
         ...(invariantFailure !== undefined ? { invariantFailure } : {}),
         elapsedMs,

@@ -11,7 +11,7 @@ import { EventscopeError } from '../errors';
 import type { EventKey, RecordedEvent } from '../events';
 import { createGuardBuffer, readGuard, Watchdog, type Overrun } from './guard';
 import { bundleProjection, type ProjectionSpec } from './load';
-import type { OpenResult, WorkerReply, WorkerRequest } from './protocol';
+import type { OpenResult, StepOptions, WorkerReply, WorkerRequest } from './protocol';
 import type { Breakpoint, Mark, StepRecord } from './replay';
 import type { ReplaySourceSpec } from './source';
 
@@ -272,8 +272,9 @@ export class ReplaySession {
     return this.call({ op: 'events', from, count });
   }
 
-  step(index: number): Promise<StepRecord> {
-    return this.call({ op: 'step', index });
+  /** The record of a step; the state before only when asked, no states when `maxStateBytes` is passed. */
+  step(index: number, options?: StepOptions): Promise<StepRecord> {
+    return this.call({ op: 'step', index, ...(options ? { options } : {}) });
   }
 
   stateAfter(count: number): Promise<unknown> {

@@ -6,6 +6,7 @@
  */
 
 import { createRequire } from 'node:module';
+import { serialize } from 'node:v8';
 import { formatWithOptions } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventscopeError, messageOf } from '../errors';
@@ -88,8 +89,17 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       return open(request);
     case 'events':
       return current().events(request.from, request.count);
-    case 'step':
-      return current().step(request.index);
+    case 'step': {
+      const record = await current().step(request.index);
+      const { before = false, maxStateBytes } = request.options ?? {};
+      if (!before) record.stateBefore = undefined;
+      if (maxStateBytes !== undefined) {
+        record.stateBytes ??= serialize(record.stateAfter).length;
+        if (record.stateBytes > maxStateBytes)
+          Object.assign(record, { stateBefore: undefined, stateAfter: undefined, statesOmitted: true });
+      }
+      return record;
+    }
     case 'state':
       return current().stateAfter(request.count);
     case 'scan':

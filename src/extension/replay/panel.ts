@@ -410,7 +410,7 @@ export class ReplayPanel implements vscode.Disposable {
         const index = this.wantedStep;
         this.wantedStep = undefined;
         try {
-          const record = await this.session.step(index);
+          const record = await this.session.step(index, { maxStateBytes: STATE_TEXT_LIMIT });
           this.cursorEvent = keyOf(record.event);
           if (this.wantedStep === undefined) this.post({ type: 'step', step: this.stepView(record) });
         } catch (error) {
@@ -431,8 +431,8 @@ export class ReplayPanel implements vscode.Disposable {
       event: rowOf(record.event, record.index),
       eventJson: stringifyExact(eventToJSON(record.event), 2),
       kinds: { ...record.event.kinds },
-      ...(stateText.length <= STATE_TEXT_LIMIT ? { stateAfter: stateText } : {}),
-      stateSize: stateText.length,
+      ...(!record.statesOmitted && stateText.length <= STATE_TEXT_LIMIT ? { stateAfter: stateText } : {}),
+      stateSize: record.statesOmitted ? (record.stateBytes ?? 0) : stateText.length,
       changes: stringifyExact(record.changes ?? null) ?? 'null',
       ...(record.error !== undefined ? { error: record.error } : {}),
       ...(record.invariantFailure !== undefined ? { invariantFailure: record.invariantFailure } : {}),
