@@ -221,6 +221,23 @@ describe('replays in a worker: sessions and the CLI', function () {
     assert.match(second.summary.stopped!, /on event #3 \(Loop, .*\) in partitionBy at .*part\.js:2:\d+;/);
   });
 
+  it('cancels a first pass through its signal, promptly, and says so', async () => {
+    const slow = file('slow.js', 'export default { any: () => { const end = Date.now() + 150; while (Date.now() < end) {} } };\n');
+    const cancel = new AbortController();
+    const started = performance.now();
+    setTimeout(() => cancel.abort(), 300);
+    await assert.rejects(
+      open({
+        source: { kind: 'store', location: demo, scope: { all: true } },
+        projection: { kind: 'file', path: slow },
+        signal: cancel.signal,
+      }),
+      (error: Error) => error.name === 'EventscopeError' && error.message === 'The replay was cancelled.',
+    );
+    // 330 events at 150 ms each would take 50 s.
+    assert.ok(performance.now() - started < 5_000);
+  });
+
   it('stops a projection that loops while loading, and one that runs out of memory', async () => {
     const top = file('top.js', 'for (;;) {}\nexport default { when: {} };\n');
     await assert.rejects(

@@ -29,6 +29,8 @@ export interface ReplaySessionOptions {
   /** The bundled worker; default projection-worker.js beside this bundle. */
   workerScript?: string;
   onProgress?: (steps: number) => void;
+  /** Aborting stops the first pass (the worker is ended); `open` then rejects with "cancelled". */
+  signal?: AbortSignal;
 }
 
 export interface ReplaySummary extends OpenResult {
@@ -38,6 +40,13 @@ export interface ReplaySummary extends OpenResult {
   firstFailure?: Mark;
   /** Why the replay ends before the source does (a step overran its budget, the worker died). */
   stopped?: string;
+}
+
+/** `open` was cancelled through its signal (not a failure to report). */
+export class ReplayCancelled extends EventscopeError {
+  constructor() {
+    super('The replay was cancelled.');
+  }
 }
 
 export const DEFAULT_TIME_BUDGET_MS = 1000;
@@ -147,11 +156,18 @@ export class ReplaySession {
   /** Bundles the projection, runs the first pass, and returns the open session. */
   static async open(options: ReplaySessionOptions): Promise<ReplaySession> {
     const session = new ReplaySession(options);
+    const { signal } = options;
+    const cancel = () => void session.dispose();
+    signal?.addEventListener('abort', cancel, { once: true });
     try {
+      if (signal?.aborted) throw new Error('aborted');
       await session.reload();
     } catch (error) {
       await session.dispose();
+      if (signal?.aborted) throw new ReplayCancelled();
       throw error;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
     }
     return session;
   }

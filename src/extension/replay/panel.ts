@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { EventscopeError, messageOf } from '../../core/errors';
 import { eventToJSON, type EventKey, type RecordedEvent } from '../../core/events';
 import { stringifyExact } from '../../core/json/exact';
-import { ReplaySession, type ReplaySummary } from '../../core/projection/session';
+import { ReplayCancelled, ReplaySession, type ReplaySummary } from '../../core/projection/session';
 import { MARK_LIMIT } from '../../core/projection/protocol';
 import type { StepRecord } from '../../core/projection/replay';
 import {
@@ -280,18 +280,22 @@ export class ReplayPanel implements vscode.Disposable {
       const source = await resolveSource(this.target.source, this.host.connections, this.host.secrets);
       const { timeBudgetMs, memoryLimitMb } = this.host.settings();
       const session = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Replaying ${label}` },
-        (progress) =>
-          ReplaySession.open({
+        { location: vscode.ProgressLocation.Notification, title: `Replaying ${label}`, cancellable: true },
+        (progress, token) => {
+          const cancel = new AbortController();
+          token.onCancellationRequested(() => cancel.abort());
+          return ReplaySession.open({
             source,
             projection: projectionChoice(this.target.projection),
             timeBudgetMs,
             memoryLimitMb,
+            signal: cancel.signal,
             onProgress: (steps) => {
               progress.report({ message: `${steps.toLocaleString('en-US')} steps` });
               this.post({ type: 'progress', steps, rerun: this.session !== undefined });
             },
-          }),
+          });
+        },
       );
       if ((this.phase as PanelPhase) === 'closed') {
         await session.dispose();
@@ -345,6 +349,12 @@ export class ReplayPanel implements vscode.Disposable {
   private failed(error: unknown, doing: string): void {
     if (this.phase === 'closed') return;
     this.phase = 'failed';
+    if (error instanceof ReplayCancelled) {
+      // The user pressed Cancel: the panel says so (and can re-run), no error notification.
+      this.host.log.info(`${doing}: cancelled`);
+      this.post({ type: 'failed', message: error.message });
+      return;
+    }
     const message = userMessage(error, doing);
     this.host.log.error(`${doing} failed: ${messageOf(error)}`, error);
     this.post({ type: 'failed', message });
