@@ -12,6 +12,16 @@ import { FIXTURE_KEY, readDumps } from './helpers/dumps';
 const workerScript = resolve(__dirname, '..', 'dist', 'projection-worker.js');
 const open = (options: ReplaySessionOptions) => ReplaySession.open({ workerScript, ...options });
 
+/** Runs `work` on an open session and closes it, whatever happens. */
+async function withSession(options: ReplaySessionOptions, work: (session: ReplaySession) => Promise<void>): Promise<void> {
+  const session = await open(options);
+  try {
+    await work(session);
+  } finally {
+    await session.dispose();
+  }
+}
+
 describe('replays in a worker: sessions and the CLI', function () {
   this.timeout(60_000);
   let dir: string;
@@ -42,23 +52,27 @@ describe('replays in a worker: sessions and the CLI', function () {
       const location = copyFixture(name);
       const hash = sha256(location);
       const encrypted = name.startsWith('c_');
-      const session = await open({
-        source: { kind: 'store', location, scope: { all: true }, ...(encrypted ? { cipherKey: parseCipherKey(FIXTURE_KEY) } : {}) },
-        projection: { kind: 'generic' },
-      });
-      try {
-        const state = (await session.finalState()) as { events: number; byType: Record<string, number>; streams: Record<string, unknown> };
-        assert.equal(session.summary.projection.kind, 'generic');
-        assert.equal(state.events, dump.events.length);
-        const byTopic: Record<string, number> = {};
-        for (const row of dump.events) byTopic[row.topic] = (byTopic[row.topic] ?? 0) + 1;
-        assert.deepEqual(state.byType, byTopic);
-        assert.equal(Object.keys(state.streams).length, new Set(dump.events.map((r) => r.originatorId)).size);
-        const last = await session.step(dump.events.length - 1);
-        assert.equal(last.event.position, dump.events.at(-1)!.rowid);
-      } finally {
-        await session.dispose();
-      }
+      await withSession(
+        {
+          source: { kind: 'store', location, scope: { all: true }, ...(encrypted ? { cipherKey: parseCipherKey(FIXTURE_KEY) } : {}) },
+          projection: { kind: 'generic' },
+        },
+        async (session) => {
+          const state = (await session.finalState()) as {
+            events: number;
+            byType: Record<string, number>;
+            streams: Record<string, unknown>;
+          };
+          assert.equal(session.summary.projection.kind, 'generic');
+          assert.equal(state.events, dump.events.length);
+          const byTopic: Record<string, number> = {};
+          for (const row of dump.events) byTopic[row.topic] = (byTopic[row.topic] ?? 0) + 1;
+          assert.deepEqual(state.byType, byTopic);
+          assert.equal(Object.keys(state.streams).length, new Set(dump.events.map((r) => r.originatorId)).size);
+          const last = await session.step(dump.events.length - 1);
+          assert.equal(last.event.position, dump.events.at(-1)!.rowid);
+        },
+      );
       assert.equal(sha256(location), hash);
       if (encrypted) {
         await assert.rejects(
@@ -70,36 +84,36 @@ describe('replays in a worker: sessions and the CLI', function () {
   }
 
   it("runs the demo's bank-balances projection off the main thread and finds the duplicated debit", async () => {
-    const session = await open({
-      source: { kind: 'store', location: demo, scope: { all: true } },
-      projection: { kind: 'file', path: bank },
-    });
-    try {
-      const { summary } = session;
-      assert.equal(summary.steps, 330);
-      assert.equal(summary.projection.name, 'Account balances');
-      assert.equal(summary.projection.kind, 'module');
-      assert.ok(summary.hasInvariant);
-      assert.equal(summary.errors.length, 0);
-      const failure = summary.firstFailure!;
-      const step = await session.step(failure.index);
-      assert.equal(step.event.type, DEMO_STORY.eventType);
-      // States cross to the host only as asked: no state before by default, none past a size.
-      assert.equal(step.stateBefore, undefined);
-      assert.ok(step.stateBytes! > 100);
-      const withBefore = await session.step(failure.index, { before: true });
-      assert.ok((withBefore.stateBefore as { balances: Record<string, number> }).balances[step.event.streamId] >= 0);
-      const small = await session.step(failure.index, { maxStateBytes: 100 });
-      assert.deepEqual([small.statesOmitted, small.stateAfter, small.stateBytes], [true, undefined, step.stateBytes]);
-      assert.deepEqual(small.changes, step.changes, 'what changed still comes');
-      assert.match(step.invariantFailure!, new RegExp(`^${DEMO_STORY.accountName}'s balance is -`));
-      assert.deepEqual(await session.firstFailure(0), failure);
-      const hits = await session.scan([{ kind: 'condition', expression: `event.streamId === ${JSON.stringify(step.event.streamId)}` }]);
-      assert.ok(hits.hits.includes(failure.index));
-      assert.equal(((await session.finalState()) as { balances: Record<string, number> }).balances[step.event.streamId] < 0, true);
-    } finally {
-      await session.dispose();
-    }
+    await withSession(
+      {
+        source: { kind: 'store', location: demo, scope: { all: true } },
+        projection: { kind: 'file', path: bank },
+      },
+      async (session) => {
+        const { summary } = session;
+        assert.equal(summary.steps, 330);
+        assert.equal(summary.projection.name, 'Account balances');
+        assert.equal(summary.projection.kind, 'module');
+        assert.ok(summary.hasInvariant);
+        assert.equal(summary.errors.length, 0);
+        const failure = summary.firstFailure!;
+        const step = await session.step(failure.index);
+        assert.equal(step.event.type, DEMO_STORY.eventType);
+        // States cross to the host only as asked: no state before by default, none past a size.
+        assert.equal(step.stateBefore, undefined);
+        assert.ok(step.stateBytes! > 100);
+        const withBefore = await session.step(failure.index, { before: true });
+        assert.ok((withBefore.stateBefore as { balances: Record<string, number> }).balances[step.event.streamId] >= 0);
+        const small = await session.step(failure.index, { maxStateBytes: 100 });
+        assert.deepEqual([small.statesOmitted, small.stateAfter, small.stateBytes], [true, undefined, step.stateBytes]);
+        assert.deepEqual(small.changes, step.changes, 'what changed still comes');
+        assert.match(step.invariantFailure!, new RegExp(`^${DEMO_STORY.accountName}'s balance is -`));
+        assert.deepEqual(await session.firstFailure(0), failure);
+        const hits = await session.scan([{ kind: 'condition', expression: `event.streamId === ${JSON.stringify(step.event.streamId)}` }]);
+        assert.ok(hits.hits.includes(failure.index));
+        assert.equal(((await session.finalState()) as { balances: Record<string, number> }).balances[step.event.streamId] < 0, true);
+      },
+    );
   });
 
   it('captures console output per step, and re-runs the file after it changed', async () => {
@@ -107,8 +121,7 @@ describe('replays in a worker: sessions and the CLI', function () {
       'logs.js',
       'export default { init: () => ({ n: 0 }), any: (s, e) => { console.log("saw", e.type, { n: e.data.n }); s.n += e.data.n; } };\n',
     );
-    const session = await open({ source: { kind: 'eventsFile', path: events }, projection: { kind: 'file', path } });
-    try {
+    await withSession({ source: { kind: 'eventsFile', path: events }, projection: { kind: 'file', path } }, async (session) => {
       assert.deepEqual((await session.step(1)).output.logs, ['saw A { n: 2 }']);
       assert.deepEqual(await session.finalState(), { n: 15 });
       // A change that fails to load or to run leaves the previous replay open.
@@ -120,9 +133,7 @@ describe('replays in a worker: sessions and the CLI', function () {
       assert.equal(summary.steps, 5);
       assert.deepEqual(await session.finalState(), { n: 85 });
       assert.deepEqual((await session.step(1)).output.logs, []);
-    } finally {
-      await session.dispose();
-    }
+    });
   });
 
   it('runs a KurrentDB script in the worker: partitions, emitted events, links and log lines per step', async () => {
@@ -141,29 +152,29 @@ describe('replays in a worker: sessions and the CLI', function () {
         '  });',
       ].join('\n'),
     );
-    const session = await open({ source: { kind: 'store', location: demo, scope: { all: true } }, projection: { kind: 'file', path } });
-    try {
-      assert.equal(session.summary.projection.kind, 'kurrentdb');
-      const overdrawn = await session.scan([
-        { kind: 'condition', expression: 'Object.values(state.partitions).some((p) => p.balance < 0)' },
-      ]);
-      const step = await session.step(overdrawn.hits[0]);
-      assert.equal(step.event.type, DEMO_STORY.eventType);
-      assert.deepEqual(
-        step.output.emitted.map((e) => [e.kind, e.stream, e.type]),
-        [
-          ['emit', 'overdrawn', 'Overdrawn'],
-          ['link', 'overdrawn-links', '$>'],
-        ],
-      );
-      assert.equal(step.output.emitted[1].data as string, `${step.event.revision}@${step.event.streamId}`);
-      const partitions = (step.stateAfter as { partitions: Record<string, { balance: number }> }).partitions;
-      assert.ok(partitions[step.event.streamId].balance < 0);
-      const credit = (await session.scan([{ kind: 'type', type: 'Credited' }])).hits[0];
-      assert.match((await session.step(credit)).output.logs[0], /^credit \d+$/);
-    } finally {
-      await session.dispose();
-    }
+    await withSession(
+      { source: { kind: 'store', location: demo, scope: { all: true } }, projection: { kind: 'file', path } },
+      async (session) => {
+        assert.equal(session.summary.projection.kind, 'kurrentdb');
+        const overdrawn = await session.scan([
+          { kind: 'condition', expression: 'Object.values(state.partitions).some((p) => p.balance < 0)' },
+        ]);
+        const step = await session.step(overdrawn.hits[0]);
+        assert.equal(step.event.type, DEMO_STORY.eventType);
+        assert.deepEqual(
+          step.output.emitted.map((e) => [e.kind, e.stream, e.type]),
+          [
+            ['emit', 'overdrawn', 'Overdrawn'],
+            ['link', 'overdrawn-links', '$>'],
+          ],
+        );
+        assert.equal(step.output.emitted[1].data as string, `${step.event.revision}@${step.event.streamId}`);
+        const partitions = (step.stateAfter as { partitions: Record<string, { balance: number }> }).partitions;
+        assert.ok(partitions[step.event.streamId].balance < 0);
+        const credit = (await session.scan([{ kind: 'type', type: 'Credited' }])).hits[0];
+        assert.match((await session.step(credit)).output.logs[0], /^credit \d+$/);
+      },
+    );
   });
 
   it('stops a handler stuck in an endless loop, naming the event and its source line; the steps before stay usable', async () => {
@@ -172,28 +183,28 @@ describe('replays in a worker: sessions and the CLI', function () {
       'export default {\n  init: () => ({ n: 0 }),\n  when: {\n    A: (s: { n: number }) => { s.n += 1; },\n    Loop: () => {\n      for (;;) {}\n    },\n  },\n};\n',
     );
     const started = performance.now();
-    const session = await open({ source: { kind: 'eventsFile', path: events }, projection: { kind: 'file', path }, timeBudgetMs: 200 });
-    try {
-      const { summary } = session;
-      assert.ok(performance.now() - started < 20_000);
-      assert.equal(summary.steps, 2);
-      assert.match(
-        summary.stopped!,
-        new RegExp(
-          `^${path.replace(/[.]/g, '\\.')} ran over its 200 ms time budget on event #3 \\(Loop, stream s-1 revision 3, position 3\\) in the Loop handler at .*loop\\.ts:5:\\d+; the replay stops before that event\\.$`,
-        ),
-      );
-      assert.deepEqual(await session.stateAfter(2), { n: 2 });
-      assert.equal((await session.step(1)).event.type, 'A');
-      // A condition that never ends is stopped the same way; the session carries on.
-      await assert.rejects(
-        session.scan([{ kind: 'condition', expression: '(() => { for (;;) {} })()' }]),
-        /ran over its 200 ms time budget on event #1 \(A,/,
-      );
-      assert.deepEqual(await session.stateAfter(2), { n: 2 });
-    } finally {
-      await session.dispose();
-    }
+    await withSession(
+      { source: { kind: 'eventsFile', path: events }, projection: { kind: 'file', path }, timeBudgetMs: 200 },
+      async (session) => {
+        const { summary } = session;
+        assert.ok(performance.now() - started < 20_000);
+        assert.equal(summary.steps, 2);
+        assert.match(
+          summary.stopped!,
+          new RegExp(
+            `^${path.replace(/[.]/g, '\\.')} ran over its 200 ms time budget on event #3 \\(Loop, stream s-1 revision 3, position 3\\) in the Loop handler at .*loop\\.ts:5:\\d+; the replay stops before that event\\.$`,
+          ),
+        );
+        assert.deepEqual(await session.stateAfter(2), { n: 2 });
+        assert.equal((await session.step(1)).event.type, 'A');
+        // A condition that never ends is stopped the same way; the session carries on.
+        await assert.rejects(
+          session.scan([{ kind: 'condition', expression: '(() => { for (;;) {} })()' }]),
+          /ran over its 200 ms time budget on event #1 \(A,/,
+        );
+        assert.deepEqual(await session.stateAfter(2), { n: 2 });
+      },
+    );
   });
 
   it('names the function that was stuck: an invariant, a KurrentDB partitionBy', async () => {
@@ -248,21 +259,21 @@ describe('replays in a worker: sessions and the CLI', function () {
       'grow.js',
       'const keep = [];\nexport default { when: { Grow: () => { for (;;) keep.push(new Array(100000).fill(keep.length)); } } };\n',
     );
-    const session = await open({
-      source: { kind: 'eventsFile', path: events },
-      projection: { kind: 'file', path: grow },
-      memoryLimitMb: 64,
-      timeBudgetMs: 30_000,
-    });
-    try {
-      assert.equal(session.summary.steps, 4);
-      assert.match(
-        session.summary.stopped!,
-        /ran out of memory \(limit 64 MB\) on event #5 \(Grow, stream s-1 revision 5, position 5\) in the Grow handler at .*grow\.js:2:\d+/,
-      );
-    } finally {
-      await session.dispose();
-    }
+    await withSession(
+      {
+        source: { kind: 'eventsFile', path: events },
+        projection: { kind: 'file', path: grow },
+        memoryLimitMb: 64,
+        timeBudgetMs: 30_000,
+      },
+      async (session) => {
+        assert.equal(session.summary.steps, 4);
+        assert.match(
+          session.summary.stopped!,
+          /ran out of memory \(limit 64 MB\) on event #5 \(Grow, stream s-1 revision 5, position 5\) in the Grow handler at .*grow\.js:2:\d+/,
+        );
+      },
+    );
   });
 
   it('eventscope replay: final state and first failure as JSON, --until-invariant-fails, the generic projection', () => {
