@@ -177,21 +177,33 @@ export class ReplaySession {
     return this.spec.kind === 'bundle' ? this.spec.bundle.inputs : [];
   }
 
-  /** Bundles the projection file again (after a save) and re-runs the replay. */
+  /**
+   * Bundles the projection file again (after a save) and re-runs the replay. When that fails, the
+   * previous run stays (the worker keeps it open), and so does the code it ran.
+   */
   async reload(): Promise<ReplaySummary> {
     const { projection } = this.options;
-    this.spec = projection.kind === 'generic' ? { kind: 'generic' } : { kind: 'bundle', bundle: await bundleProjection(projection.path) };
-    return this.serial(() => this.start());
+    const spec: ProjectionSpec =
+      projection.kind === 'generic' ? { kind: 'generic' } : { kind: 'bundle', bundle: await bundleProjection(projection.path) };
+    return this.serial(async () => {
+      const previous = this.spec;
+      this.spec = spec;
+      try {
+        return await this.start();
+      } catch (error) {
+        this.spec = previous;
+        throw error;
+      }
+    });
+  }
+
+  private get workerScript(): string {
+    return this.options.workerScript ?? join(__dirname, 'projection-worker.js');
   }
 
   private worker(): WorkerHandle {
     if (this.disposed) throw new EventscopeError('This replay was closed.');
-    this.handle ??= new WorkerHandle(
-      this.options.workerScript ?? join(__dirname, 'projection-worker.js'),
-      this.budgetMs,
-      this.memoryLimitMb,
-      this.options.onProgress,
-    );
+    this.handle ??= new WorkerHandle(this.workerScript, this.budgetMs, this.memoryLimitMb, this.options.onProgress);
     return this.handle;
   }
 
@@ -237,11 +249,7 @@ export class ReplaySession {
     let where = `at step ${stuck.index + 1}`;
     try {
       // A fresh worker, opened only up to the step before, can say which event and handler.
-      const probe = new WorkerHandle(
-        this.options.workerScript ?? join(__dirname, 'projection-worker.js'),
-        this.budgetMs,
-        this.memoryLimitMb,
-      );
+      const probe = new WorkerHandle(this.workerScript, this.budgetMs, this.memoryLimitMb);
       try {
         await probe.request({ op: 'open', source: this.options.source, projection: this.spec, limit: stuck.index });
       } catch {
