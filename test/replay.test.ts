@@ -212,24 +212,18 @@ describe('replays in a worker: sessions and the CLI', function () {
       'inv.js',
       'export default {\n  when: { A: (s) => { s.a = true; } },\n  invariant: (s, e) => {\n    while (e.type === "Loop") {}\n    return true;\n  },\n};\n',
     );
-    const first = await open({
-      source: { kind: 'eventsFile', path: events },
-      projection: { kind: 'file', path: invariant },
-      timeBudgetMs: 200,
-    });
-    await first.dispose();
-    assert.match(first.summary.stopped!, /on event #3 \(Loop, .*\) in the invariant at .*inv\.js:3:\d+;/);
+    // Where a replay of the events file stopped, with a 200 ms budget.
+    const stopped = async (path: string) => {
+      const session = await open({ source: { kind: 'eventsFile', path: events }, projection: { kind: 'file', path }, timeBudgetMs: 200 });
+      await session.dispose();
+      return session.summary.stopped!;
+    };
+    assert.match(await stopped(invariant), /on event #3 \(Loop, .*\) in the invariant at .*inv\.js:3:\d+;/);
     const partition = file(
       'part.js',
       "fromAll()\n  .partitionBy((e) => { while (e.eventType === 'Loop') {} return e.streamId; })\n  .when({ $any: (s) => s });\n",
     );
-    const second = await open({
-      source: { kind: 'eventsFile', path: events },
-      projection: { kind: 'file', path: partition },
-      timeBudgetMs: 200,
-    });
-    await second.dispose();
-    assert.match(second.summary.stopped!, /on event #3 \(Loop, .*\) in partitionBy at .*part\.js:2:\d+;/);
+    assert.match(await stopped(partition), /on event #3 \(Loop, .*\) in partitionBy at .*part\.js:2:\d+;/);
   });
 
   it('cancels a first pass through its signal, promptly, and says so', async () => {

@@ -1,20 +1,10 @@
 /** Text for values, ids and times in the panel (all rendered as text, never as HTML). */
 
-type RawJson = (text: string) => unknown;
-const rawJSON = (JSON as unknown as { rawJSON?: RawJson }).rawJSON;
+import { stringifyExact } from '../../src/core/json/exact';
 
 /** JSON text of a parsed exact value: bigints stay exact digits. */
 export function jsonText(value: unknown, indent?: number): string {
-  const text = JSON.stringify(
-    value,
-    (_key, v: unknown) => {
-      if (typeof v === 'bigint') return rawJSON ? rawJSON(v.toString()) : `${v}n`;
-      if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-      return v;
-    },
-    indent,
-  );
-  return text ?? 'undefined';
+  return (stringifyExact(value, indent) as string | undefined) ?? 'undefined';
 }
 
 /** One line for a value, cut at `max` characters. */

@@ -195,6 +195,24 @@ export class Replay {
     }
   }
 
+  /** A condition on one step, guarded like all user code: whether it holds, or what it threw. */
+  private evaluate(
+    condition: Condition,
+    state: unknown,
+    event: RecordedEvent,
+    before: unknown,
+    index: number,
+  ): { holds: boolean } | { error: string } {
+    this.guard.enter(index);
+    try {
+      return { holds: Boolean(condition.test(state, event, before)) };
+    } catch (error) {
+      return { error: messageOf(error) };
+    } finally {
+      this.guard.exit();
+    }
+  }
+
   private addKeyframe(index: number, cursor: number | undefined, state: unknown): void {
     const frozen = freeze(state);
     this.keyframes.push({ index, cursor, state: frozen });
@@ -421,15 +439,11 @@ export class Replay {
         state = this.apply(state, event, index).state;
         for (const c of conditions) {
           if (hit) break;
-          this.guard.enter(index);
-          try {
-            hit = Boolean(c.test(state, event, before));
-          } catch (error) {
+          const verdict = this.evaluate(c, state, event, before, index);
+          if ('error' in verdict) {
             if (!problems.has(c.expression))
-              problems.set(c.expression, `"${c.expression}" failed at ${eventLabel(event, index)}: ${messageOf(error)}`);
-          } finally {
-            this.guard.exit();
-          }
+              problems.set(c.expression, `"${c.expression}" failed at ${eventLabel(event, index)}: ${verdict.error}`);
+          } else hit = verdict.holds;
         }
       }
       if (hit) hits.push(index);
@@ -464,14 +478,9 @@ export class Replay {
       }
       let failure: string | undefined;
       if (test) {
-        this.guard.enter(index);
-        try {
-          if (!test.test(state, event, before)) failure = `${expression} is false`;
-        } catch (error) {
-          failure = `${expression} threw: ${messageOf(error)}`;
-        } finally {
-          this.guard.exit();
-        }
+        const verdict = this.evaluate(test, state, event, before, index);
+        if ('error' in verdict) failure = `${expression} threw: ${verdict.error}`;
+        else if (!verdict.holds) failure = `${expression} is false`;
       } else {
         failure = this.invariant(state, event, index);
       }

@@ -5,8 +5,8 @@ import * as vscode from 'vscode';
 import { parseCipherKey } from '../../core/codecs/eventsourcing';
 import { EventscopeError } from '../../core/errors';
 import type { ProjectionChoice } from '../../core/projection/session';
-import type { ReplaySourceSpec } from '../../core/projection/source';
-import type { ProjectionDescriptor, ReplayTarget, ScopeDescriptor, SourceDescriptor } from '../../shared/replayProtocol';
+import { describeScope, type ReplaySourceSpec } from '../../core/projection/source';
+import type { ProjectionDescriptor, ReplayTarget, SourceDescriptor } from '../../shared/replayProtocol';
 import { secretKeyName, type Connections } from '../connections';
 
 export const GENERIC_LABEL = 'Generic (built-in)';
@@ -14,15 +14,9 @@ export const GENERIC_LABEL = 'Generic (built-in)';
 /** File types a projection can be written in. */
 export const PROJECTION_EXTENSIONS = ['js', 'ts', 'mjs', 'cjs', 'mts', 'cts'];
 
-export function scopeLabel(scope: ScopeDescriptor): string {
-  if ('stream' in scope) return `stream ${scope.stream}`;
-  if ('category' in scope) return `${scope.category} streams`;
-  return 'all events';
-}
-
 /** "all events of Demo bank", "stream 8b79… of Demo bank", "fixture.events". */
 export function sourceLabel(source: SourceDescriptor): string {
-  return source.kind === 'eventsFile' ? basename(source.path) : `${scopeLabel(source.scope)} of ${source.connection}`;
+  return source.kind === 'eventsFile' ? basename(source.path) : `${describeScope(source.scope)} of ${source.connection}`;
 }
 
 export function projectionLabel(projection: ProjectionDescriptor): string {
@@ -48,17 +42,11 @@ export async function resolveSource(
   const connection = connections.get(source.connection);
   if (!connection) throw new EventscopeError(`There is no connection named "${source.connection}" any more.`);
   const key = await secrets.get(secretKeyName(connection.name));
-  const scope =
-    'stream' in source.scope
-      ? { stream: source.scope.stream }
-      : 'category' in source.scope
-        ? { category: source.scope.category }
-        : { all: true as const };
   return {
     kind: 'store',
     location: connections.resolvePath(connection),
     ...(key ? { cipherKey: new Uint8Array(parseCipherKey(key)) } : {}),
-    scope,
+    scope: source.scope,
   };
 }
 
