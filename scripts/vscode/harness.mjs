@@ -182,10 +182,10 @@ export async function startCodeServer(sandbox, options = {}) {
 
 async function startOnce(
   sandbox,
-  { args = [], env = {}, logFile = join(sandbox.root, 'code-server.log'), startupTimeoutMs = 60_000 } = {},
+  { args = [], env = {}, logFile = join(sandbox.root, 'code-server.log'), startupTimeoutMs = 60_000, port: fixedPort } = {},
 ) {
   const node = projectNode();
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const configFile = join(sandbox.root, 'config.yaml');
   writeFileSync(configFile, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
   mkdirSync(join(sandbox.user, 'User'), { recursive: true });

@@ -123,7 +123,7 @@ export async function runUi({ sandbox, resources }, options) {
 
     // Add Connection, as a person does: kind, file (VS Code's own file dialog), name, cipher key.
     const store = join(sandbox.workspace, 'encrypted-bank.db');
-    copyFileSync(join(REPO, '..', 'shared', 'fixtures', 'eventsourcing', 'c_aes_zlib.db'), store);
+    copyFileSync(join(REPO, 'test', 'fixtures', 'eventsourcing', 'c_aes_zlib.db'), store);
     chmodSync(store, 0o644);
     const input = page.locator('.quick-input-widget input');
     const accept = async (value) => {

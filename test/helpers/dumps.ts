@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const FIXTURES = join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'eventsourcing');
+export const FIXTURES = join(__dirname, '..', 'fixtures', 'eventsourcing');
 export const FIXTURE_KEY = 'ZXZlbnRzb3VyY2luZy1maXh0dXJlLWtleS0zMmJ5dGU=';
 
 export interface DumpRow {

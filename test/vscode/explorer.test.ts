@@ -19,7 +19,7 @@ import type { Ctx } from '../../src/extension/ctx';
 import type { Node } from '../../src/extension/streamsTree';
 
 const EXTENSION_ID = 'eventscope.eventscope';
-const FIXTURES = process.env.EVENTSCOPE_FIXTURES ?? join(__dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'eventsourcing');
+const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'eventsourcing');
 const FIXTURE_KEY = 'ZXZlbnRzb3VyY2luZy1maXh0dXJlLWtleS0zMmJ5dGU=';
 
 let ctx: Ctx;
