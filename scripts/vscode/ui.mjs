@@ -110,7 +110,8 @@ export async function runUi({ sandbox, resources }, options) {
     await shoot('streams-tree.png');
 
     await row('BankAccount').click();
-    const stream = tree.filter({ hasText: /[0-9a-f]{8}-[0-9a-f]{4}-/ }).first();
+    // A stream row: its label and short id ("Alice Smith 0be6ca27… · 25 events"), or its whole UUID.
+    const stream = tree.filter({ hasText: /[0-9a-f]{8}[-…]/ }).first();
     await stream.waitFor({ state: 'visible', timeout: 15_000 });
     await stream.click();
     await row('Opened').waitFor({ state: 'visible', timeout: 15_000 });

@@ -34,6 +34,8 @@ export interface StreamInfo {
   count: number;
   lastRevision: number;
   firstType: string;
+  /** The name people know the stream by ("Dana Whitfield"), when known: see `labels.ts`. */
+  label?: string;
 }
 
 /** The event as the CLI's JSON and projections see it: the recorded event without its value kinds. */
@@ -59,6 +61,7 @@ export function streamToJSON(stream: StreamInfo): Record<string, unknown> {
     count: stream.count,
     lastRevision: stream.lastRevision,
     firstType: stream.firstType,
+    ...(stream.label !== undefined ? { label: stream.label } : {}),
   };
 }
 
@@ -69,11 +72,11 @@ export function sameEvent(event: EventKey, key: EventKey): boolean {
   return event.position === key.position && event.streamId === key.streamId && event.revision === key.revision;
 }
 
-/** Whether a filter text matches an event: every word, case-insensitively, in its type or stream id. */
-export function filterMatches(filter: string, type: string, streamId: string): boolean {
+/** Whether a filter text matches an event: every word, case-insensitively, in its type, stream id or stream label. */
+export function filterMatches(filter: string, type: string, streamId: string, label?: string): boolean {
   const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
   if (!words.length) return true;
-  const text = `${type} ${streamId}`.toLowerCase();
+  const text = (label === undefined ? `${type} ${streamId}` : `${type} ${streamId} ${label}`).toLowerCase();
   return words.every((w) => text.includes(w));
 }
 

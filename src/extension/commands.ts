@@ -220,7 +220,7 @@ export const commands: Record<string, Handler> = {
   'eventscope.filterStreams': async (ctx: Ctx) => {
     const text = await vscode.window.showInputBox({
       title: 'Filter streams',
-      prompt: 'Show streams whose id contains this text (UUID dashes optional). Empty shows all.',
+      prompt: 'Show streams whose id or label contains this text ("Dana", "8b79390a"; UUID dashes optional). Empty shows all.',
       value: ctx.tree.filters.streams ?? '',
     });
     if (text === undefined) return;

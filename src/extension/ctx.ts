@@ -25,7 +25,7 @@ export class Ctx {
   /** Shows the active filters on the view and reloads it. */
   applyFilters(): void {
     const { streams, types } = this.tree.filters;
-    const parts = [streams ? `id ∋ "${streams}"` : '', types?.length ? `types: ${types.join(', ')}` : ''].filter(Boolean);
+    const parts = [streams ? `stream ∋ "${streams}"` : '', types?.length ? `types: ${types.join(', ')}` : ''].filter(Boolean);
     this.view.description = parts.length ? `filtered: ${parts.join(' · ')}` : undefined;
     void vscode.commands.executeCommand('setContext', 'eventscope.filtered', parts.length > 0);
     this.tree.refresh();

@@ -6,6 +6,7 @@
 
 import * as vscode from 'vscode';
 import { messageOf } from '../core/errors';
+import { readLabelRules } from '../core/labels';
 import { commands } from './commands';
 import { Connections } from './connections';
 import { Ctx } from './ctx';
@@ -30,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): Ctx {
   const readSettings = () => {
     const config = vscode.workspace.getConfiguration('eventscope');
     tree.pageSize = config.get<number>('streams.pageSize', 100);
+    tree.labelRules = readLabelRules(config.get('streamLabels'));
     liveTail.debounceMs = config.get<number>('liveTail.debounceMs', 300);
     documents.maxStreamEvents = config.get<number>('documents.maxStreamEvents', 10_000);
   };

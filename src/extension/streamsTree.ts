@@ -1,13 +1,21 @@
 /**
  * The streams tree (view `eventscope.streams`): connection -> categories -> streams -> events,
  * plus a stream's snapshots and a connection's checkpoints. Streams and events load a page at a
- * time with a "Load more…" item; nothing asks a store for everything.
+ * time with a "Load more…" item; nothing asks a store for everything. Streams show their label
+ * (core/labels.ts) with the short id beside it.
+ *
+ * The streams filter matches ids and labels. Ids match in the store (SQL), page by page; labels
+ * are not in the store's tables, so a category gets a label index (every stream's label, built
+ * once a page at a time, then caught up with new events): small categories build it at once, big
+ * ones in the background (status-bar progress) while the filter matches ids only, with a note
+ * saying so.
  */
 
 import * as vscode from 'vscode';
 import { messageOf } from '../core/errors';
 import { qualifiedName, shortTypeName, type RecordedEvent, type StreamInfo } from '../core/events';
-import type { CategoryInfo, Checkpoint, Snapshot } from '../core/stores/types';
+import { LabelIndex, labelStreams, shortStreamId, type LabelRules } from '../core/labels';
+import type { CategoryInfo, Checkpoint, EventStore, Snapshot } from '../core/stores/types';
 import type { Connection, Connections } from './connections';
 import type { Detected } from './discovery';
 import { snapshotUri } from './documents';
@@ -23,6 +31,8 @@ export type Node =
   | { kind: 'checkpoints'; connection: Connection; checkpoints: Checkpoint[] }
   | { kind: 'checkpoint'; connection: Connection; checkpoint: Checkpoint }
   | { kind: 'more'; parent: Node; next: string }
+  /** Under a filtered category: why labels don't match yet (or at all). */
+  | { kind: 'note'; connection: Connection; category: CategoryInfo; message: string; tooltip: string }
   | { kind: 'error'; connection: Connection; message: string }
   | { kind: 'detected'; items: Detected[] }
   | { kind: 'detectedStore'; detected: Detected };
@@ -30,10 +40,12 @@ export type Node =
 interface Paged {
   items: Node[];
   next?: string;
+  /** The cursor belongs to a listing that changed mode (ids in SQL <-> the label index): load again from the start. */
+  restart?: boolean;
 }
 
 export interface Filters {
-  /** Streams whose id contains this text. */
+  /** Streams whose id or label contains this text. */
   streams?: string;
   /** Event types (keys as in `typeMatches`). */
   types?: string[];
@@ -59,6 +71,8 @@ export function nodeId(node: Node): string {
       return `c/${node.connection.name}/checkpoints/${node.checkpoint.name}`;
     case 'more':
       return `${nodeId(node.parent)}/more/${node.next}`;
+    case 'note':
+      return `c/${node.connection.name}/k/${node.category.name}/note`;
     case 'error':
       return `c/${node.connection.name}/error`;
     case 'detected':
@@ -82,6 +96,11 @@ export function relativeTime(iso: string | null, now = Date.now()): string {
   return new Date(then).toISOString().slice(0, 10);
 }
 
+/** Categories with at most this many streams build their label index before showing a filtered page. */
+export const INLINE_INDEX_STREAMS = 2_000;
+/** Categories with more streams than this get no label index (memory): the filter matches their ids only. */
+export const MAX_INDEXED_STREAMS = 250_000;
+
 export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -91,6 +110,13 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
   filters: Filters = {};
   detected: Detected[] = [];
   pageSize = 100;
+  private rules: LabelRules = {};
+  /** Label indexes by store (a store closed and opened again starts afresh) and category. */
+  private indexes = new WeakMap<EventStore, Map<string, LabelIndex>>();
+  /** Label indexes being built in the background, with what stops them (a refresh of their connection). */
+  private readonly building = new Map<LabelIndex, { connection: string; controller: AbortController }>();
+  /** The last filtered index's matches, reused while paging through them. */
+  private matched: { index: LabelIndex; version: number; filter: string; ids: string[] } | undefined;
   /** Called when a connection's children load, with the head position they show (live tail). */
   onConnectionLoaded: (connection: Connection, head: number) => void = () => undefined;
 
@@ -99,8 +125,25 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     private readonly log: Log,
   ) {}
 
-  /** Forgets loaded pages (all, or one connection's) and redraws. */
+  get labelRules(): LabelRules {
+    return this.rules;
+  }
+
+  /** The `eventscope.streamLabels` rules; a change drops the label indexes and redraws. */
+  set labelRules(rules: LabelRules) {
+    if (JSON.stringify(rules) === JSON.stringify(this.rules)) return;
+    this.rules = rules;
+    this.indexes = new WeakMap();
+    this.refresh();
+  }
+
+  /**
+   * Forgets loaded pages (all, or one connection's) and redraws. Background label indexing of
+   * those connections stops (its store may be closing); a filtered category shown again goes on
+   * where it stopped.
+   */
   refresh(connection?: Connection): void {
+    for (const { connection: name, controller } of this.building.values()) if (!connection || name === connection.name) controller.abort();
     const prefix = connection ? `c/${connection.name}` : '';
     for (const key of [...this.pages.keys()]) if (key.startsWith(prefix)) this.pages.delete(key);
     // Parents are re-learnt as children load again; forgetting them keeps the map to what is shown.
@@ -141,12 +184,15 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
       }
       case 'stream': {
         const s = node.stream;
-        const item = new vscode.TreeItem(s.streamId, C.Collapsed);
+        const events = `${s.count} event${s.count === 1 ? '' : 's'}`;
+        const item = new vscode.TreeItem(s.label ?? s.streamId, C.Collapsed);
         item.iconPath = new vscode.ThemeIcon('list-ordered');
-        item.description = `${s.count} event${s.count === 1 ? '' : 's'}`;
-        item.tooltip = new vscode.MarkdownString(
-          `**${s.streamId}**\n\n${s.category} · ${s.count} events · last revision ${s.lastRevision}\n\nfirst: \`${s.firstType}\``,
-        );
+        item.description = s.label === undefined ? events : `${shortStreamId(s.streamId)} · ${events}`;
+        const tooltip = new vscode.MarkdownString();
+        if (s.label !== undefined) tooltip.appendMarkdown('**').appendText(s.label).appendMarkdown('**\n\n');
+        tooltip.appendMarkdown(s.label === undefined ? `**${s.streamId}**` : `\`${s.streamId}\``);
+        tooltip.appendMarkdown(`\n\n${s.category} · ${s.count} events · last revision ${s.lastRevision}\n\nfirst: \`${s.firstType}\``);
+        item.tooltip = tooltip;
         item.contextValue = 'stream';
         return item;
       }
@@ -205,6 +251,13 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         item.iconPath = new vscode.ThemeIcon('fold-down');
         item.command = { command: 'eventscope.loadMore', title: 'Load More', arguments: [node] };
         item.contextValue = 'more';
+        return item;
+      }
+      case 'note': {
+        const item = new vscode.TreeItem(node.message, C.None);
+        item.iconPath = new vscode.ThemeIcon('info');
+        item.tooltip = node.tooltip;
+        item.contextValue = 'note';
         return item;
       }
       case 'error': {
@@ -300,9 +353,19 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     const store = await this.connections.store(node.connection);
     const started = Date.now();
     if (node.kind === 'category') {
-      const page = await store.listStreams({ category: node.category.name, contains: this.filters.streams, limit: this.pageSize, after });
-      this.log.info(`${node.connection.name}/${node.category.name}: ${page.items.length} streams in ${Date.now() - started} ms`);
-      return { items: page.items.map((stream) => ({ kind: 'stream', connection: node.connection, stream })), next: page.next };
+      const filter = this.filters.streams;
+      const index = filter ? await this.readyIndex(node, store) : undefined;
+      if (after !== undefined && after.startsWith('#') !== Boolean(index)) return { items: [], restart: true };
+      if (filter && index) return this.indexPage(node, store, index, filter, after, started);
+      const page = await store.listStreams({ category: node.category.name, contains: filter, limit: this.pageSize, after });
+      const listed = Date.now() - started;
+      const streams = await labelStreams(store, page.items, this.rules);
+      this.log.info(
+        `${node.connection.name}/${node.category.name}: ${page.items.length} streams in ${listed} ms, labelled in ${Date.now() - started - listed} ms`,
+      );
+      const items: Node[] = streams.map((stream) => ({ kind: 'stream', connection: node.connection, stream }));
+      if (filter && after === undefined) items.unshift(this.labelNote(node, store));
+      return { items, next: page.next };
     }
     const page = await store.readStream(node.stream.streamId, {
       fromRevision: after === undefined ? undefined : Number(after),
@@ -311,6 +374,111 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     });
     this.log.info(`${node.connection.name}/${node.stream.streamId}: ${page.items.length} events in ${Date.now() - started} ms`);
     return { items: page.items.map((event) => ({ kind: 'event', connection: node.connection, event })), next: page.next };
+  }
+
+  /** The label index of a category (made on first use; not built yet). */
+  private indexOf(store: EventStore, category: string): LabelIndex {
+    let byCategory = this.indexes.get(store);
+    if (!byCategory) this.indexes.set(store, (byCategory = new Map()));
+    let index = byCategory.get(category);
+    if (!index) byCategory.set(category, (index = new LabelIndex(store, category, this.rules, { maxStreams: MAX_INDEXED_STREAMS })));
+    return index;
+  }
+
+  /**
+   * The category's label index when it is complete and caught up with new events. A small
+   * category builds it now; a big one starts it in the background (and refreshes when it is
+   * done): until then, undefined (the filter matches ids only).
+   */
+  private async readyIndex(node: Node & { kind: 'category' }, store: EventStore): Promise<LabelIndex | undefined> {
+    if (node.category.streams > MAX_INDEXED_STREAMS) return undefined;
+    const index = this.indexOf(store, node.category.name);
+    if (index.done) await index.update();
+    if (!index.done && node.category.streams <= INLINE_INDEX_STREAMS) await index.build();
+    if (index.done && !index.truncated) return index;
+    if (!index.done) this.buildInBackground(node, index);
+    return undefined;
+  }
+
+  private buildInBackground(node: Node & { kind: 'category' }, index: LabelIndex): void {
+    const running = this.building.get(index);
+    if (running && !running.controller.signal.aborted) return;
+    const controller = new AbortController();
+    const { signal } = controller;
+    this.building.set(index, { connection: node.connection.name, controller });
+    const total = node.category.streams;
+    const started = Date.now();
+    void vscode.window
+      .withProgress(
+        { location: vscode.ProgressLocation.Window, title: `Indexing the labels of ${node.category.name} streams` },
+        (progress) =>
+          index.build(
+            (indexed) => progress.report({ message: `${indexed.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}` }),
+            signal,
+          ),
+      )
+      .then(
+        () => {
+          if (!index.done) return;
+          this.log.info(
+            `${node.connection.name}/${node.category.name}: labels of ${index.size} streams indexed in ${Date.now() - started} ms`,
+          );
+          if (!this.filters.streams) return;
+          this.pages.delete(nodeId(node));
+          this.changed.fire(node);
+        },
+        (error: unknown) => {
+          // Stopped by a refresh, the store may have been closed under it: not a failure.
+          if (!signal.aborted)
+            this.log.error(`${node.connection.name}/${node.category.name}: indexing labels failed: ${messageOf(error)}`, error);
+        },
+      )
+      .then(() => {
+        if (this.building.get(index)?.controller === controller) this.building.delete(index);
+      });
+  }
+
+  /** What a filtered category says while (or when) its labels can't be matched. */
+  private labelNote(node: Node & { kind: 'category' }, store: EventStore): Node {
+    const { category, connection } = node;
+    const count = category.streams.toLocaleString('en-US');
+    const tooMany = category.streams > MAX_INDEXED_STREAMS || this.indexes.get(store)?.get(category.name)?.truncated === true;
+    const tooltip = tooMany
+      ? `${category.name} has ${count} streams, more than the ${MAX_INDEXED_STREAMS.toLocaleString('en-US')} whose labels Eventscope keeps in memory: the filter matches stream ids only.`
+      : `Labels are not in the store's tables: matching them needs each stream's first event or latest snapshot, read once for the ${count} streams of ${category.name} (in the background; progress in the status bar). Until then the filter matches stream ids.`;
+    const message = tooMany ? 'Matching stream ids only (too many streams to index labels)' : 'Matching stream ids; labels once indexed…';
+    return { kind: 'note', connection, category, message, tooltip };
+  }
+
+  /** A page of the streams whose id or label matches, from the label index (cursor: `#offset`). */
+  private async indexPage(
+    node: Node & { kind: 'category' },
+    store: EventStore,
+    index: LabelIndex,
+    filter: string,
+    after: string | undefined,
+    started: number,
+  ): Promise<Paged> {
+    const cached = this.matched;
+    const ids =
+      cached && cached.index === index && cached.version === index.version && cached.filter === filter
+        ? cached.ids
+        : index.matching(filter);
+    this.matched = { index, version: index.version, filter, ids };
+    const start = after?.startsWith('#') ? Number(after.slice(1)) : 0;
+    const items: Node[] = [];
+    for (const id of ids.slice(start, start + this.pageSize)) {
+      // The counts come fresh from the store; the label from the index (caught up just now).
+      const stream = (await store.listStreams({ category: node.category.name, prefix: id, limit: 1 })).items[0];
+      if (stream?.streamId !== id) continue;
+      const label = index.labelOf(id);
+      items.push({ kind: 'stream', connection: node.connection, stream: label ? { ...stream, label } : stream });
+    }
+    this.log.info(
+      `${node.connection.name}/${node.category.name}: ${ids.length} of ${index.size} streams match "${filter}", ${items.length} shown in ${Date.now() - started} ms`,
+    );
+    const end = start + this.pageSize;
+    return end < ids.length ? { items, next: `#${end}` } : { items };
   }
 
   /** Loads the next page under a "Load more…" item. */
@@ -322,7 +490,8 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     if (!loaded || loaded.next !== more.next) return;
     try {
       const page = await this.loadPage(parent, more.next);
-      this.pages.set(key, { items: [...loaded.items, ...page.items], next: page.next });
+      if (page.restart) this.pages.delete(key);
+      else this.pages.set(key, { items: [...loaded.items, ...page.items], next: page.next });
     } catch (error) {
       this.report(parent.connection, error);
     }
@@ -349,6 +518,7 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
   }
 
   dispose(): void {
+    for (const { controller } of this.building.values()) controller.abort();
     this.changed.dispose();
   }
 }

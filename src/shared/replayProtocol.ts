@@ -94,6 +94,8 @@ export interface TimelineRow {
   revision: number;
   position: number;
   timestamp: string | null;
+  /** The stream's label ("Dana Whitfield"), when it has one. */
+  label?: string;
 }
 
 /** Where the cursor is: its step, and its line in the (maybe filtered) timeline (-1: filtered out). */

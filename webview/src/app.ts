@@ -477,8 +477,8 @@ export class ReplayApp extends LitElement {
           <div class="filter-row">
             <vscode-textfield
               id="filter"
-              placeholder="Filter the timeline: event type or stream id ( / )"
-              aria-label="Filter the timeline by event type or stream id"
+              placeholder="Filter the timeline: event type, stream id or label ( / )"
+              aria-label="Filter the timeline by event type, stream id or stream label"
               .value=${live(this.filterText)}
               @input=${(e: Event) => this.setFilter((e.target as HTMLInputElement).value)}
             ></vscode-textfield>
@@ -862,8 +862,9 @@ export class ReplayApp extends LitElement {
 
   private stepHeading(step: ParsedStep): TemplateResult {
     const e = step.view.event;
+    const stream = e.label === undefined ? e.streamId : `${e.label} (${e.streamId})`;
     return html`<div class="muted step-heading">
-      Step ${count(step.view.index + 1)}: ${qualifiedName(e.type)} · stream ${e.streamId} · revision ${e.revision}
+      Step ${count(step.view.index + 1)}: ${qualifiedName(e.type)} · stream ${stream} · revision ${e.revision}
     </div>`;
   }
 
@@ -985,7 +986,9 @@ export class ReplayApp extends LitElement {
         <dt>Type</dt>
         <dd>${e.type}</dd>
         <dt>Stream</dt>
-        <dd>${e.streamId}</dd>
+        <dd id="event-stream">
+          ${e.label === undefined ? e.streamId : html`<span class="stream-label">${e.label}</span> <span class="muted mono">${e.streamId}</span>`}
+        </dd>
         <dt>Revision</dt>
         <dd>${e.revision}</dd>
         <dt>Position</dt>

@@ -402,11 +402,14 @@ export const pageStyles = css`
     text-overflow: ellipsis;
   }
   .tl-stream {
-    width: 9ch;
+    width: 16ch;
     flex: none;
     overflow: hidden;
     text-overflow: ellipsis;
     font-family: var(--vscode-editor-font-family);
+  }
+  .tl-stream.tl-labelled {
+    font-family: inherit;
   }
   .tl-rev {
     width: 4ch;

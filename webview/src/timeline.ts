@@ -246,7 +246,11 @@ export class EventTimeline extends LitElement {
       <span class="tl-mark" title=${mark?.title ?? ''}>${mark ? GLYPHS[mark.kind] : ''}</span>
       <span class="tl-num">${row.index + 1}</span>
       <span class="tl-type" title=${row.type}>${shortTypeName(row.type)} <span class="tl-aggregate">${aggregateOf(row.type)}</span></span>
-      <span class="tl-stream" title=${row.streamId}>${shortId(row.streamId)}</span>
+      ${
+        row.label === undefined
+          ? html`<span class="tl-stream" title=${row.streamId}>${shortId(row.streamId)}</span>`
+          : html`<span class="tl-stream tl-labelled" title=${`${row.label}\n${row.streamId}`}>${row.label}</span>`
+      }
       <span class="tl-rev">${row.revision}</span>
       <span class="tl-time" title=${row.timestamp ?? ''}>${timeText(row.timestamp)}</span>
     </div>`;

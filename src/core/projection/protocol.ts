@@ -1,6 +1,7 @@
 /** The messages between a replay session (host) and its worker; structured-cloned. */
 
 import type { EventKey } from '../events';
+import type { LabelRules } from '../labels';
 
 /** How many marks (errors, failures, breakpoint hits) a replay keeps of each kind: the first ones. */
 export const MARK_LIMIT = 10_000;
@@ -27,6 +28,8 @@ export interface OpenRequest {
   /** Run the first pass over at most this many steps (after a step overran its budget). */
   limit?: number;
   interval?: number;
+  /** The `eventscope.streamLabels` rules the stream labels follow. */
+  labelRules?: LabelRules;
 }
 
 export type WorkerRequest =
@@ -36,6 +39,7 @@ export type WorkerRequest =
   | { op: 'state'; id: number; count: number }
   | { op: 'scan'; id: number; breakpoints: Breakpoint[]; from?: number }
   | { op: 'filter'; id: number; text: string }
+  | { op: 'labels'; id: number; streamIds: string[] }
   | { op: 'locate'; id: number; key: EventKey }
   | { op: 'find'; id: number; from: number; expression?: string }
   | { op: 'describe'; id: number; index: number; fn?: number }

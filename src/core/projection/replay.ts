@@ -13,7 +13,8 @@ import type { Delta } from 'jsondiffpatch';
 import { diffStates } from './diff';
 import { deserialize, serialize } from 'node:v8';
 import { EventscopeError, messageOf } from '../errors';
-import { filterMatches, sameEvent, type EventKey, type RecordedEvent } from '../events';
+import { sameEvent, type EventKey, type RecordedEvent } from '../events';
+import { LabelCache } from '../labels';
 import type { ProjectionEngine, StepOutput } from './engine';
 import type { ReplaySource } from './source';
 import { MARK_LIMIT } from './protocol';
@@ -43,6 +44,8 @@ export interface StepRecord {
   stateBytes?: number;
   /** The states were left out (see the worker's `step` options): too big to send. */
   statesOmitted?: boolean;
+  /** The label of the event's stream (see core/labels.ts), when it has one and the replay reads labels. */
+  label?: string;
 }
 
 export interface Mark {
@@ -63,6 +66,8 @@ export interface ReplayOptions {
   /** How an error thrown by user code is described (the worker adds the source line). */
   describeError?: (error: unknown) => string;
   onProgress?: (steps: number) => void;
+  /** Reads stream labels (the source's, with the label rules): the filter matches them, steps carry them. */
+  labels?: (streamIds: string[]) => Promise<Map<string, string>>;
 }
 
 interface Keyframe {
@@ -120,6 +125,8 @@ export class Replay {
   private readonly maxKeyframeBytes: number;
   private readonly guard: UserCodeGuard;
   private readonly describeError: (error: unknown) => string;
+  /** Stream labels read so far (each stream's once). */
+  private readonly labelCache: LabelCache | undefined;
   length = 0;
   readonly errors: Mark[] = [];
   readonly failures: Mark[] = [];
@@ -135,6 +142,12 @@ export class Replay {
     this.maxKeyframeBytes = options.maxKeyframeBytes ?? 64 * 1024 * 1024;
     this.guard = options.guard ?? NO_GUARD;
     this.describeError = options.describeError ?? messageOf;
+    this.labelCache = options.labels ? new LabelCache(options.labels) : undefined;
+  }
+
+  /** The labels of these streams (those that have one; none when the replay reads no labels). */
+  async labels(streamIds: Iterable<string>): Promise<Map<string, string>> {
+    return this.labelCache ? this.labelCache.labels(streamIds) : new Map();
   }
 
   /** Average steps between keyframes. */
@@ -345,6 +358,8 @@ export class Replay {
       return i + 1 < this.length;
     });
     if (!record) throw new EventscopeError(`Step ${index} could not be read again from ${this.source.label}; has the store changed?`);
+    const label = await this.labelCache?.label(record.event.streamId);
+    if (label !== undefined) record.label = label;
     return record;
   }
 
@@ -371,15 +386,70 @@ export class Replay {
     return found;
   }
 
-  /** The steps whose event matches a filter text (see `filterMatches`), read without the projection. */
+  /**
+   * The steps whose event matches a filter text (as `filterMatches`: every word in its type,
+   * stream id or stream label), read without the projection. Events that could match only by the
+   * label of a stream not labelled yet are noted (as numbers) and decided once those labels are read.
+   */
   async matching(text: string): Promise<number[]> {
+    const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+    const cache = this.labelCache;
+    // Types and labels lowercased once; `lowerLabels`: null for none, absent while not read.
+    const types = new Map<string, number>();
+    const lowerTypes: string[] = [];
+    const typeOf = (type: string) => {
+      let n = types.get(type);
+      if (n === undefined) {
+        types.set(type, (n = lowerTypes.length));
+        lowerTypes.push(type.toLowerCase());
+      }
+      return n;
+    };
+    const lowerLabels = new Map<string, string | null>();
+    const matches = (type: number, streamId: string, label: string | null | undefined) => {
+      const id = streamId.toLowerCase();
+      return words.every((w) => lowerTypes[type].includes(w) || id.includes(w) || (typeof label === 'string' && label.includes(w)));
+    };
     const found: number[] = [];
+    /** Triplets: step, stream (index into `streams`), type (see `typeOf`). */
+    const pending: number[] = [];
+    const streams = new Map<string, number>();
     await this.walk(this.keyframes[0], (event, index) => {
       if (index >= this.length) return false;
-      if (filterMatches(text, event.type, event.streamId)) found.push(index);
+      const type = typeOf(event.type);
+      let label: string | null | undefined;
+      if (cache) {
+        label = lowerLabels.get(event.streamId);
+        if (label === undefined) {
+          const known = cache.peek(event.streamId);
+          if (known !== undefined) lowerLabels.set(event.streamId, (label = known === null ? null : known.toLowerCase()));
+        }
+      }
+      if (matches(type, event.streamId, label)) found.push(index);
+      else if (cache && label === undefined) {
+        let stream = streams.get(event.streamId);
+        if (stream === undefined) streams.set(event.streamId, (stream = streams.size));
+        pending.push(index, stream, type);
+      }
       return true;
     });
-    return found;
+    if (!cache || !pending.length) return found;
+    const streamIds = [...streams.keys()];
+    const labels = await cache.labels(streamIds);
+    const late: number[] = [];
+    for (let i = 0; i < pending.length; i += 3) {
+      const streamId = streamIds[pending[i + 1]];
+      const label = labels.get(streamId)?.toLowerCase();
+      if (label !== undefined && matches(pending[i + 2], streamId, label)) late.push(pending[i]);
+    }
+    if (!late.length) return found;
+    // Both are ascending: merge them.
+    const merged: number[] = [];
+    let a = 0;
+    let b = 0;
+    while (a < found.length || b < late.length)
+      merged.push(b >= late.length || (a < found.length && found[a] < late[b]) ? found[a++] : late[b++]);
+    return merged;
   }
 
   /** The step of an event known by its key (after a re-run, the cursor's event), if it is there. */

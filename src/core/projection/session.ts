@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { EventscopeError } from '../errors';
 import type { EventKey, RecordedEvent } from '../events';
 import { createGuardBuffer, readGuard, Watchdog, type Overrun } from './guard';
+import type { LabelRules } from '../labels';
 import { bundleProjection, type ProjectionSpec } from './load';
 import type { OpenResult, StepOptions, WorkerReply, WorkerRequest } from './protocol';
 import type { Breakpoint, Mark, StepRecord } from './replay';
@@ -26,6 +27,8 @@ export interface ReplaySessionOptions {
   memoryLimitMb?: number;
   /** Steps between keyframes to start with. */
   keyframeInterval?: number;
+  /** The `eventscope.streamLabels` rules the stream labels follow (core/labels.ts). */
+  labelRules?: LabelRules;
   /** The bundled worker; default projection-worker.js beside this bundle. */
   workerScript?: string;
   onProgress?: (steps: number) => void;
@@ -216,6 +219,7 @@ export class ReplaySession {
         projection: this.spec,
         ...(limit !== undefined ? { limit } : {}),
         ...(this.options.keyframeInterval ? { interval: this.options.keyframeInterval } : {}),
+        ...(this.options.labelRules ? { labelRules: this.options.labelRules } : {}),
       });
       const firstFailure = [result.errors[0], result.failures[0]].filter(Boolean).sort((a, b) => a.index - b.index)[0];
       this.summary = {
@@ -314,9 +318,15 @@ export class ReplaySession {
     return this.call({ op: 'scan', breakpoints, from });
   }
 
-  /** The steps whose event's type or stream id contains every word of `text`. */
+  /** The steps whose event's type, stream id or stream label contains every word of `text`. */
   filter(text: string): Promise<number[]> {
     return this.call({ op: 'filter', text });
+  }
+
+  /** The labels of these streams (core/labels.ts), those that have one. */
+  async labels(streamIds: string[]): Promise<Map<string, string>> {
+    if (!streamIds.length) return new Map();
+    return new Map(Object.entries(await this.call<Record<string, string>>({ op: 'labels', streamIds })));
   }
 
   /** The step of an event known by its key, if this replay has it. */

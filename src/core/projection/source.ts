@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { EventscopeError, messageOf } from '../errors';
 import type { EventKey, RecordedEvent } from '../events';
 import { parseEventsFile } from '../eventsFile/eventsFile';
+import { categoryOfEvent, labelOf, labelStreamIds, type LabelRules } from '../labels';
 import { openStore } from '../stores/open';
 import type { EventStore } from '../stores/types';
 
@@ -28,6 +29,8 @@ export interface ReplaySource {
   cursorOf(event: RecordedEvent, index: number): number;
   /** The cursor of an event known by its key, when the source can tell without reading. */
   cursorFor(key: EventKey): number | undefined;
+  /** The labels of these streams (see core/labels.ts), those that have one. */
+  labels(streamIds: string[], rules?: LabelRules): Promise<Map<string, string>>;
   close(): Promise<void>;
 }
 
@@ -81,8 +84,26 @@ export async function openReplaySource(spec: ReplaySourceSpec): Promise<ReplaySo
 }
 
 function memorySource(label: string, events: RecordedEvent[]): ReplaySource {
+  let firsts: Map<string, RecordedEvent> | undefined;
   return {
     label,
+    async labels(streamIds, rules) {
+      // No snapshots here: each stream's first event (its lowest revision) names it.
+      if (!firsts) {
+        firsts = new Map();
+        for (const event of events) {
+          const first = firsts.get(event.streamId);
+          if (!first || event.revision < first.revision) firsts.set(event.streamId, event);
+        }
+      }
+      const out = new Map<string, string>();
+      for (const id of streamIds) {
+        const first = firsts.get(id);
+        const text = first && labelOf(first.data, categoryOfEvent(first), rules);
+        if (text !== undefined) out.set(id, text);
+      }
+      return out;
+    },
     async *pages(from = 0) {
       for (let i = from; i < events.length; i += PAGE) yield events.slice(i, i + PAGE);
     },
@@ -106,6 +127,7 @@ async function storeSource(store: EventStore, scope: ReplayScope, label: string)
       },
       cursorOf: (event) => event.revision,
       cursorFor: (key) => (key.streamId === scope.stream ? key.revision : undefined),
+      labels: (ids, rules) => labelStreamIds(store, ids, rules),
       close: () => store.close(),
     };
   }
@@ -133,6 +155,7 @@ async function storeSource(store: EventStore, scope: ReplayScope, label: string)
     },
     cursorOf: (event) => event.position,
     cursorFor: (key) => key.position,
+    labels: (ids, rules) => labelStreamIds(store, ids, rules),
     close: () => store.close(),
   };
 }

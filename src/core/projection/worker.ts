@@ -48,7 +48,9 @@ async function open(request: OpenRequest) {
   const { engine, locator: nextLocator } = loaded;
   let next: Replay | undefined;
   try {
-    next = new Replay(engine, await openReplaySource(request.source), {
+    const source = await openReplaySource(request.source);
+    next = new Replay(engine, source, {
+      labels: (streamIds) => source.labels(streamIds, request.labelRules),
       limit: request.limit,
       interval: request.interval,
       guard,
@@ -106,6 +108,8 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       return current().scan(request.breakpoints, typeMatches, request.from);
     case 'filter':
       return current().matching(request.text);
+    case 'labels':
+      return Object.fromEntries(await current().labels(request.streamIds));
     case 'locate':
       return current().indexOf(request.key);
     case 'find':

@@ -25,6 +25,7 @@ import {
   type TimelineRow,
   type WebviewMessage,
 } from '../../shared/replayProtocol';
+import type { LabelRules } from '../../core/labels';
 import type { Connections } from '../connections';
 import type { Log } from '../log';
 import { exportSession, exportState } from './export';
@@ -39,7 +40,7 @@ export interface ReplayHost {
   readonly connections: Connections;
   readonly secrets: vscode.SecretStorage;
   isTrusted(): boolean;
-  settings(): { timeBudgetMs: number; memoryLimitMb: number };
+  settings(): { timeBudgetMs: number; memoryLimitMb: number; labelRules: LabelRules };
   /** How many sent messages a panel keeps in `outbox.history` (tests; 0 otherwise). */
   readonly historyLimit: number;
   closed(panel: ReplayPanel): void;
@@ -58,7 +59,7 @@ export function userMessage(error: unknown, doing: string): string {
   return `${doing} failed (${messageOf(error)}); details are in the Eventscope log.`;
 }
 
-function rowOf(event: RecordedEvent, index: number): TimelineRow {
+function rowOf(event: RecordedEvent, index: number, label?: string): TimelineRow {
   return {
     index,
     type: event.type,
@@ -66,6 +67,7 @@ function rowOf(event: RecordedEvent, index: number): TimelineRow {
     revision: event.revision,
     position: event.position,
     timestamp: event.timestamp,
+    ...(label !== undefined ? { label } : {}),
   };
 }
 
@@ -278,7 +280,7 @@ export class ReplayPanel implements vscode.Disposable {
     const label = `${projectionLabel(this.target.projection)} over ${sourceLabel(this.target.source)}`;
     try {
       const source = await resolveSource(this.target.source, this.host.connections, this.host.secrets);
-      const { timeBudgetMs, memoryLimitMb } = this.host.settings();
+      const { timeBudgetMs, memoryLimitMb, labelRules } = this.host.settings();
       const session = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Replaying ${label}`, cancellable: true },
         (progress, token) => {
@@ -289,6 +291,7 @@ export class ReplayPanel implements vscode.Disposable {
             projection: projectionChoice(this.target.projection),
             timeBudgetMs,
             memoryLimitMb,
+            labelRules,
             signal: cancel.signal,
             onProgress: (steps) => {
               progress.report({ message: `${steps.toLocaleString('en-US')} steps` });
@@ -438,7 +441,7 @@ export class ReplayPanel implements vscode.Disposable {
     return {
       index: record.index,
       row: this.rowFor(record.index),
-      event: rowOf(record.event, record.index),
+      event: rowOf(record.event, record.index, record.label),
       eventJson: stringifyExact(eventToJSON(record.event), 2),
       kinds: { ...record.event.kinds },
       ...(!record.statesOmitted && stateText.length <= STATE_TEXT_LIMIT ? { stateAfter: stateText } : {}),
@@ -509,7 +512,14 @@ export class ReplayPanel implements vscode.Disposable {
     }
   }
 
+  /** Timeline rows with their streams' labels (read once per stream by the worker). */
   private async rows(from: number, count: number): Promise<TimelineRow[]> {
+    const rows = await this.unlabelledRows(from, count);
+    const labels = await this.session!.labels([...new Set(rows.map((r) => r.streamId))]);
+    return labels.size ? rows.map((r) => (labels.has(r.streamId) ? { ...r, label: labels.get(r.streamId) } : r)) : rows;
+  }
+
+  private async unlabelledRows(from: number, count: number): Promise<TimelineRow[]> {
     const session = this.session!;
     const steps = this.summary?.steps ?? 0;
     if (!this.matches) {
@@ -533,7 +543,7 @@ export class ReplayPanel implements vscode.Disposable {
     return rows;
   }
 
-  /** Filters the timeline by text in the event type or stream id (the worker reads every event). */
+  /** Filters the timeline by text in the event type, stream id or stream label (the worker reads every event). */
   async setFilter(text: string): Promise<void> {
     const filter = text.trim();
     this.filter = filter;

@@ -5,6 +5,7 @@
  */
 
 import * as vscode from 'vscode';
+import { readLabelRules, type LabelRules } from '../../core/labels';
 import { DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_BUDGET_MS } from '../../core/projection/session';
 import {
   REPLAY_VIEW_TYPE,
@@ -58,11 +59,12 @@ export class ReplayPanels implements vscode.Disposable, ReplayHost {
     return this.trustOverride ?? vscode.workspace.isTrusted;
   }
 
-  settings(): { timeBudgetMs: number; memoryLimitMb: number } {
+  settings(): { timeBudgetMs: number; memoryLimitMb: number; labelRules: LabelRules } {
     const config = vscode.workspace.getConfiguration('eventscope.replay');
     return {
       timeBudgetMs: config.get<number>('timeBudgetMs', DEFAULT_TIME_BUDGET_MS),
       memoryLimitMb: config.get<number>('memoryLimitMb', DEFAULT_MEMORY_LIMIT_MB),
+      labelRules: readLabelRules(vscode.workspace.getConfiguration('eventscope').get('streamLabels')),
     };
   }
 
