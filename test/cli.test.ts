@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { displayWidth } from '../src/cli/table';
 import { parseEventsFile } from '../src/core/eventsFile/eventsFile';
 import { sqliteEngine, type EngineName } from '../src/core/sqlite/engine';
 import { dashed, expectedData, FIXTURE_KEY, readDumps } from './helpers/dumps';
@@ -48,7 +49,7 @@ for (const engine of ENGINES) {
       const store = copyFixture('a_plain.db');
       const all = json(['streams', store], env) as Record<string, unknown>[];
       assert.equal(all.length, 5);
-      assert.deepEqual(Object.keys(all[0]), ['streamId', 'category', 'count', 'lastRevision', 'firstType']);
+      assert.deepEqual(Object.keys(all[0]), ['streamId', 'category', 'count', 'lastRevision', 'firstType', 'label']);
       const first = runCli(['streams', store, '--limit', '2', '--json'], { env });
       const cursor = /--after (\S+)/.exec(first.stderr)?.[1];
       assert.ok(cursor, first.stderr);
@@ -142,9 +143,21 @@ for (const engine of ENGINES) {
       const result = runCli(['streams', copyFixture('a_plain.db')], { env: { ...env, NO_COLOR: '' } });
       assert.equal(result.code, 0);
       const lines = result.stdout.trimEnd().split('\n');
-      assert.match(lines[0], /^STREAM\s+CATEGORY\s+EVENTS\s+LAST REV\s+FIRST TYPE$/);
+      assert.match(lines[0], /^STREAM\s+LABEL\s+CATEGORY\s+EVENTS\s+LAST REV\s+FIRST TYPE$/);
+      // Aligned on a terminal's columns: a label with an emoji (two columns) is padded one less.
       const column = lines[0].indexOf('CATEGORY');
-      for (const line of lines.slice(1)) assert.match(line.slice(column), /^(BankAccount|Dog) /);
+      const fromColumn = (line: string) => {
+        let used = 0;
+        let i = 0;
+        for (const char of line) {
+          if (used >= column) break;
+          used += displayWidth(char);
+          i += char.length;
+        }
+        return line.slice(i);
+      };
+      assert.ok(lines.some((l) => l.includes('🐶')));
+      for (const line of lines.slice(1)) assert.match(fromColumn(line), /^(BankAccount|Dog) /);
       assert.ok(!result.stdout.includes('\x1b['), 'no ANSI colour codes');
     });
   });

@@ -3,103 +3,41 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseCipherKey } from '../core/codecs/eventsourcing';
 import { writeDemoStore } from '../core/demo';
 import { EventscopeError, messageOf } from '../core/errors';
-import { eventToJSON, qualifiedName, streamToJSON, type RecordedEvent } from '../core/events';
+import { eventToJSON, qualifiedName, streamToJSON, type RecordedEvent, type StreamInfo } from '../core/events';
 import { printEventsFile } from '../core/eventsFile/eventsFile';
 import { stringifyExact } from '../core/json/exact';
+import { labelStreams } from '../core/labels';
 import { eventLabel } from '../core/projection/replay';
 import { ReplaySession } from '../core/projection/session';
 import type { ReplayScope, ReplaySourceSpec } from '../core/projection/source';
 import { openStore } from '../core/stores/open';
 import type { EventStore, Page } from '../core/stores/types';
+import { parseCommandLine, UsageError } from './args';
+import { completionScript, type Shell } from './completion';
+import { CursorError, encodeStreamCursor, resumeFrom } from './cursor';
+import { commandHelp, generalHelp } from './help';
+import { Output } from './output';
+import { progressFor } from './progress';
+import { DEFAULT_STREAMS, type CommandName, type Values } from './spec';
 import { dim, renderFields, renderTable, truncate, useColor, type TableStyle } from './table';
 
 declare const EVENTSCOPE_VERSION: string;
 
-const USAGE = `Usage: eventscope <command> [options]
-
-Commands:
-  info    <store> [--upstream STORE]          tables, counts, categories, snapshots, checkpoints and lag
-  streams <store> [--category C] [--prefix P] [--limit N] [--after CURSOR]
-  events  <store> <streamId> [--from REV] [--limit N] [--backwards] [--events-format]
-  log     <store> [--from POSITION] [--limit N] [--type T]... [--events-format]
-  show    <store> <streamId> <revision>
-  replay  <store> [--projection FILE] [--stream ID | --category C | --all]
-          [--until-invariant-fails] [--time-budget MS]
-                                              run a projection (JS/TS module or KurrentDB script;
-                                              without --projection the generic built-in one) and
-                                              print its final state and first failure
-  demo    [PATH] [--force]                    write the demo store, print its path
-
-<store> is the path of an eventsourcing SQLite file (replay also reads a .events file).
-
-Exit status: 0 done, 1 an error (for replay: the projection threw or ran over its time budget),
-2 bad usage.
-
-Options:
-  --json              print one JSON value on stdout
-  --events-format     print events in the editable .events text format
-  --cipher-key KEY    base64 AES key of an encrypted store (or EVENTSCOPE_CIPHER_KEY, CIPHER_KEY)
-  -h, --help          show this help
-  --version           print the version
-`;
-
-/** Bad usage: exit code 2. */
-class UsageError extends Error {}
-
-const options = {
-  json: { type: 'boolean' },
-  'cipher-key': { type: 'string' },
-  category: { type: 'string' },
-  prefix: { type: 'string' },
-  limit: { type: 'string' },
-  after: { type: 'string' },
-  from: { type: 'string' },
-  backwards: { type: 'boolean' },
-  type: { type: 'string', multiple: true },
-  upstream: { type: 'string' },
-  force: { type: 'boolean' },
-  'events-format': { type: 'boolean' },
-  projection: { type: 'string' },
-  stream: { type: 'string' },
-  all: { type: 'boolean' },
-  'until-invariant-fails': { type: 'boolean' },
-  'time-budget': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
-} satisfies ParseArgsConfig['options'];
-
-type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+/** Items asked of the store per page (the store may cap a page lower; the loops go on until done). */
+const PAGE = 1000;
 
 interface Context {
   values: Values;
   args: string[];
-  out: (text: string) => void;
+  /** Writes to stdout; returns a promise when the reader is behind (loops await it). */
+  out: (text: string) => Promise<void> | undefined;
   style: TableStyle;
 }
 
-const ALLOWED: Record<string, { args: [number, number]; options: (keyof typeof options)[] }> = {
-  info: { args: [1, 1], options: ['upstream'] },
-  streams: { args: [1, 1], options: ['category', 'prefix', 'limit', 'after'] },
-  events: { args: [2, 2], options: ['from', 'limit', 'backwards', 'events-format'] },
-  log: { args: [1, 1], options: ['from', 'limit', 'type', 'events-format'] },
-  show: { args: [3, 3], options: [] },
-  demo: { args: [0, 1], options: ['force'] },
-  replay: { args: [1, 1], options: ['projection', 'stream', 'category', 'all', 'until-invariant-fails', 'time-budget'] },
-};
-const COMMON: (keyof typeof options)[] = ['json', 'cipher-key', 'help', 'version'];
-
-function integer(name: string, text: string | undefined, min: number): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^-?\d+$/.test(text) || Number(text) < min) throw new UsageError(`--${name} must be an integer >= ${min} (got "${text}")`);
-  return Number(text);
-}
-
 function cipherKey(values: Values): Buffer | undefined {
-  if (values['cipher-key'] === '') throw new UsageError('--cipher-key is empty');
   const text = values['cipher-key'] ?? (process.env.EVENTSCOPE_CIPHER_KEY || process.env.CIPHER_KEY);
   return text ? parseCipherKey(text) : undefined;
 }
@@ -123,57 +61,88 @@ function shortTime(ts: string | null): string {
   return ts ? ts.replace('T', ' ').slice(0, 19) : '';
 }
 
-/** Streams pages of events as one JSON array or as tables, without holding them all. */
-async function printEvents(ctx: Context, pages: AsyncIterable<RecordedEvent[]>, withStream: boolean): Promise<void> {
+/** How a list of items prints in each output format. */
+interface ListFormat<T> {
+  /** For the progress line and the empty table: "events", "streams". */
+  noun: string;
+  toJSON: (item: T) => unknown;
+  headers: string[];
+  row: (item: T) => string[];
+  /** The `.events` text of a page (events only). */
+  eventsFile?: (items: T[]) => string;
+}
+
+/**
+ * Prints pages of items as they are read, without holding them: one JSON array (`--json`), one
+ * JSON value per line (`--ndjson`), `.events` text, or a table (aligned across pages as far as
+ * the widths seen so far allow). Waits for the reader between items, so memory stays flat.
+ */
+async function printList<T>(ctx: Context, pages: AsyncIterable<T[]>, format: ListFormat<T>): Promise<void> {
+  const { json, ndjson } = ctx.values;
+  const eventsFile = ctx.values['events-format'] ? format.eventsFile : undefined;
+  const progress = progressFor(format.noun);
+  const widths: number[] = [];
   // Nothing is written until the first page has been read, so a store that fails at once
   // leaves stdout empty (a later failure still exits 1).
   let first = true;
-  for await (const items of pages) {
-    if (ctx.values['events-format']) {
-      ctx.out((first ? '' : '\n') + printEventsFile(items));
-      first = false;
-      continue;
-    }
-    if (ctx.values.json) {
-      for (const e of items) {
-        ctx.out(`${first ? '[\n' : ',\n'}${stringifyExact(eventToJSON(e))}`);
+  try {
+    for await (const items of pages) {
+      progress?.add(items.length);
+      if (eventsFile) {
+        if (items.length) await ctx.out((first ? '' : '\n') + eventsFile(items));
+        if (items.length) first = false;
+      } else if (json || ndjson) {
+        for (const item of items) {
+          const text = stringifyExact(format.toJSON(item));
+          await ctx.out(ndjson ? `${text}\n` : `${first ? '[\n' : ',\n'}${text}`);
+          first = false;
+        }
+      } else if (items.length) {
+        const table = renderTable(format.headers, items.map(format.row), ctx.style, widths);
+        await ctx.out(first ? table : table.slice(table.indexOf('\n') + 1));
         first = false;
       }
-      continue;
     }
-    if (items.length === 0) continue;
-    // On a terminal the data column fits the window; piped output keeps it whole.
-    const cols = process.stdout.isTTY ? Math.max(40, process.stdout.columns - (withStream ? 110 : 70)) : Infinity;
-    const headers = withStream ? ['POS', 'STREAM', 'REV', 'TYPE', 'TIME', 'DATA'] : ['REV', 'POS', 'TYPE', 'TIME', 'DATA'];
-    const rows = items.map((e) => {
+  } finally {
+    progress?.done();
+  }
+  if (eventsFile || ndjson) return;
+  if (json) await ctx.out(first ? '[]\n' : '\n]\n');
+  else if (first) await ctx.out(dim(`(no ${format.noun})\n`, ctx.style));
+}
+
+function eventFormat(withStream: boolean): ListFormat<RecordedEvent> {
+  // On a terminal the data column fits the window; piped output keeps it whole.
+  const cols = process.stdout.isTTY ? Math.max(40, process.stdout.columns - (withStream ? 110 : 70)) : Infinity;
+  return {
+    noun: 'events',
+    toJSON: eventToJSON,
+    headers: withStream ? ['POS', 'STREAM', 'REV', 'TYPE', 'TIME', 'DATA'] : ['REV', 'POS', 'TYPE', 'TIME', 'DATA'],
+    row: (e) => {
       const common = [qualifiedName(e.type), shortTime(e.timestamp), truncate(dataSummary(e), cols)];
       return withStream
         ? [String(e.position), e.streamId, String(e.revision), ...common]
         : [String(e.revision), String(e.position), ...common];
-    });
-    const table = renderTable(headers, rows, ctx.style);
-    ctx.out(first ? table : table.slice(table.indexOf('\n') + 1));
-    first = false;
-  }
-  if (ctx.values['events-format']) return;
-  if (ctx.values.json) ctx.out(first ? '[]\n' : '\n]\n');
-  else if (first) ctx.out(dim('(no events)\n', ctx.style));
+    },
+    eventsFile: (items) => printEventsFile(items),
+  };
 }
 
 /** Reads pages until `limit` items (or the end), yielding each page. */
-async function* pagesOf(read: (from: string | undefined, limit: number) => Promise<Page<RecordedEvent>>, limit: number | undefined) {
+async function* pagesOf<T>(read: (from: string | undefined, limit: number) => Promise<Page<T>>, limit: number | undefined) {
   let remaining = limit ?? Infinity;
   let from: string | undefined;
   while (remaining > 0) {
-    const page = await read(from, Math.min(remaining, 1000));
-    yield page.items;
-    remaining -= page.items.length;
+    const page = await read(from, Math.min(remaining, PAGE));
+    const items = page.items.length > remaining ? page.items.slice(0, remaining) : page.items;
+    yield items;
+    remaining -= items.length;
     if (page.next === undefined) return;
     from = page.next;
   }
 }
 
-const commands: Record<string, (ctx: Context) => Promise<void>> = {
+const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<void>> = {
   async info(ctx) {
     const upstreamHead = ctx.values.upstream
       ? await (async () => {
@@ -236,54 +205,58 @@ const commands: Record<string, (ctx: Context) => Promise<void>> = {
   },
 
   async streams(ctx) {
+    const { category, prefix, limit } = ctx.values;
+    const filters = { category, prefix };
     await withStore(ctx, async (store) => {
-      const page = await store.listStreams({
-        category: ctx.values.category,
-        prefix: ctx.values.prefix,
-        limit: integer('limit', ctx.values.limit, 1),
-        after: ctx.values.after,
-      });
-      if (ctx.values.json) {
-        ctx.out(`${stringifyExact(page.items.map(streamToJSON), 2)}\n`);
-        if (page.next) process.stderr.write(`more streams: --after ${page.next}\n`);
-        return;
+      let after: string | undefined;
+      try {
+        after = ctx.values.after === undefined ? undefined : await resumeFrom(store, ctx.values.after, filters);
+      } catch (error) {
+        throw error instanceof CursorError ? new UsageError(error.message, 'streams') : error;
       }
-      if (!page.items.length) return ctx.out(dim('(no streams)\n', ctx.style));
-      ctx.out(
-        renderTable(
-          ['STREAM', 'CATEGORY', 'EVENTS', 'LAST REV', 'FIRST TYPE'],
-          page.items.map((s) => [s.streamId, s.category, String(s.count), String(s.lastRevision), qualifiedName(s.firstType)]),
-          ctx.style,
-        ),
-      );
-      if (page.next) ctx.out(dim(`\nMore streams: add --after ${page.next}\n`, ctx.style));
+      // Without --limit one page, and the cursor of the next; with it, exactly N (or all there are).
+      let next: string | undefined;
+      let last: string | undefined;
+      const read = async (from: string | undefined, n: number): Promise<Page<StreamInfo>> => {
+        const page = await store.listStreams({ category, prefix, limit: n, after: from ?? after });
+        next = page.next;
+        last = page.items.at(-1)?.streamId ?? last;
+        return { items: await labelStreams(store, page.items), next: page.next };
+      };
+      await printList(ctx, pagesOf(read, limit ?? DEFAULT_STREAMS), {
+        noun: 'streams',
+        toJSON: streamToJSON,
+        headers: ['STREAM', 'LABEL', 'CATEGORY', 'EVENTS', 'LAST REV', 'FIRST TYPE'],
+        row: (s) => [s.streamId, s.label ?? '', s.category, String(s.count), String(s.lastRevision), qualifiedName(s.firstType)],
+      });
+      if (next === undefined || last === undefined) return;
+      const cursor = encodeStreamCursor(next, last, filters);
+      if (ctx.values.json || ctx.values.ndjson) process.stderr.write(`more streams: --after ${cursor}\n`);
+      else await ctx.out(dim(`\nMore streams: add --after ${cursor}\n`, ctx.style));
     });
   },
 
   async events(ctx) {
-    const from = integer('from', ctx.values.from, 0);
-    const limit = integer('limit', ctx.values.limit, 1);
+    const { from, limit } = ctx.values;
     const direction = ctx.values.backwards ? 'backwards' : 'forwards';
     await withStore(ctx, async (store) => {
       const read = (next: string | undefined, n: number) =>
         store.readStream(ctx.args[1], { fromRevision: next === undefined ? from : Number(next), direction, limit: n });
-      await printEvents(ctx, pagesOf(read, limit), false);
+      await printList(ctx, pagesOf(read, limit), eventFormat(false));
     });
   },
 
   async log(ctx) {
-    const from = integer('from', ctx.values.from, 0);
-    const limit = integer('limit', ctx.values.limit, 1);
+    const { from, limit } = ctx.values;
     await withStore(ctx, async (store) => {
       const read = (next: string | undefined, n: number) =>
         store.readAll({ fromPosition: next === undefined ? from : Number(next), limit: n, types: ctx.values.type });
-      await printEvents(ctx, pagesOf(read, limit), true);
+      await printList(ctx, pagesOf(read, limit), eventFormat(true));
     });
   },
 
   async show(ctx) {
-    if (!/^\d+$/.test(ctx.args[2])) throw new UsageError(`the revision must be a whole number (got "${ctx.args[2]}")`);
-    const revision = Number(ctx.args[2]);
+    const revision = Number(ctx.args[2]); // checked by the parser: an integer >= 0
     await withStore(ctx, async (store) => {
       const page = await store.readStream(ctx.args[1], { fromRevision: revision, limit: 1 });
       const event = page.items[0];
@@ -309,23 +282,20 @@ const commands: Record<string, (ctx: Context) => Promise<void>> = {
   },
 
   async replay(ctx) {
-    const { stream, category, all } = ctx.values;
-    if ([stream !== undefined, category !== undefined, all === true].filter(Boolean).length > 1) {
-      throw new UsageError('give one of --stream, --category and --all');
-    }
+    const { stream, category } = ctx.values;
     const scope: ReplayScope = stream !== undefined ? { stream } : category !== undefined ? { category } : { all: true };
     const location = ctx.args[0];
     const key = cipherKey(ctx.values);
     let source: ReplaySourceSpec;
     if (/\.events$/i.test(location)) {
       if (stream !== undefined || category !== undefined)
-        throw new UsageError('a .events file is replayed whole: drop --stream/--category');
+        throw new UsageError('a .events file is replayed whole: drop --stream/--category', 'replay');
       source = { kind: 'eventsFile', path: resolve(location) };
     } else source = { kind: 'store', location, scope, ...(key ? { cipherKey: key } : {}) };
     const session = await ReplaySession.open({
       source,
       projection: ctx.values.projection ? { kind: 'file', path: ctx.values.projection } : { kind: 'generic' },
-      timeBudgetMs: integer('time-budget', ctx.values['time-budget'], 1),
+      timeBudgetMs: ctx.values['time-budget'],
     });
     try {
       const summary = session.summary;
@@ -398,41 +368,45 @@ const commands: Record<string, (ctx: Context) => Promise<void>> = {
       for (const suffix of ['', '-wal', '-shm']) rmSync(temp + suffix, { force: true });
     }
   },
+
+  async completion(ctx) {
+    await ctx.out(completionScript(ctx.args[0] as Shell));
+  },
 };
 
+function usageLine(error: UsageError): string {
+  const help = error.command ? `eventscope ${error.command} --help` : 'eventscope --help';
+  return `eventscope: ${error.message} (see "${help}")\n`;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const out = (text: string) => void process.stdout.write(text);
+  const output = new Output(process.stdout);
+  const out = (text: string) => {
+    const waiting = output.write(text);
+    // One-off writes need not wait; a failed write (the reader went away) must not go unhandled.
+    waiting?.catch(() => undefined);
+    return waiting;
+  };
   try {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    } catch (error) {
-      throw new UsageError(messageOf(error));
+    const line = parseCommandLine(argv);
+    switch (line.kind) {
+      case 'version':
+        out(`${EVENTSCOPE_VERSION}\n`);
+        return 0;
+      case 'usage':
+        process.stderr.write(generalHelp());
+        return 2;
+      case 'help':
+        out(line.command ? commandHelp(line.command) : generalHelp());
+        return 0;
+      case 'run':
+        if (line.command === 'help') return 0; // parsed as 'help'
+        await commands[line.command]({ values: line.values, args: line.args, out, style: { color: useColor(process.stdout) } });
+        return 0;
     }
-    const { values, positionals } = parsed;
-    if (values.version) {
-      out(`${EVENTSCOPE_VERSION}\n`);
-      return 0;
-    }
-    const [command, ...args] = positionals;
-    if (values.help || command === undefined || command === 'help') {
-      (command === undefined && !values.help ? process.stderr : process.stdout).write(USAGE);
-      return command === undefined && !values.help ? 2 : 0;
-    }
-    const spec = ALLOWED[command];
-    if (!spec) throw new UsageError(`unknown command "${command}"`);
-    const [min, max] = spec.args;
-    if (args.length < min || args.length > max)
-      throw new UsageError(`"${command}" takes ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.length}`);
-    for (const name of Object.keys(values) as (keyof typeof options)[]) {
-      if (!COMMON.includes(name) && !spec.options.includes(name)) throw new UsageError(`"${command}" has no option --${name}`);
-    }
-    if (values.json && values['events-format']) throw new UsageError('--json and --events-format cannot be combined');
-    await commands[command]({ values, args, out, style: { color: useColor(process.stdout) } });
-    return 0;
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`eventscope: ${error.message}\nRun "eventscope --help" for usage.\n`);
+      process.stderr.write(usageLine(error));
       return 2;
     }
     if (error instanceof EventscopeError) {
@@ -443,6 +417,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`eventscope: unexpected error: ${messageOf(error)} (set EVENTSCOPE_DEBUG=1 for details)\n`);
     if (process.env.EVENTSCOPE_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
     return 1;
+  } finally {
+    // What was printed before a failure still goes out (streamed output is partly out already).
+    await output.end().catch(() => undefined);
   }
 }
 

@@ -12,21 +12,49 @@ export function useColor(stream: NodeJS.WriteStream): boolean {
   return Boolean(stream.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
 }
 
-/** Visible width (code points; good enough for names and JSON). */
-function width(text: string): number {
+/** Characters that take no column: combining marks, joiners, variation selectors. */
+const ZERO_WIDTH = /[\p{Mn}\p{Me}\p{Cf}]/u;
+/** Characters that take two columns: emoji shown as emoji, CJK and other East Asian wide forms. */
+const WIDE =
+  /[\p{Emoji_Presentation}\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{20000}-\u{3FFFD}]/u;
+
+function charWidth(char: string): number {
+  if (char < '\u0300') return 1; // fast path: ASCII and Latin-1
+  return ZERO_WIDTH.test(char) ? 0 : WIDE.test(char) ? 2 : 1;
+}
+
+/** Columns a text takes on a terminal (good enough for names and JSON). */
+export function displayWidth(text: string): number {
   let n = 0;
-  for (const _ of text) n++;
+  for (const char of text) n += charWidth(char);
   return n;
 }
 
+const width = displayWidth;
+
 export function truncate(text: string, max: number): string {
   if (width(text) <= max) return text;
-  return `${[...text].slice(0, Math.max(0, max - 1)).join('')}…`;
+  let out = '';
+  let used = 0;
+  for (const char of text) {
+    const w = charWidth(char);
+    if (used + w > max - 1) break;
+    out += char;
+    used += w;
+  }
+  return `${out}…`;
 }
 
-/** Renders rows under a header; the last column is not padded. */
-export function renderTable(headers: string[], rows: string[][], style: TableStyle): string {
-  const widths = headers.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
+/**
+ * Renders rows under a header; the last column is not padded. `widths` (the columns' widths so
+ * far) is widened in place, so tables printed page by page stay aligned as far as they can.
+ */
+export function renderTable(headers: string[], rows: string[][], style: TableStyle, widths: number[] = []): string {
+  headers.forEach((h, i) => {
+    let w = Math.max(widths[i] ?? 0, width(h));
+    for (const r of rows) w = Math.max(w, width(r[i] ?? ''));
+    widths[i] = w;
+  });
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i] - width(c))))

@@ -8,12 +8,21 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { transcoded } from '../../src/core/codecs/eventsourcing';
+import { EventsourcingSqliteWriter, type StoredEventInput } from '../../src/core/stores/eventsourcingSqliteWriter';
 import { FIXTURES } from './dumps';
 
 export const CLI = resolve(__dirname, '..', '..', 'dist', 'cli.js');
 
 /** Variables the CLI reads: removed from the inherited environment so the caller decides them. */
-const CLI_VARIABLES = ['EVENTSCOPE_CIPHER_KEY', 'CIPHER_KEY', 'EVENTSCOPE_SQLITE_ENGINE', 'EVENTSCOPE_DEBUG', 'FORCE_COLOR'];
+const CLI_VARIABLES = [
+  'EVENTSCOPE_CIPHER_KEY',
+  'CIPHER_KEY',
+  'EVENTSCOPE_SQLITE_ENGINE',
+  'EVENTSCOPE_DEBUG',
+  'EVENTSCOPE_PROGRESS',
+  'FORCE_COLOR',
+];
 
 export interface RunOptions {
   /** Extra environment variables (on top of the inherited ones, minus the CLI's own). */
@@ -78,4 +87,54 @@ export function removeTempDirs(): void {
 
 export function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+export interface ManyStreamsStore {
+  path: string;
+  /** Every stream id, dashed, in id order. */
+  streamIds: string[];
+  events: number;
+  /** The stream with `bigStreamEvents` events (the last id). */
+  bigStreamId: string;
+}
+
+/**
+ * Writes a new store of `streams` accounts (ids in order: 0000…0001, …), each opened (with a
+ * `full_name`) and every tenth credited twice, plus one account of `bigStreamEvents` events.
+ */
+export function writeManyStreamsStore(path: string, streams: number, bigStreamEvents = 0): ManyStreamsStore {
+  const writer = new EventsourcingSqliteWriter(path, { snapshots: false });
+  const topic = 'bank.domain:Account';
+  const hex = (i: number) => i.toString(16).padStart(32, '0');
+  const dashed = (id: string) => `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
+  const event = (id: string, version: number, i: number): StoredEventInput => ({
+    originatorId: id,
+    version,
+    topic: version === 1 ? `${topic}.Opened` : `${topic}.Credited`,
+    state:
+      version === 1
+        ? { timestamp: transcoded.datetime('2026-01-01T00:00:00+00:00'), originator_topic: topic, full_name: `Holder ${i}` }
+        : { timestamp: transcoded.datetime('2026-01-02T00:00:00+00:00'), amount: transcoded.decimal(`${version}.05`) },
+  });
+  const streamIds: string[] = [];
+  let events = 0;
+  let batch: StoredEventInput[] = [];
+  const push = (e: StoredEventInput) => {
+    batch.push(e);
+    events++;
+    if (batch.length === 5000) {
+      writer.append(batch);
+      batch = [];
+    }
+  };
+  const total = streams + (bigStreamEvents > 0 ? 1 : 0);
+  for (let i = 1; i <= total; i++) {
+    const id = hex(i);
+    streamIds.push(dashed(id));
+    const count = i === total && bigStreamEvents > 0 ? bigStreamEvents : i % 10 === 0 ? 3 : 1;
+    for (let v = 1; v <= count; v++) push(event(id, v, i));
+  }
+  writer.append(batch);
+  writer.close();
+  return { path, streamIds, events, bigStreamId: streamIds[streamIds.length - 1] };
 }

@@ -1,0 +1,259 @@
+/**
+ * The command table: every command of `eventscope`, its arguments and options. One source of
+ * truth for parsing and validation (`args.ts`), `--help` (`help.ts`), shell completion
+ * (`completion.ts`) and the README's command list (checked by `test/cli-table.test.ts`).
+ */
+
+/**
+ * What an option's or argument's value is: `flag` (no value), `text`, `file` (a path: completed
+ * as one), `count` (an integer >= 1), `index` (an integer >= 0), `cursor` (printed by `streams`),
+ * `choice` (one of `choices`), `command` (a command's name).
+ */
+export type ValueKind = 'flag' | 'text' | 'file' | 'count' | 'index' | 'cursor' | 'choice' | 'command';
+
+export interface OptionSpec {
+  kind: ValueKind;
+  /** The value's placeholder in help (`N`, `FILE`). */
+  value?: string;
+  /** One letter: `-h`. */
+  short?: string;
+  /** May be given more than once; the values are collected. */
+  multiple?: boolean;
+  choices?: readonly string[];
+  /** The help line (a command may say it its own way). */
+  help: string;
+}
+
+export const OPTIONS = {
+  json: { kind: 'flag', help: 'print one JSON value on stdout' },
+  ndjson: { kind: 'flag', help: 'print one JSON value per line' },
+  'events-format': { kind: 'flag', help: 'print events in the editable .events text format' },
+  'cipher-key': {
+    kind: 'text',
+    value: 'KEY',
+    help: 'base64 AES key of an encrypted store (default: $EVENTSCOPE_CIPHER_KEY, else $CIPHER_KEY)',
+  },
+  upstream: { kind: 'file', value: 'STORE', help: 'the store the projections follow, for their lag' },
+  category: { kind: 'text', value: 'C', help: 'only streams of this aggregate type (short name or topic)' },
+  prefix: { kind: 'text', value: 'P', help: 'only stream ids that start with P (UUID dashes optional)' },
+  limit: { kind: 'count', value: 'N', help: 'print N items, or all there are (default: all)' },
+  after: { kind: 'cursor', value: 'CURSOR', help: 'go on after the page that printed this cursor' },
+  from: { kind: 'index', value: 'REV', help: 'first one to print' },
+  backwards: { kind: 'flag', help: 'newest first' },
+  type: { kind: 'text', value: 'T', multiple: true, help: 'only events of type T; give it again for more types' },
+  force: { kind: 'flag', help: 'replace the file if it exists' },
+  projection: { kind: 'file', value: 'FILE', help: 'a JS/TS projection module or a KurrentDB script' },
+  stream: { kind: 'text', value: 'ID', help: 'replay one stream' },
+  all: { kind: 'flag', help: 'replay every event of the store (the default)' },
+  'until-invariant-fails': { kind: 'flag', help: 'stop at the first step that fails' },
+  'time-budget': { kind: 'count', value: 'MS', help: 'time budget per event in milliseconds (default: 1000)' },
+  help: { kind: 'flag', short: 'h', help: 'show this help' },
+  version: { kind: 'flag', help: 'print the version' },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+type ValueOf<S> = S extends { kind: 'flag' }
+  ? boolean
+  : S extends { kind: 'count' | 'index' }
+    ? number
+    : S extends { multiple: true }
+      ? string[]
+      : string;
+
+/** Parsed option values, typed by their kind in `OPTIONS`. */
+export type Values = { -readonly [K in OptionName]?: ValueOf<(typeof OPTIONS)[K]> };
+
+export interface ArgSpec {
+  /** The placeholder: `store`, `streamId`. */
+  name: string;
+  kind: ValueKind;
+  choices?: readonly string[];
+  optional?: boolean;
+  help: string;
+}
+
+/** How a command says an option: `true` as `OPTIONS` says it, a string: its own help line. */
+type OptionUse = true | string | { value: string; help: string };
+
+export interface CommandSpec {
+  /** One line, for the list of commands. */
+  summary: string;
+  args: readonly ArgSpec[];
+  options: Partial<Record<OptionName, OptionUse>>;
+  /** Options of which at most one may be given. */
+  exclusive?: readonly (readonly OptionName[])[];
+  /** More about the command, for its help (lines). */
+  details?: readonly string[];
+  examples: readonly string[];
+}
+
+/** Options every command takes (`--version` only means something on its own). */
+export const GLOBAL_OPTIONS: readonly OptionName[] = ['help', 'version'];
+
+const STORE: ArgSpec = { name: 'store', kind: 'file', help: 'the path of an eventsourcing SQLite file (SQLITE_DBNAME)' };
+const STREAM_ID: ArgSpec = { name: 'streamId', kind: 'text', help: 'a stream (aggregate) id, dashes optional' };
+const OUTPUTS = ['json', 'ndjson', 'events-format'] as const satisfies OptionName[];
+
+/** `streams` prints this many streams when no --limit is given (one page, and the cursor of the next). */
+export const DEFAULT_STREAMS = 100;
+
+export const COMMANDS = {
+  info: {
+    summary: 'tables, counts, categories, snapshots, checkpoints and lag',
+    args: [STORE],
+    options: { upstream: true, json: 'print one JSON object', 'cipher-key': true },
+    examples: ['eventscope info app.sqlite', 'eventscope info projections.sqlite --upstream app.sqlite --json'],
+  },
+  streams: {
+    summary: 'the streams (aggregates) in id order, with their labels',
+    args: [STORE],
+    options: {
+      category: true,
+      prefix: true,
+      limit: `print N streams, or all there are (default: ${DEFAULT_STREAMS} and the --after cursor of the next page)`,
+      after: 'go on after the page that printed this cursor (same store, same --category and --prefix)',
+      json: 'print one JSON array of streams',
+      ndjson: 'print one JSON stream per line',
+      'cipher-key': true,
+    },
+    exclusive: [OUTPUTS],
+    details: [
+      `Without --limit, prints the first ${DEFAULT_STREAMS} streams and, when there are more, the --after`,
+      'cursor of the next page (last line; on stderr with --json and --ndjson).',
+    ],
+    examples: ['eventscope streams app.sqlite --category BankAccount', 'eventscope streams app.sqlite --limit 1000000 --ndjson | wc -l'],
+  },
+  events: {
+    summary: 'the events of one stream, oldest first',
+    args: [STORE, STREAM_ID],
+    options: {
+      from: { value: 'REV', help: 'first revision to print (with --backwards: the last)' },
+      limit: 'print N events, or all there are (default: all)',
+      backwards: true,
+      json: 'print one JSON array of events',
+      ndjson: 'print one JSON event per line',
+      'events-format': true,
+      'cipher-key': true,
+    },
+    exclusive: [OUTPUTS],
+    examples: [
+      'eventscope events app.sqlite 7d6c8a9e-1f2b-4c3d-8e9f-0a1b2c3d4e5f',
+      'eventscope events app.sqlite 7d6c8a9e-1f2b-4c3d-8e9f-0a1b2c3d4e5f --backwards --limit 5',
+      'eventscope events app.sqlite 7d6c8a9e-1f2b-4c3d-8e9f-0a1b2c3d4e5f --events-format > fixture.events',
+    ],
+  },
+  log: {
+    summary: 'every event of the store in global order',
+    args: [STORE],
+    options: {
+      from: { value: 'POSITION', help: 'first position to print' },
+      limit: 'print N events, or all there are (default: all)',
+      type: 'only events of type T (exactly, the part after ":" of a topic, or its last part); repeatable',
+      json: 'print one JSON array of events',
+      ndjson: 'print one JSON event per line',
+      'events-format': true,
+      'cipher-key': true,
+    },
+    exclusive: [OUTPUTS],
+    examples: [
+      'eventscope log app.sqlite --type Debited --limit 20',
+      'eventscope log app.sqlite --from 5000 --ndjson | jq -c .data',
+      'eventscope log app.sqlite --json > all-events.json',
+    ],
+  },
+  show: {
+    summary: 'one event: data and metadata, whole',
+    args: [STORE, STREAM_ID, { name: 'revision', kind: 'index', help: 'the revision of the event in its stream' }],
+    options: { json: 'print the event as one JSON object', 'cipher-key': true },
+    examples: ['eventscope show app.sqlite 7d6c8a9e-1f2b-4c3d-8e9f-0a1b2c3d4e5f 3 --json'],
+  },
+  replay: {
+    summary: 'run a projection; print its final state and first failure',
+    args: [{ name: 'store|file.events', kind: 'file', help: 'a store, or a .events file (replayed whole)' }],
+    options: {
+      projection: 'a JS/TS projection module or a KurrentDB script (default: the generic built-in one)',
+      stream: true,
+      category: 'replay the streams of this aggregate type',
+      all: true,
+      'until-invariant-fails': true,
+      'time-budget': true,
+      json: 'print {"steps","state","firstFailure","errors"}',
+      'cipher-key': true,
+    },
+    exclusive: [['stream', 'category', 'all']],
+    details: [
+      "Without --projection, the generic projection merges each event into its stream's state and",
+      'counts events by type. Exit status 1 when the projection throws or overruns its time budget.',
+    ],
+    examples: [
+      'eventscope replay app.sqlite --projection examples/bank-balances.js --until-invariant-fails',
+      'eventscope replay app.sqlite --category BankAccount --json',
+    ],
+  },
+  demo: {
+    summary: 'write the demo store, print its path',
+    args: [{ name: 'path', kind: 'file', optional: true, help: 'where to write it (default: eventscope-demo.sqlite in the temp folder)' }],
+    options: { force: true, json: 'print {"path","events","streams"}' },
+    examples: ['eventscope demo .eventscope/demo.sqlite --force'],
+  },
+  completion: {
+    summary: 'print the shell completion script for bash, zsh or fish',
+    args: [{ name: 'shell', kind: 'choice', choices: ['bash', 'zsh', 'fish'], help: 'bash, zsh or fish' }],
+    options: {},
+    details: [
+      'bash:  source <(eventscope completion bash)            (in ~/.bashrc)',
+      'zsh:   source <(eventscope completion zsh)             (in ~/.zshrc, after compinit)',
+      'fish:  eventscope completion fish > ~/.config/fish/completions/eventscope.fish',
+    ],
+    examples: ['eventscope completion bash > ~/.local/share/bash-completion/completions/eventscope'],
+  },
+  help: {
+    summary: 'show the help of a command',
+    args: [{ name: 'command', kind: 'command', optional: true, help: 'a command' }],
+    options: {},
+    examples: ['eventscope help log'],
+  },
+} as const satisfies Record<string, CommandSpec>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
+
+export function commandSpec(name: CommandName): CommandSpec {
+  return COMMANDS[name];
+}
+
+export function isCommand(name: string): name is CommandName {
+  return Object.hasOwn(COMMANDS, name);
+}
+
+/** The values an argument or option can take, when they are fixed. */
+export function choicesOf(spec: { kind: ValueKind; choices?: readonly string[] }): readonly string[] | undefined {
+  return spec.kind === 'command' ? COMMAND_NAMES : spec.kind === 'choice' ? spec.choices : undefined;
+}
+
+/** The options a command takes, in the table's order, each with its placeholder and help line. */
+export function commandOptions(name: CommandName): { name: OptionName; spec: OptionSpec; value?: string; help: string }[] {
+  const uses = commandSpec(name).options;
+  const out: { name: OptionName; spec: OptionSpec; value?: string; help: string }[] = [];
+  for (const option of [...(Object.keys(uses) as OptionName[]), 'help' as const]) {
+    const spec: OptionSpec = OPTIONS[option];
+    const use = uses[option] ?? true;
+    if (use === true) out.push({ name: option, spec, value: spec.value, help: spec.help });
+    else if (typeof use === 'string') out.push({ name: option, spec, value: spec.value, help: use });
+    else out.push({ name: option, spec, value: use.value, help: use.help });
+  }
+  return out;
+}
+
+/** Whether a command takes an option (`--help` and `--version`: every command). */
+export function takesOption(name: CommandName, option: OptionName): boolean {
+  return GLOBAL_OPTIONS.includes(option) || Object.hasOwn(commandSpec(name).options, option);
+}
+
+/** The groups of options of a command of which at most one may be given (only options it takes). */
+export function exclusiveGroups(name: CommandName): OptionName[][] {
+  const spec: CommandSpec = COMMANDS[name];
+  return (spec.exclusive ?? []).map((g) => g.filter((o) => takesOption(name, o))).filter((g) => g.length > 1);
+}

@@ -1,0 +1,505 @@
+/**
+ * Every command and every option of the command table, run through `dist/cli.js`: one case per
+ * (command, option), checked complete against the table by the type checker and at run time;
+ * malformed values exit 2 with one line; the completion scripts complete in bash, zsh and fish;
+ * the README's command list is the table's.
+ */
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { synopses, commandHelp, generalHelp } from '../src/cli/help';
+import { COMMAND_NAMES, commandOptions, OPTIONS, type COMMANDS, type CommandName } from '../src/cli/spec';
+import { writeDemoStore } from '../src/core/demo';
+import { parseEventsFile } from '../src/core/eventsFile/eventsFile';
+import { CLI, copyFixture, makeTempDir, removeTempDirs, runCli, type RunResult } from './helpers/cli';
+import { FIXTURE_KEY } from './helpers/dumps';
+
+const ROOT = resolve(__dirname, '..');
+const PROJECTION = join(ROOT, 'examples', 'bank-balances.js');
+/** A stream of a_plain.db: Opened, Credited, Closed at positions 3, 10, 11. */
+const STREAM = 'a588c5ee-627f-45e9-a6be-1b1a9da773c2';
+/** The same account in c_aes_zlib.db (encrypted). */
+const ENCRYPTED_STREAM = '254bbcd6-8b88-4d22-9462-07481ddfb9e1';
+
+function ok(r: RunResult): RunResult {
+  assert.equal(r.code, 0, `exit ${r.code}\n${r.stderr}\n${r.stdout.slice(0, 500)}`);
+  return r;
+}
+const json = <T = Record<string, unknown>>(args: string[], env?: Record<string, string>): T =>
+  JSON.parse(ok(runCli([...args, '--json'], { env })).stdout) as T;
+const ndjson = (args: string[]) =>
+  ok(runCli([...args, '--ndjson']))
+    .stdout.trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** One stderr line `eventscope: …`, exit 2, nothing on stdout. */
+function assertUsage(r: RunResult, pattern: RegExp): void {
+  assert.equal(r.code, 2, `exit ${r.code}\n${r.stderr}`);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^eventscope: [^\n]+ \(see "eventscope (\w+ )?--help"\)\n$/, r.stderr);
+  assert.match(r.stderr, pattern);
+}
+
+const has = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+
+/** Runs a bash completion: the words typed so far (the last one being completed) -> the candidates. */
+function bashComplete(words: string[], cwd: string): string[] {
+  const script = `source <(node ${JSON.stringify(CLI)} completion bash); COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _eventscope; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const r = spawnSync('bash', ['-c', script, 'bash', ...words], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.split('\n').filter(Boolean).sort();
+}
+
+/**
+ * Drives zsh's real completion system in a pseudo-terminal (zsh/zpty): types `line`, presses Tab,
+ * prints what `compadd` was given. After zsh-capture-completion (MIT). Emacs keys (`bindkey -e`):
+ * with EDITOR=vi (npm sets it) zsh would start in vi mode.
+ */
+const ZSH_CAPTURE = `zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "PROMPT='' RPROMPT=''"
+zpty -w z "autoload -U compinit; compinit -u -D"
+zpty -w z "source \${1}"
+zpty -w z 'compadd () {
+  if [[ \${@[1,(i)(-|--)]} == *-(O|A|D)\\ * ]]; then builtin compadd "$@"; return $?; fi
+  typeset -a __hits
+  builtin compadd -A __hits "$@"
+  (( $#__hits == 0 )) && return 1
+  builtin printf "<M>%s\\n" $__hits
+}'
+zpty -w z "bindkey -e; bindkey '^I' complete-word"
+zpty -w z "echo READY''-READY"
+local line
+while zpty -r z line; do [[ $line == *READY-READY* ]] && break; done
+zpty -w -n z "$2"$'\\t'
+zpty -w -n z $'\\C-a\\C-k'
+zpty -w z "echo DONE''-DONE"
+while zpty -r z line; do
+  [[ $line == *DONE-DONE* ]] && break
+  [[ $line == *'<M>'* ]] && print -r -- \${\${line##*<M>}%%$'\\r'*}
+done
+zpty -d z
+`;
+
+type OptionsOf<C extends CommandName> = Extract<keyof (typeof COMMANDS)[C]['options'], string> | 'help';
+/** One case per option of each command, and `<args>` for its arguments alone. */
+type Cases = { [C in CommandName]: Record<OptionsOf<C> | '<args>', () => void | Promise<void>> };
+
+describe('CLI: every command and option', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let plain: string;
+  let encrypted: string;
+  let counters: string;
+  let demo: string;
+  const withKey = { EVENTSCOPE_CIPHER_KEY: FIXTURE_KEY };
+
+  before(() => {
+    dir = makeTempDir();
+    plain = copyFixture('a_plain.db', dir);
+    encrypted = copyFixture('c_aes_zlib.db', dir);
+    counters = copyFixture('a_plain_counters.db', dir);
+    demo = join(dir, 'demo.sqlite');
+    writeDemoStore(demo);
+  });
+  after(removeTempDirs);
+
+  const help = (command: CommandName) => () => assert.equal(ok(runCli([command, '--help'])).stdout, commandHelp(command));
+
+  const cases: Cases = {
+    info: {
+      '<args>': () => {
+        const out = ok(runCli(['info', plain])).stdout;
+        assert.match(out, /^Store\s+.*a_plain\.db$/m);
+        assert.match(out, /^Events\s+21 \(head position 21\)$/m);
+        assert.match(out, /\nCategories\n/);
+      },
+      upstream: () =>
+        assert.deepEqual(json(['info', counters, '--upstream', plain]).checkpoints, [{ name: 'FixtureApp', position: 21, lag: 0 }]),
+      json: () => {
+        const info = json(['info', plain]);
+        assert.equal(info.events, 21);
+        assert.equal(info.streams, 5);
+      },
+      'cipher-key': () => {
+        assert.equal((json(['info', encrypted, '--cipher-key', FIXTURE_KEY]).encoding as { encrypted: unknown }).encrypted, true);
+        assert.equal((json(['info', encrypted]).encoding as { encrypted: unknown }).encrypted, 'unknown');
+      },
+      help: help('info'),
+    },
+    streams: {
+      '<args>': () => {
+        const lines = ok(runCli(['streams', plain]))
+          .stdout.trimEnd()
+          .split('\n');
+        assert.equal(lines.length, 6);
+        assert.match(lines[4], /^a588c5ee-627f-45e9-a6be-1b1a9da773c2 {2}Carol Müller +BankAccount +3 +3 +BankAccount\.Opened$/);
+      },
+      category: () =>
+        assert.deepEqual(
+          json<{ category: string }[]>(['streams', plain, '--category', 'Dog']).map((s) => s.category),
+          ['Dog', 'Dog'],
+        ),
+      prefix: () =>
+        assert.deepEqual(
+          json<{ streamId: string }[]>(['streams', plain, '--prefix', 'a588C5EE6']).map((s) => s.streamId),
+          [STREAM],
+        ),
+      limit: () => {
+        const two = runCli(['streams', plain, '--limit', '2', '--json']);
+        assert.equal((JSON.parse(ok(two).stdout) as unknown[]).length, 2);
+        assert.match(two.stderr, /^more streams: --after \S+\n$/);
+        const all = runCli(['streams', plain, '--limit', '5', '--json']);
+        assert.equal((JSON.parse(ok(all).stdout) as unknown[]).length, 5);
+        assert.equal(all.stderr, '', 'no cursor after the last stream');
+      },
+      after: () => {
+        const first = ok(runCli(['streams', plain, '--limit', '3']));
+        const cursor = /More streams: add --after (\S+)\n$/.exec(first.stdout)?.[1];
+        assert.ok(cursor, first.stdout);
+        const rest = json<{ streamId: string }[]>(['streams', plain, '--after', cursor]);
+        const all = json<{ streamId: string }[]>(['streams', plain]);
+        assert.deepEqual(rest, all.slice(3));
+      },
+      json: () => {
+        const streams = json<Record<string, unknown>[]>(['streams', plain]);
+        assert.deepEqual(streams[0], {
+          streamId: '33f13ce6-9974-4a17-b9f7-0ae011597a1a',
+          category: 'BankAccount',
+          count: 5,
+          lastRevision: 5,
+          firstType: 'eventsourcing.examples.bankaccounts.domainmodel:BankAccount.Opened',
+          label: 'Bob Jones',
+        });
+      },
+      ndjson: () => assert.deepEqual(ndjson(['streams', plain]), json(['streams', plain])),
+      'cipher-key': () => {
+        const labels = (env?: Record<string, string>, key: string[] = []) =>
+          json<{ label?: string }[]>(['streams', encrypted, ...key], env).map((s) => s.label);
+        assert.deepEqual(labels(), [undefined, undefined, undefined, undefined, undefined], 'ids and topics list without the key');
+        assert.deepEqual(labels(undefined, ['--cipher-key', FIXTURE_KEY]), [
+          'Carol Müller',
+          'Fido',
+          'Bob Jones',
+          'Alice Smith',
+          'Rex 🐶 Ærø',
+        ]);
+        assert.deepEqual(labels(withKey), labels(undefined, ['--cipher-key', FIXTURE_KEY]));
+      },
+      help: help('streams'),
+    },
+    events: {
+      '<args>': () => {
+        const lines = ok(runCli(['events', plain, STREAM]))
+          .stdout.trimEnd()
+          .split('\n');
+        assert.match(lines[0], /^REV\s+POS\s+TYPE\s+TIME\s+DATA$/);
+        assert.deepEqual(
+          lines.slice(1).map((l) => l.split(/\s+/).slice(0, 3).join(' ')),
+          ['1 3 BankAccount.Opened', '2 10 BankAccount.Credited', '3 11 BankAccount.Closed'],
+        );
+      },
+      from: () =>
+        assert.deepEqual(
+          json<{ revision: number }[]>(['events', plain, STREAM, '--from', '2']).map((e) => e.revision),
+          [2, 3],
+        ),
+      limit: () =>
+        assert.deepEqual(
+          json<{ revision: number }[]>(['events', plain, STREAM, '--limit', '2']).map((e) => e.revision),
+          [1, 2],
+        ),
+      backwards: () =>
+        assert.deepEqual(
+          json<{ revision: number }[]>(['events', plain, STREAM, '--backwards']).map((e) => e.revision),
+          [3, 2, 1],
+        ),
+      json: () => {
+        const events = json(['events', plain, STREAM]) as unknown as Record<string, unknown>[];
+        assert.deepEqual(Object.keys(events[0]), ['streamId', 'revision', 'position', 'type', 'timestamp', 'data', 'metadata']);
+        assert.equal((events[1].data as { amount: unknown }).amount, '1000');
+      },
+      ndjson: () => assert.deepEqual(ndjson(['events', plain, STREAM]), json(['events', plain, STREAM])),
+      'events-format': () => {
+        const parsed = parseEventsFile(ok(runCli(['events', plain, STREAM, '--events-format'])).stdout);
+        assert.deepEqual(
+          parsed.map((e) => [e.revision, e.type]),
+          [
+            [1, 'eventsourcing.examples.bankaccounts.domainmodel:BankAccount.Opened'],
+            [2, 'eventsourcing.examples.bankaccounts.domainmodel:BankAccount.Credited'],
+            [3, 'eventsourcing.examples.bankaccounts.domainmodel:BankAccount.Closed'],
+          ],
+        );
+      },
+      'cipher-key': () => {
+        const events = json<{ data: { full_name?: string } }[]>(['events', encrypted, ENCRYPTED_STREAM, '--cipher-key', FIXTURE_KEY]);
+        assert.equal(events[0].data.full_name, 'Carol Müller');
+        assert.equal(runCli(['events', encrypted, ENCRYPTED_STREAM]).code, 1, 'no key: the events cannot be read');
+      },
+      help: help('events'),
+    },
+    log: {
+      '<args>': () => {
+        const lines = ok(runCli(['log', plain]))
+          .stdout.trimEnd()
+          .split('\n');
+        assert.match(lines[0], /^POS\s+STREAM\s+REV\s+TYPE\s+TIME\s+DATA$/);
+        assert.equal(lines.length, 22);
+      },
+      from: () =>
+        assert.deepEqual(
+          json<{ position: number }[]>(['log', plain, '--from', '20']).map((e) => e.position),
+          [20, 21],
+        ),
+      limit: () =>
+        assert.deepEqual(
+          json<{ position: number }[]>(['log', plain, '--limit', '4', '--from', '2']).map((e) => e.position),
+          [2, 3, 4, 5],
+        ),
+      type: () => {
+        const types = json<{ type: string }[]>(['log', plain, '--type', 'Dog.Registered', '--type', 'Credited']).map((e) => e.type);
+        assert.ok(types.length >= 3);
+        assert.ok(
+          types.every((t) => t.endsWith(':Dog.Registered') || t.endsWith('.Credited')),
+          types.join(),
+        );
+        assert.deepEqual(json(['log', plain, '--type', 'NoSuchType']), []);
+      },
+      json: () => assert.equal(json<unknown[]>(['log', plain]).length, 21),
+      ndjson: () => assert.deepEqual(ndjson(['log', plain]), json(['log', plain])),
+      'events-format': () => assert.equal(parseEventsFile(ok(runCli(['log', plain, '--events-format'])).stdout).length, 21),
+      'cipher-key': () => {
+        const events = json<{ data: Record<string, unknown> }[]>(['log', encrypted, '--cipher-key', FIXTURE_KEY]);
+        assert.equal(events.length, 21);
+        assert.deepEqual(json(['log', encrypted], withKey), events);
+      },
+      help: help('log'),
+    },
+    show: {
+      '<args>': () => {
+        const out = ok(runCli(['show', plain, STREAM, '2'])).stdout;
+        assert.match(out, /^Revision\s+2$/m);
+        assert.match(out, /^Position\s+10$/m);
+        assert.match(out, /\nData\n\{\n {2}"timestamp": /);
+      },
+      json: () => assert.deepEqual(json(['show', plain, STREAM, '2']), json<unknown[]>(['events', plain, STREAM])[1]),
+      'cipher-key': () =>
+        assert.equal(
+          (json(['show', encrypted, ENCRYPTED_STREAM, '1', '--cipher-key', FIXTURE_KEY]).data as { full_name: string }).full_name,
+          'Carol Müller',
+        ),
+      help: help('show'),
+    },
+    replay: {
+      '<args>': () => {
+        const out = ok(runCli(['replay', demo])).stdout;
+        assert.match(out, /^Projection\s+Generic/m);
+        assert.match(out, /^Steps\s+330 in \d+ ms$/m);
+      },
+      projection: () => {
+        const result = json<{ firstFailure: { type: string; error: string } }>(['replay', demo, '--projection', PROJECTION]);
+        assert.match(result.firstFailure.type, /Debited$/);
+        assert.match(result.firstFailure.error, /Dana Whitfield's balance is -/);
+      },
+      stream: () => {
+        const id = json<{ streamId: string }[]>(['streams', demo, '--category', 'Dog', '--limit', '1'])[0].streamId;
+        const count = json<unknown[]>(['events', demo, id]).length;
+        assert.equal(json(['replay', demo, '--stream', id]).steps, count);
+      },
+      category: () => {
+        const dogs = json<{ count: number }[]>(['streams', demo, '--category', 'Dog']);
+        assert.equal(
+          json(['replay', demo, '--category', 'Dog']).steps,
+          dogs.reduce((n, s) => n + s.count, 0),
+        );
+      },
+      all: () => assert.equal(json(['replay', demo, '--all']).steps, 330),
+      'until-invariant-fails': () => {
+        const result = json<{ steps: number; firstFailure: { index: number } }>([
+          'replay',
+          demo,
+          '--projection',
+          PROJECTION,
+          '--until-invariant-fails',
+        ]);
+        assert.equal(result.steps, result.firstFailure.index + 1);
+        assert.ok(result.steps < 330);
+      },
+      'time-budget': () => {
+        const loop = join(dir, 'loop.js');
+        writeFileSync(loop, 'export default { init: () => ({}), when: { Credited: () => { for (;;); } } };\n');
+        const r = runCli(['replay', demo, '--projection', loop, '--time-budget', '100']);
+        assert.equal(r.code, 1);
+        assert.match(r.stderr, /^eventscope: .*100 ms/);
+      },
+      json: () => assert.deepEqual(Object.keys(json(['replay', plain])), ['steps', 'state', 'firstFailure', 'errors']),
+      'cipher-key': () => assert.equal(json(['replay', encrypted, '--cipher-key', FIXTURE_KEY]).steps, 21),
+      help: help('replay'),
+    },
+    demo: {
+      '<args>': () => {
+        const path = join(dir, 'sub', 'demo-a.sqlite');
+        assert.equal(ok(runCli(['demo', path])).stdout, `${path}\n`);
+        assert.ok(existsSync(path));
+      },
+      force: () => {
+        const path = join(dir, 'demo-b.sqlite');
+        ok(runCli(['demo', path]));
+        assert.match(runCli(['demo', path]).stderr, /already exists; pass --force/);
+        ok(runCli(['demo', path, '--force']));
+      },
+      json: () =>
+        assert.deepEqual(json(['demo', join(dir, 'demo-c.sqlite')]), { path: join(dir, 'demo-c.sqlite'), events: 330, streams: 18 }),
+      help: help('demo'),
+    },
+    completion: {
+      '<args>': () => {
+        for (const shell of ['bash', 'zsh', 'fish'])
+          assert.ok(ok(runCli(['completion', shell])).stdout.includes(`# ${shell} completion for eventscope`));
+        assert.deepEqual(bashComplete(['eventscope', 'lo'], dir), ['log']);
+      },
+      help: help('completion'),
+    },
+    help: {
+      '<args>': () => {
+        assert.equal(ok(runCli(['help'])).stdout, generalHelp());
+        assert.equal(ok(runCli(['help', 'log'])).stdout, commandHelp('log'));
+        assert.equal(ok(runCli(['log', '-h'])).stdout, commandHelp('log'));
+      },
+      help: () => assert.equal(ok(runCli(['help', '--help'])).stdout, commandHelp('help')),
+    },
+  };
+
+  it('has one case per option of each command in the table (no more, no fewer)', () => {
+    for (const command of COMMAND_NAMES) {
+      assert.deepEqual(Object.keys(cases[command]).sort(), ['<args>', ...commandOptions(command).map((o) => o.name)].sort(), command);
+    }
+  });
+
+  for (const command of COMMAND_NAMES) {
+    for (const [option, check] of Object.entries(cases[command] as Record<string, () => void | Promise<void>>)) {
+      it(`${command} ${option === '<args>' ? '(arguments)' : `--${option}`}`, check);
+    }
+  }
+
+  it('--version, --help, and no command at all', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(ok(runCli(['--version'])).stdout, `${pkg.version}\n`);
+    assert.equal(ok(runCli(['--help'])).stdout, generalHelp());
+    const none = runCli([]);
+    assert.equal(none.code, 2);
+    assert.equal(none.stdout, '');
+    assert.equal(none.stderr, generalHelp());
+  });
+
+  it('malformed values and unknown options: exit 2, one line on stderr', () => {
+    const cases: [string[], RegExp][] = [
+      [['log', plain, '--limit', '-1'], /--limit must be an integer >= 1 \(got "-1"\)/],
+      [['streams', plain, '--limit', '-5'], /--limit must be an integer >= 1/],
+      [['events', plain, STREAM, '--limit', 'abc'], /--limit must be an integer >= 1 \(got "abc"\)/],
+      [['log', plain, '--limit', '0'], /--limit must be an integer >= 1 \(got "0"\)/],
+      [['log', plain, '--limit', '2.5'], /--limit must be an integer/],
+      [['log', plain, '--limit'], /--limit needs a value/],
+      [['log', plain, '--from', '-1'], /--from must be an integer >= 0 \(got "-1"\)/],
+      [['events', plain, STREAM, '--from', 'two'], /--from must be an integer >= 0/],
+      [['show', plain, STREAM, 'two'], /the revision must be an integer >= 0 \(got "two"\)/],
+      [['show', plain, STREAM, '-2'], /the revision must be an integer >= 0 \(got "-2"\)/],
+      [['streams', plain, '--after', 'garbage'], /--after "garbage" is not a cursor/],
+      [['replay', demo, '--time-budget', 'fast'], /--time-budget must be an integer >= 1/],
+      [['log', plain, '--cipher-key', ''], /--cipher-key is empty/],
+      [['log', plain, '--bogus'], /unknown option --bogus/],
+      [['log', plain, '-q'], /unknown option -q/],
+      [['info', plain, '--limit', '3'], /"info" has no option --limit/],
+      [['log', plain, '--json', '--events-format'], /give only one of --json, --ndjson and --events-format/],
+      [['streams', plain, '--ndjson', '--json'], /give only one of --json and --ndjson/],
+      [['replay', demo, '--all', '--category', 'Dog'], /give only one of --stream, --category and --all/],
+      [['completion', 'powershell'], /the shell must be one of bash, zsh, fish/],
+      [['completion'], /"completion" takes 1 argument \(<shell>\), got 0/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+    ];
+    for (const [args, pattern] of cases) assertUsage(runCli(args), pattern);
+  });
+
+  describe('completion in the shells', () => {
+    it('bash: commands, options of the command, files for <store>, fixed values, nothing for free values', () => {
+      const files = makeTempDir();
+      for (const name of ['app.sqlite', 'app-copy.sqlite', 'bank.js', 'other.db']) writeFileSync(join(files, name), '');
+      assert.deepEqual(bashComplete(['eventscope', 'lo'], files), ['log']);
+      assert.deepEqual(bashComplete(['eventscope', ''], files), [...COMMAND_NAMES, '--help', '--version', '-h'].sort());
+      assert.deepEqual(bashComplete(['eventscope', 'log', 'app.sqlite', '--l'], files), ['--limit']);
+      assert.deepEqual(
+        bashComplete(['eventscope', 'streams', '--'], files),
+        commandOptions('streams')
+          .map((o) => `--${o.name}`)
+          .sort(),
+      );
+      assert.deepEqual(bashComplete(['eventscope', 'info', 'app'], files), ['app-copy.sqlite', 'app.sqlite']);
+      assert.deepEqual(bashComplete(['eventscope', 'info', '--upstream', 'o'], files), ['other.db']);
+      assert.deepEqual(bashComplete(['eventscope', 'replay', 'app.sqlite', '--projection', 'b'], files), ['bank.js']);
+      assert.deepEqual(bashComplete(['eventscope', 'log', '--from', '3', 'o'], files), ['other.db'], 'an option value is not an argument');
+      assert.deepEqual(bashComplete(['eventscope', 'log', '--limit', ''], files), [], 'nothing to offer for N');
+      assert.deepEqual(bashComplete(['eventscope', 'events', 'app.sqlite', ''], files), [], 'no files for a stream id');
+      assert.deepEqual(bashComplete(['eventscope', 'completion', ''], files), ['bash', 'fish', 'zsh']);
+      assert.deepEqual(bashComplete(['eventscope', 'help', 'st'], files), ['streams']);
+    });
+
+    it('zsh: the script loads and completes through compsys (skipped without zsh)', function () {
+      if (!has('zsh')) this.skip();
+      const script = join(dir, '_eventscope');
+      writeFileSync(script, ok(runCli(['completion', 'zsh'])).stdout);
+      assert.equal(spawnSync('zsh', ['-n', script]).status, 0, 'zsh -n: no syntax error');
+      const capture = join(dir, 'capture.zsh');
+      writeFileSync(capture, ZSH_CAPTURE);
+      const complete = (line: string) => {
+        const r = spawnSync('zsh', ['-f', capture, script, line], { cwd: dir, encoding: 'utf8', timeout: 10_000 });
+        assert.equal(r.status, 0, `${line}: ${r.stderr} ${r.stdout}`);
+        return r.stdout.split('\n').filter(Boolean).sort();
+      };
+      assert.deepEqual(complete('eventscope lo'), ['log']);
+      assert.deepEqual(complete('eventscope log --li'), ['--limit']);
+      assert.deepEqual(complete('eventscope completion '), ['bash', 'fish', 'zsh']);
+      assert.ok(complete('eventscope info c_').includes('c_aes_zlib.db'));
+    });
+
+    it('fish: the script loads and completes (skipped without fish)', function () {
+      if (!has('fish')) this.skip();
+      const script = join(dir, 'eventscope.fish');
+      writeFileSync(script, ok(runCli(['completion', 'fish'])).stdout);
+      assert.equal(spawnSync('fish', ['-n', script]).status, 0, 'fish -n: no syntax error');
+      const complete = (line: string) => {
+        const r = spawnSync('fish', ['-c', `source ${script}; complete -C ${JSON.stringify(line)}`], { cwd: dir, encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+        return r.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split('\t')[0])
+          .sort();
+      };
+      assert.deepEqual(complete('eventscope lo'), ['log']);
+      assert.deepEqual(complete('eventscope log --li'), ['--limit']);
+      assert.deepEqual(complete('eventscope completion '), ['bash', 'fish', 'zsh']);
+      assert.ok(complete('eventscope info c_').includes('c_aes_zlib.db'));
+      assert.deepEqual(complete(`eventscope events ${plain} `), [], 'no files for a stream id');
+    });
+  });
+
+  it("the README's command list is the table's synopses, and names no option the table lacks", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('## The `eventscope` command'),
+      readme.indexOf('\n## ', readme.indexOf('## The `eventscope` command') + 5),
+    );
+    const block = /```\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.equal(block, `${synopses()}\n`, 'README.md: paste the output of `synopses()` (the "Synopsis" part of eventscope --help)');
+    for (const [, name] of section.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)) {
+      assert.ok(Object.hasOwn(OPTIONS, name), `README.md names --${name}, which no command has`);
+    }
+  });
+});
