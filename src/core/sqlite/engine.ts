@@ -46,6 +46,9 @@ function loadBetterSqlite(): SqliteEngine {
   process.env.SQLITE_USE_URI = '1';
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Database = require('better-sqlite3') as BetterSqlite;
+  // The native addon loads on the first open, not on require: open one now, so that a missing or
+  // unloadable addon (a platform whose package has no prebuild for it) falls back to node:sqlite.
+  new Database(':memory:').close();
   return {
     name: 'better-sqlite3',
     open(path, options = {}) {
@@ -125,16 +128,19 @@ export function sqliteEngine(name: EngineName): SqliteEngine {
   return engine;
 }
 
+let fallback: SqliteEngine | undefined;
+
 /**
  * The engine to use: `EVENTSCOPE_SQLITE_ENGINE` when set, else better-sqlite3, else node:sqlite
- * (for a Node or Electron where the native module can't load).
+ * (for a Node or Electron where the native module can't load, or a package without its addon).
  */
 export function defaultSqliteEngine(): SqliteEngine {
   const wanted = process.env.EVENTSCOPE_SQLITE_ENGINE;
   if (wanted === 'better-sqlite3' || wanted === 'node:sqlite') return sqliteEngine(wanted);
+  if (fallback) return fallback;
   try {
     return sqliteEngine('better-sqlite3');
   } catch {
-    return sqliteEngine('node:sqlite');
+    return (fallback = sqliteEngine('node:sqlite'));
   }
 }

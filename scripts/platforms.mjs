@@ -1,0 +1,45 @@
+// The Marketplace targets Eventscope is packaged for, and the native parts each one carries
+// (scripts/package.mjs builds them; test/package.test.ts checks them).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Per target: esbuild's platform package (`@esbuild/<esbuild>`, its binary at `binary`) and
+ * better-sqlite3's prebuilt addon (`prebuilds/<sqlite>.node`, the name its lib/binding.js loads on
+ * that platform: `linuxmusl-*` on Alpine). `format` and `machine` say what the binaries must be.
+ */
+export const TARGETS = {
+  'linux-x64': { esbuild: 'linux-x64', binary: 'bin/esbuild', sqlite: 'linux-x64', format: 'elf', machine: 'x64' },
+  'linux-arm64': { esbuild: 'linux-arm64', binary: 'bin/esbuild', sqlite: 'linux-arm64', format: 'elf', machine: 'arm64' },
+  'alpine-x64': { esbuild: 'linux-x64', binary: 'bin/esbuild', sqlite: 'linuxmusl-x64', format: 'elf', machine: 'x64' },
+  'alpine-arm64': { esbuild: 'linux-arm64', binary: 'bin/esbuild', sqlite: 'linuxmusl-arm64', format: 'elf', machine: 'arm64' },
+  'darwin-x64': { esbuild: 'darwin-x64', binary: 'bin/esbuild', sqlite: 'darwin-x64', format: 'macho', machine: 'x64' },
+  'darwin-arm64': { esbuild: 'darwin-arm64', binary: 'bin/esbuild', sqlite: 'darwin-arm64', format: 'macho', machine: 'arm64' },
+  'win32-x64': { esbuild: 'win32-x64', binary: 'esbuild.exe', sqlite: 'win32-x64', format: 'pe', machine: 'x64' },
+  'win32-arm64': { esbuild: 'win32-arm64', binary: 'esbuild.exe', sqlite: 'win32-arm64', format: 'pe', machine: 'arm64' },
+};
+
+/** What `npm run package:all` builds (alpine-arm64 works too, with `--target alpine-arm64`). */
+export const ALL_TARGETS = ['linux-x64', 'linux-arm64', 'alpine-x64', 'darwin-x64', 'darwin-arm64', 'win32-x64', 'win32-arm64'];
+
+/** The folder of `npm run package:all`'s packages (the repo root keeps only eventscope.vsix). */
+export const VSIX_DIR = 'vsix';
+
+/** Where a target's package goes, relative to the repo. */
+export function vsixPath(target) {
+  return join(VSIX_DIR, `eventscope-${target}.vsix`);
+}
+
+/** The Marketplace target of the machine this runs on, or undefined. */
+export function currentTarget() {
+  const { platform, arch } = process;
+  const os = platform === 'linux' && isMusl() ? 'alpine' : platform;
+  const target = `${os}-${arch}`;
+  return target in TARGETS ? target : undefined;
+}
+
+function isMusl() {
+  if (existsSync('/etc/alpine-release')) return true;
+  const header = process.report?.getReport().header;
+  return header ? !header.glibcVersionRuntime : false;
+}
