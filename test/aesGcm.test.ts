@@ -45,4 +45,39 @@ describe('batched AES-GCM decryption', () => {
     assert.deepEqual(new AesGcmBatchDecryptor(randomBytes(32)).decryptMany([good]), [undefined]);
     assert.deepEqual(decryptor.decryptMany([]), []);
   });
+
+  it('finds the one damaged blob of a big page (the page check fails, each blob is checked on its own)', () => {
+    const key = randomBytes(32);
+    const plains = Array.from({ length: 500 }, (_, n) => randomBytes(n % 97));
+    const blobs = plains.map((p) => encrypt(key, p));
+    for (const bad of [0, 250, 499]) {
+      const damaged = blobs.map((b, i) =>
+        i === bad ? Buffer.concat([b.subarray(0, b.length - 1), Buffer.from([b[b.length - 1] ^ 0x80])]) : b,
+      );
+      if (plains[bad].length === 0) damaged[bad][20] ^= 1; // no ciphertext to damage: the tag then
+      const results = new AesGcmBatchDecryptor(key).decryptMany(damaged);
+      results.forEach((r, n) => (n === bad ? assert.equal(r, undefined) : assert.ok(r?.equals(plains[n]), `blob ${n}`)));
+    }
+  });
+
+  it('takes blobs as hex text too, and reuses its buffer from page to page', () => {
+    const key = randomBytes(16);
+    const decryptor = new AesGcmBatchDecryptor(key);
+    const first = Array.from({ length: 50 }, (_, n) => randomBytes(10 + n));
+    const second = Array.from({ length: 3 }, () => randomBytes(40));
+    const page1 = decryptor.decryptPage(first.map((p, n) => (n % 2 ? encrypt(key, p).toString('hex').toUpperCase() : encrypt(key, p))));
+    const texts = first.map((_, n) => page1.bytes.toString('hex', page1.starts[n], page1.starts[n] + page1.lengths[n]));
+    assert.deepEqual(
+      texts,
+      first.map((p) => p.toString('hex')),
+    );
+    const page2 = decryptor.decryptPage([
+      ...second.map((p) => encrypt(key, p).toString('hex')),
+      'x'.repeat(80), // not hex
+      `${encrypt(key, second[0]).toString('hex')}A`, // odd length
+      'ab', // too short
+    ]);
+    assert.deepEqual([...page2.lengths], [40, 40, 40, -1, -1, -1]);
+    second.forEach((p, n) => assert.ok(page2.bytes.subarray(page2.starts[n], page2.starts[n] + 40).equals(p)));
+  });
 });

@@ -52,4 +52,20 @@ describe('exact JSON', () => {
     );
     assert.equal(stringifyExact([1n, { x: [2n] }], 1), '[\n 1,\n {\n  "x": [\n   2\n  ]\n }\n]');
   });
+
+  it('prints like JSON.stringify whenever there is nothing to make exact (its fast path), and exactly otherwise', () => {
+    const plain = { a: null, b: 'null', c: [1, null, { d: 'x' }], e: true, f: -0, g: 1e21, h: undefined, i: new Date(0) };
+    assert.equal(stringifyExact(plain), JSON.stringify(plain));
+    assert.equal(stringifyExact(plain, 2), JSON.stringify(plain, null, 2));
+    assert.equal(stringifyExact(undefined), undefined);
+    assert.equal(stringifyExact('null'), '"null"');
+    // a non-finite number next to a real null, deep down, in an array, or behind toJSON
+    assert.equal(stringifyExact({ a: null, b: [{ c: NaN }] }), '{"a":null,"b":[{"c":"NaN"}]}');
+    assert.equal(stringifyExact([null, -Infinity]), '[null,"-Infinity"]');
+    assert.equal(stringifyExact({ a: { toJSON: () => Infinity } }), '{"a":"Infinity"}');
+    assert.equal(stringifyExact({ a: null, b: { c: { d: 12345678901234567890n } } }), '{"a":null,"b":{"c":{"d":12345678901234567890}}}');
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    assert.throws(() => stringifyExact(cyclic), /circular/i);
+  });
 });

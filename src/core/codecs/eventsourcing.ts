@@ -9,7 +9,7 @@ import { createCipheriv, randomBytes, type CipherGCM } from 'node:crypto';
 import { constants as zlibConstants, deflateSync, Inflate, inflateSync } from 'node:zlib';
 import { AesGcmBatchDecryptor } from './aesGcm';
 import { DecodeError, EventscopeError, messageOf } from '../errors';
-import { parseExactJson, stringifyExact } from '../json/exact';
+import { parseExactJson, parseWithBigInts, stringifyExact } from '../json/exact';
 
 import type { ValueKinds } from '../events';
 
@@ -36,29 +36,30 @@ export function parseCipherKey(base64: string): Buffer {
 }
 
 const NONCE = 12;
-const NO_BYTES = new Uint8Array(0);
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function isZlib(b: Buffer): boolean {
-  return b.length >= 2 && (b[0] & 0x0f) === 8 && (b[0] * 256 + b[1]) % 31 === 0;
+function isZlib(b: Uint8Array, at: number, end: number): boolean {
+  return end - at >= 2 && (b[at] & 0x0f) === 8 && (b[at] * 256 + b[at + 1]) % 31 === 0;
 }
 
-function isBz2(b: Buffer): boolean {
-  return b.length >= 3 && b[0] === 0x42 && b[1] === 0x5a && b[2] === 0x68;
+function isBz2(b: Uint8Array, at: number, end: number): boolean {
+  return end - at >= 3 && b[at] === 0x42 && b[at + 1] === 0x5a && b[at + 2] === 0x68;
 }
 
-function isXz(b: Buffer): boolean {
-  return b.length >= 6 && b.subarray(0, 6).equals(XZ_MAGIC);
+function isXz(b: Uint8Array, at: number, end: number): boolean {
+  if (end - at < 6) return false;
+  for (let i = 0; i < 6; i++) if (b[at + i] !== XZ_MAGIC[i]) return false;
+  return true;
 }
-const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
 
-function looksPlain(b: Buffer): boolean {
+function looksPlain(b: Uint8Array, at: number, end: number): boolean {
   // JSON text (possibly after whitespace) or a compressed stream.
-  const c = b[0];
-  return c === 0x7b || c === 0x5b || c === 0x20 || c === 0x0a || isZlib(b) || isBz2(b) || isXz(b);
+  const c = b[at];
+  return c === 0x7b || c === 0x5b || c === 0x20 || c === 0x0a || isZlib(b, at, end) || isBz2(b, at, end) || isXz(b, at, end);
 }
 
 const decryptors = new Map<string, AesGcmBatchDecryptor>();
@@ -78,7 +79,7 @@ function decryptorFor(key: Buffer): AesGcmBatchDecryptor {
 /** The parts of Node's zlib binding that `inflateSync` itself drives, one call per state. */
 interface ZlibHandle {
   reset(): void;
-  writeSync(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void;
+  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void;
   onerror: (message: string, errno: number) => void;
 }
 
@@ -105,17 +106,18 @@ class ReusableInflater {
     }
   }
 
-  inflate(b: Buffer): string {
+  /** The text of the zlib stream in `b[at, end)`. */
+  inflate(b: Uint8Array, at: number, end: number): string {
     const { handle, state, out } = this;
     if (handle && state) {
       this.failed = false;
       handle.reset();
-      handle.writeSync(zlibConstants.Z_FINISH, b, 0, b.length, out, 0, out.length);
+      handle.writeSync(zlibConstants.Z_FINISH, b, at, end - at, out, 0, out.length);
       const availOut = state[0];
       if (!this.failed && availOut > 0) return out.toString('utf8', 0, out.length - availOut);
     }
     try {
-      return inflateSync(b).toString('utf8');
+      return inflateSync(b.subarray(at, end)).toString('utf8');
     } catch (error) {
       throw new DecodeError(`the zlib-compressed state is damaged (${(error as Error).message})`, { cause: error });
     }
@@ -124,35 +126,29 @@ class ReusableInflater {
 
 let inflater: ReusableInflater | undefined;
 
-function decompressToText(b: Buffer): string {
-  if (isZlib(b)) return (inflater ??= new ReusableInflater()).inflate(b);
-  if (isBz2(b)) {
+/** The text of `b[at, end)`: inflated when it is a zlib stream. */
+function decompressToText(b: Uint8Array, at: number, end: number): string {
+  if (isZlib(b, at, end)) return (inflater ??= new ReusableInflater()).inflate(b, at, end);
+  if (isBz2(b, at, end)) {
     throw new DecodeError('unsupported compression: the state is bz2-compressed, which Eventscope cannot read yet');
   }
-  if (isXz(b)) {
+  if (isXz(b, at, end)) {
     throw new DecodeError('unsupported compression: the state is lzma/xz-compressed, which Eventscope cannot read yet');
   }
-  return b.toString('utf8');
+  return asBuffer(b).toString('utf8', at, end);
 }
 
-/**
- * Cipher and compressor only: the JSON text of a state blob. `decrypted` is the blob's plaintext
- * when a batch decryption already verified it (undefined when it did not).
- */
-function unwrap(blob: Uint8Array, cipherKey: Buffer | undefined, decrypted: Buffer | undefined): string {
-  let b = asBuffer(blob);
+/** Cipher and compressor only: the JSON text of a state blob that did not decrypt (or had no key). */
+function unwrapUndecrypted(b: Uint8Array, hadKey: boolean): string {
   if (b.length === 0) throw new DecodeError('the state is empty');
-  if (cipherKey) {
-    if (decrypted) b = decrypted;
-    else if (!looksPlain(b)) {
-      throw new DecodeError('the cipher key does not decrypt the state (wrong key, or a damaged blob)');
-    }
-  } else if (!looksPlain(b)) {
+  if (!looksPlain(b, 0, b.length)) {
     throw new DecodeError(
-      'the state looks encrypted: give the cipher key with --cipher-key or EVENTSCOPE_CIPHER_KEY (the library’s CIPHER_KEY)',
+      hadKey
+        ? 'the cipher key does not decrypt the state (wrong key, or a damaged blob)'
+        : 'the state looks encrypted: give the cipher key with --cipher-key or EVENTSCOPE_CIPHER_KEY (the library’s CIPHER_KEY)',
     );
   }
-  return decompressToText(b);
+  return decompressToText(b, 0, b.length);
 }
 
 /** How a state blob is stored: its compression and whether it is encrypted (as far as can be told). */
@@ -160,18 +156,18 @@ export function describeStateEncoding(
   blob: Uint8Array,
   cipherKey?: Buffer,
 ): { compression: 'none' | 'zlib' | 'bz2' | 'lzma' | 'unknown'; encrypted: boolean | 'unknown' } {
-  let b = asBuffer(blob);
+  let b: Uint8Array = blob;
   let encrypted: boolean | 'unknown' = false;
   const plain = cipherKey ? decryptorFor(cipherKey).decryptMany([b])[0] : undefined;
   if (plain) {
     b = plain;
     encrypted = true;
-  } else if (!looksPlain(b)) {
+  } else if (!looksPlain(b, 0, b.length)) {
     return { compression: 'unknown', encrypted: 'unknown' };
   }
-  if (isZlib(b)) return { compression: 'zlib', encrypted };
-  if (isBz2(b)) return { compression: 'bz2', encrypted };
-  if (isXz(b)) return { compression: 'lzma', encrypted };
+  if (isZlib(b, 0, b.length)) return { compression: 'zlib', encrypted };
+  if (isBz2(b, 0, b.length)) return { compression: 'bz2', encrypted };
+  if (isXz(b, 0, b.length)) return { compression: 'lzma', encrypted };
   return { compression: 'none', encrypted };
 }
 
@@ -183,39 +179,84 @@ export function decodeEventsourcingState(blob: Uint8Array, options: Eventsourcin
 }
 
 /**
+ * A state as the store fetches it: the blob's bytes; or a string, which is the state's JSON text
+ * when it starts with `{` (SQLite's `CAST(state AS TEXT)`), else the hex of its bytes (SQLite's
+ * `hex(state)`): strings cost far less to fetch than a Buffer per row.
+ */
+export type StoredState = Uint8Array | string;
+
+/** Whether a StoredState string is JSON text (else it is hex). */
+function isJsonText(state: string): boolean {
+  return state.charCodeAt(0) === 0x7b;
+}
+
+/** A reused buffer for the bytes of hex states that are not encrypted (bigger ones get their own). */
+const hexScratch = Buffer.alloc(1 << 16);
+
+/** The bytes of a hex state (or, should it not be hex, of the text itself). */
+function hexBytes(hex: string): Buffer {
+  const size = hex.length >>> 1;
+  const bytes = size <= hexScratch.length ? hexScratch : Buffer.allocUnsafe(size);
+  const written = bytes.write(hex, 0, 'hex');
+  return written === size && !(hex.length & 1) ? bytes.subarray(0, size) : Buffer.from(hex, 'utf8');
+}
+
+/**
  * Decodes a page of states (decrypting them in one batch); each result is the decoded state or
- * the DecodeError that says why that one failed. A string is a state already read as JSON text.
+ * the DecodeError that says why that one failed.
  */
 export function decodeEventsourcingStates(
-  blobs: (Uint8Array | string)[],
+  states: readonly StoredState[],
   options: EventsourcingCodecOptions = {},
 ): (DecodedState | DecodeError)[] {
   const key = options.cipherKey;
-  const plains = key ? decryptorFor(key).decryptMany(blobs.map((b) => (typeof b === 'string' ? NO_BYTES : b))) : [];
-  return blobs.map((blob, i) => {
+  const hadKey = key !== undefined;
+  const n = states.length;
+  const page = key ? decryptorFor(key).decryptPage(states.map((s) => (typeof s === 'string' && isJsonText(s) ? '' : s))) : undefined;
+  const results = new Array<DecodedState | DecodeError>(n);
+  for (let i = 0; i < n; i++) {
+    const state = states[i];
     try {
-      if (typeof blob === 'string') return parseState(blob, key !== undefined);
-      return parseState(unwrap(blob, key, plains[i]), key !== undefined);
+      let text: string;
+      if (typeof state === 'string' && isJsonText(state)) text = state;
+      else if (page && page.lengths[i] >= 0) {
+        const at = page.starts[i];
+        text = decompressToText(page.bytes, at, at + page.lengths[i]);
+      } else text = unwrapUndecrypted(typeof state === 'string' ? hexBytes(state) : state, hadKey);
+      results[i] = parseState(text, hadKey);
     } catch (error) {
-      if (error instanceof DecodeError) return error;
-      throw error;
+      if (error instanceof DecodeError) results[i] = error;
+      else throw error;
     }
-  });
+  }
+  return results;
 }
 
 function parseState(text: string, hadKey: boolean): DecodedState {
   let parsed: unknown;
+  let exact = false; // whether integers beyond 2^53 already came out as bigints
   try {
-    parsed = parseExactJson(text);
-  } catch (error) {
-    const hint = hadKey ? '' : ' (if the store is encrypted, give its cipher key)';
-    throw new DecodeError(`${messageOf(error)}${hint}`, { cause: error });
+    parsed = JSON.parse(text);
+  } catch {
+    try {
+      parsed = parseExactJson(text);
+      exact = true;
+    } catch (error) {
+      const hint = hadKey ? '' : ' (if the store is encrypted, give its cipher key)';
+      throw new DecodeError(`${messageOf(error)}${hint}`, { cause: error });
+    }
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new DecodeError('the state is JSON but not an object');
   }
-  const kinds: ValueKinds = {};
-  const value = transcode(parsed, '', kinds) as Record<string, unknown>;
+  let kinds: ValueKinds = {};
+  unsafeIntegerSeen = false;
+  let value = transcode(parsed, '', kinds) as Record<string, unknown>;
+  if (unsafeIntegerSeen && !exact) {
+    // JSON.parse rounded an integer beyond 2^53: parse again, keeping its digits.
+    kinds = {};
+    value = transcode(parseWithBigInts(text), '', kinds) as Record<string, unknown>;
+  }
   return { value, kinds };
 }
 
@@ -223,9 +264,53 @@ function escapePointer(key: string): string {
   return key.includes('~') || key.includes('/') ? key.replace(/~/g, '~0').replace(/\//g, '~1') : key;
 }
 
+/** Whether a string is 32 lowercase hex digits (a UUID as the library stores ids); a loop beats a regex here. */
+export function isHexId(text: string): boolean {
+  return hexDigits32(text) === 1;
+}
+
+/** 1 when a string is 32 lowercase hex digits, 2 when 32 hex digits with capitals, else 0. */
+function hexDigits32(text: string): number {
+  if (text.length !== 32) return 0;
+  let kind = 1;
+  for (let i = 0; i < 32; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)) continue;
+    if (c >= 0x41 && c <= 0x46) kind = 2;
+    else return 0;
+  }
+  return kind;
+}
+
 /** A UUID's 32 hex digits in the canonical dashed form. */
 export function dashUuid(hex: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Set by `transcode` when it meets an integer JSON.parse may have rounded (beyond 2^53). */
+let unsafeIntegerSeen = false;
+
+/** The JSON pointers of top-level keys (most kinds are there), made once per key name. */
+const rootPaths = new Map<string, string>();
+
+function childPath(path: string, key: string): string {
+  if (path !== '') return `${path}/${escapePointer(key)}`;
+  let child = rootPaths.get(key);
+  if (child === undefined) {
+    if (rootPaths.size >= 4096) rootPaths.clear();
+    child = `/${escapePointer(key)}`;
+    rootPaths.set(key, child);
+  }
+  return child;
+}
+
+/** Whether an object's own keys are exactly `_type_` and `_data_` (the library's transcoding). */
+function isTranscoding(obj: object): boolean {
+  let n = 0;
+  for (const key in obj) {
+    if ((key !== '_type_' && key !== '_data_') || ++n > 2) return false;
+  }
+  return n === 2 && Object.hasOwn(obj, '_type_') && Object.hasOwn(obj, '_data_');
 }
 
 /** Replaces `{_type_, _data_}` transcodings in place and records the kinds of exact values. */
@@ -237,6 +322,7 @@ function transcode(value: unknown, path: string, kinds: ValueKinds): unknown {
       return value;
     case 'number':
       if (!Number.isFinite(value)) kinds[path] = 'nonfinite';
+      else if (!Number.isSafeInteger(value) && Number.isInteger(value)) unsafeIntegerSeen = true;
       return value;
     case 'object':
       break;
@@ -249,35 +335,46 @@ function transcode(value: unknown, path: string, kinds: ValueKinds): unknown {
   }
   const obj = value as Record<string, unknown>;
   const type = obj._type_;
-  if (typeof type === 'string' && '_data_' in obj && Object.keys(obj).length === 2) {
+  if (typeof type === 'string' && isTranscoding(obj)) {
     const data = obj._data_;
-    if (type === 'uuid_hex' && typeof data === 'string' && /^[0-9a-fA-F]{32}$/.test(data)) {
-      kinds[path] = 'uuid';
-      return dashUuid(data.toLowerCase());
-    }
-    if (type === 'decimal_str' && typeof data === 'string') {
-      kinds[path] = 'decimal';
-      return data;
-    }
-    if (type === 'datetime_iso' && typeof data === 'string') {
-      kinds[path] = 'datetime';
-      return data;
+    if (typeof data === 'string') {
+      if (type === 'uuid_hex') {
+        const hex = hexDigits32(data);
+        if (hex) {
+          kinds[path] = 'uuid';
+          return dashUuid(hex === 1 ? data : data.toLowerCase());
+        }
+      } else if (type === 'datetime_iso') {
+        kinds[path] = 'datetime';
+        return data;
+      } else if (type === 'decimal_str') {
+        kinds[path] = 'decimal';
+        return data;
+      }
     }
     // An application's own transcoding: kept as it is (its inner values still decoded).
     kinds[path] = `custom:${type}`;
     obj._data_ = transcode(data, `${path}/_data_`, kinds);
     return obj;
   }
-  for (const key of Object.keys(obj)) {
+  // for-in (no array of keys); an inherited key (a polluted prototype) is left alone
+  for (const key in obj) {
     const v = obj[key];
-    if (mayTranscode(v)) obj[key] = transcode(v, `${path}/${escapePointer(key)}`, kinds);
+    if (mayTranscode(v) && Object.hasOwn(obj, key)) obj[key] = transcode(v, childPath(path, key), kinds);
   }
   return obj;
 }
 
-/** Whether a value can hold a transcoding or an exact number (strings and plain numbers can't): saves building paths. */
+/**
+ * Whether a value can hold a transcoding or an exact number (strings and numbers within ±2^53
+ * can't): saves building paths.
+ */
 function mayTranscode(v: unknown): boolean {
-  return v !== null && (typeof v === 'object' || typeof v === 'bigint' || (typeof v === 'number' && !Number.isFinite(v)));
+  return typeof v === 'object'
+    ? v !== null
+    : typeof v === 'number'
+      ? !(v <= Number.MAX_SAFE_INTEGER && v >= -Number.MAX_SAFE_INTEGER)
+      : typeof v === 'bigint';
 }
 
 export interface EncodeOptions {

@@ -38,6 +38,14 @@ export function parseExactJson(text: string): unknown {
     return new TolerantParser(text).parseDocument();
   }
   if (!LONG_DIGITS.test(text) || !hasUnsafeInteger(value)) return value;
+  return parseWithBigInts(text);
+}
+
+/**
+ * JSON.parse that keeps integers beyond 2^53 as bigint (for text known to hold one: it costs a
+ * reviver call per value).
+ */
+export function parseWithBigInts(text: string): unknown {
   return (JSON.parse as (text: string, reviver: Reviver) => unknown)(text, reviveBigInts);
 }
 
@@ -195,7 +203,34 @@ const exactReplacer: Replacer = (_key, value) => {
 /**
  * JSON text for output: integers beyond 2^53 printed exactly, NaN/Infinity as the strings
  * "NaN", "Infinity", "-Infinity" (JSON has no such numbers).
+ *
+ * A replacer makes JSON.stringify several times slower, and it is needed only for those values,
+ * so the engine's own JSON.stringify goes first: a bigint makes it throw, and a non-finite number
+ * can only have become a `null`, so text without one is already exact (text with one is checked).
  */
 export function stringifyExact(value: unknown, indent?: number): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, undefined, indent);
+  } catch {
+    return JSON.stringify(value, exactReplacer, indent); // a bigint (or a cycle, which throws again)
+  }
+  if (text === undefined || !text.includes('null') || !mayHoldNonFinite(value, 0)) return text;
   return JSON.stringify(value, exactReplacer, indent);
+}
+
+/**
+ * Whether JSON.stringify may have printed a non-finite number as null in this value: false only
+ * when a walk of what it prints finds none (a `toJSON` method, or a very deep value, says maybe).
+ */
+function mayHoldNonFinite(value: unknown, depth: number): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (value === null || typeof value !== 'object') return false;
+  if (depth > 100 || typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (mayHoldNonFinite(value[i], depth + 1)) return true;
+    return false;
+  }
+  for (const key of Object.keys(value)) if (mayHoldNonFinite((value as Record<string, unknown>)[key], depth + 1)) return true;
+  return false;
 }

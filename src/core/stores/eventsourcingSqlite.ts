@@ -5,7 +5,14 @@
 
 import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { dashUuid, decodeEventsourcingStates, describeStateEncoding, type DecodedState } from '../codecs/eventsourcing';
+import {
+  dashUuid,
+  decodeEventsourcingStates,
+  describeStateEncoding,
+  isHexId,
+  type DecodedState,
+  type StoredState,
+} from '../codecs/eventsourcing';
 import { DecodeError, EventscopeError, messageOf } from '../errors';
 import { qualifiedName, typeMatches, type RecordedEvent, type StreamInfo } from '../events';
 import {
@@ -43,7 +50,7 @@ const HEX_ID = /^[0-9a-f]{32}$/;
 
 /** The canonical stream id of an `originator_id`: a dashed UUID for 32 hex digits, else as is. */
 export function streamIdOf(originatorId: string): string {
-  if (originatorId.length !== 32 || !HEX_ID.test(originatorId)) return originatorId;
+  if (!isHexId(originatorId)) return originatorId;
   return dashUuid(originatorId);
 }
 
@@ -99,16 +106,16 @@ export class EventsourcingSqliteStore implements EventStore {
   private categoriesCache: { head: number; value: CategoryInfo[] } | undefined;
   private hexIds: boolean | undefined;
   /**
-   * Without a key, JSON states are fetched as TEXT: a string costs far less than a Buffer per row
-   * (the rest still arrive as bytes). With a key every state stays bytes, since a ciphertext can
-   * start with '{' too.
+   * How readAll and readStream fetch the state: without a key JSON states as TEXT, the rest (and
+   * with a key every state, since a ciphertext can start with '{' too) as the hex of their bytes.
+   * A string costs far less to fetch than a Buffer per row (see StoredState).
    */
   private readonly stateColumn: string;
 
   constructor(path: string, options: EventsourcingSqliteOptions = {}) {
     this.location = resolve(path);
     this.cipherKey = options.cipherKey;
-    this.stateColumn = this.cipherKey ? 'state' : "CASE WHEN substr(state, 1, 1) = X'7B' THEN CAST(state AS TEXT) ELSE state END";
+    this.stateColumn = this.cipherKey ? 'hex(state)' : "CASE WHEN substr(state, 1, 1) = X'7B' THEN CAST(state AS TEXT) ELSE hex(state) END";
     const wal = checkSqliteFile(this.location);
     const engine = options.engine ?? defaultSqliteEngine();
     const opened = openReadOnly(engine, this.location, wal);
@@ -177,9 +184,10 @@ export class EventsourcingSqliteStore implements EventStore {
     return stmt;
   }
 
-  /** Decodes one state blob, or throws a sentence that names the store and `where`. */
+  /** Decodes one state column as stored (not `stateColumn`), or throws a sentence that names the store and `where`. */
   private decode(state: SqlValue, where: () => string): DecodedState {
-    return this.located(decodeEventsourcingStates([stateValue(state)], { cipherKey: this.cipherKey })[0], where);
+    const bytes = typeof state === 'string' ? Buffer.from(state, 'utf8') : stateValue(state);
+    return this.located(decodeEventsourcingStates([bytes], { cipherKey: this.cipherKey })[0], where);
   }
 
   private located(result: DecodedState | DecodeError, where: () => string): DecodedState {
@@ -196,12 +204,17 @@ export class EventsourcingSqliteStore implements EventStore {
 
   private toEvent(row: Row, state: DecodedState | DecodeError): RecordedEvent {
     const position = row[0] as number;
-    const [, originatorId, revision, type] = row;
+    const originatorId = row[1];
+    const revision = row[2];
+    const type = row[3];
     if (typeof originatorId !== 'string' || typeof type !== 'string' || typeof revision !== 'number') {
       throw this.damaged(`the event at position ${position} has no valid originator_id, originator_version or topic`);
     }
     const streamId = streamIdOf(originatorId);
-    const decoded = this.located(state, () => `the event at position ${position} (stream ${streamId}, revision ${revision})`);
+    const decoded =
+      state instanceof DecodeError
+        ? this.located(state, () => `the event at position ${position} (stream ${streamId}, revision ${revision})`)
+        : state;
     const ts = decoded.value.timestamp;
     return {
       streamId,
@@ -425,11 +438,14 @@ export class EventsourcingSqliteStore implements EventStore {
     });
   }
 
-  /** Decodes up to `limit` rows; the row past the limit gives the next cursor (its column `at`). */
+  /**
+   * Decodes up to `limit` rows (their state fetched as `stateColumn`); the row past the limit gives
+   * the next cursor (its column `at`).
+   */
   private page(rows: Row[], limit: number, at: number): Page<RecordedEvent> {
     const more = rows.length > limit;
     const n = Math.min(rows.length, limit);
-    const blobs = new Array<Uint8Array | string>(n);
+    const blobs = new Array<StoredState>(n);
     for (let i = 0; i < n; i++) blobs[i] = stateValue(rows[i][4]);
     const states = decodeEventsourcingStates(blobs, { cipherKey: this.cipherKey });
     const items = new Array<RecordedEvent>(n);
@@ -534,8 +550,8 @@ function onlyTypes(page: Page<RecordedEvent>, types: string[] | undefined): Page
   return page;
 }
 
-/** The state column as bytes or JSON text (NULL becomes empty, which decodes to a clear error). */
-function stateValue(state: SqlValue): Uint8Array | string {
+/** The state column as fetched (NULL becomes empty, which decodes to a clear error). */
+function stateValue(state: SqlValue): StoredState {
   return state instanceof Uint8Array || typeof state === 'string' ? state : EMPTY;
 }
 const EMPTY = new Uint8Array(0);
