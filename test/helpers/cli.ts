@@ -22,6 +22,7 @@ const CLI_VARIABLES = [
   'EVENTSCOPE_DEBUG',
   'EVENTSCOPE_PROGRESS',
   'FORCE_COLOR',
+  'EVENTSCOPE_CLI_THREADS',
 ];
 
 export interface RunOptions {
