@@ -18,7 +18,7 @@ export const EXPORT_STEP_LIMIT = 10_000;
 // ---------------------------------------------------------------------------------------------
 // What a replay runs over and with (kept in the panel's state, so a reload can restore it).
 
-export type ScopeDescriptor = { stream: string } | { category: string } | { all: true };
+export type ScopeDescriptor = { stream: string; label?: string } | { category: string } | { all: true };
 
 export type SourceDescriptor =
   /** A connection of the Streams view, by name (its path and key are looked up when opening). */
@@ -203,7 +203,7 @@ export function isBreakpoint(v: unknown): v is BreakpointSpec {
 
 export function isScope(v: unknown): v is ScopeDescriptor {
   if (!isObject(v)) return false;
-  if ('stream' in v) return isString(v.stream);
+  if ('stream' in v) return isString(v.stream) && (v.label === undefined || isString(v.label));
   if ('category' in v) return isString(v.category);
   return v.all === true;
 }

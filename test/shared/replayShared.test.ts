@@ -7,7 +7,8 @@ import * as assert from 'node:assert/strict';
 import { create } from 'jsondiffpatch';
 import { changedKeys, flattenDelta, formatPath, pathKey } from '../../src/shared/deltaPaths';
 import { filterMatches } from '../../src/core/events';
-import { isWebviewMessage, readPanelState } from '../../src/shared/replayProtocol';
+import { describeScope } from '../../src/core/projection/source';
+import { isScope, isWebviewMessage, readPanelState } from '../../src/shared/replayProtocol';
 
 // The same options as the replay engine (src/core/projection/replay.ts): array items matched by id.
 const differ = create({ objectHash: (item: object, index?: number) => String((item as { id?: unknown }).id ?? `$$index:${index}`) });
@@ -118,5 +119,15 @@ describe('replay panel: the messages and state the host accepts', () => {
     assert.ok(filterMatches('debited 8b79', 'bank:BankAccount.Debited', '8b79390a-067d'));
     assert.ok(filterMatches('  ', 'x', 'y'));
     assert.ok(!filterMatches('credited 8b79', 'bank:BankAccount.Debited', '8b79390a-067d'));
+  });
+});
+
+describe('replay scopes: a stream named by its label', () => {
+  it('describes a labelled stream by its label and short id, and accepts only a text label', () => {
+    const id = '8b79390a-067d-4256-b73f-49fc19028af3';
+    assert.equal(describeScope({ stream: id, label: 'Dana Whitfield' }), 'stream Dana Whitfield (8b79390a…)');
+    assert.equal(describeScope({ stream: id }), `stream ${id}`);
+    assert.equal(isScope({ stream: id, label: 'Dana Whitfield' }), true);
+    assert.equal(isScope({ stream: id, label: 42 }), false);
   });
 });

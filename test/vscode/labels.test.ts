@@ -252,5 +252,21 @@ describe('stream labels in the replay panel (in a real VS Code)', function () {
     await send(panel, { type: 'filter', text: 'debited whitfield' });
     assert.ok(panel.last('timeline')!.total < timeline.total);
     assert.deepEqual(panel.pageErrors, []);
+
+    // Replay… on the labelled stream of the tree: the panel is named after the account holder.
+    const stream = {
+      streamId: ofDana[0].streamId,
+      category: 'BankAccount',
+      count: 1,
+      lastRevision: 1,
+      firstType: '',
+      label: DEMO_STORY.accountName,
+    };
+    await vscode.commands.executeCommand('eventscope.replay', { kind: 'stream', connection, stream } satisfies Node, {
+      projection: { kind: 'generic' },
+    });
+    const streamPanel = ctx.replays.lastOpened!;
+    await streamPanel.whenSettled();
+    assert.match(streamPanel.panel.title, new RegExp(`stream ${DEMO_STORY.accountName} \\(${ofDana[0].streamId.slice(0, 8)}…\\) of `));
   });
 });

@@ -12,7 +12,8 @@ import { categoryOfEvent, labelOf, labelStreamIds, type LabelRules } from '../la
 import { openStore } from '../stores/open';
 import type { EventStore } from '../stores/types';
 
-export type ReplayScope = { stream: string } | { category: string } | { all: true };
+/** What to replay of a store; a stream's `label` (its name, see core/labels.ts) only names it. */
+export type ReplayScope = { stream: string; label?: string } | { category: string } | { all: true };
 
 /** Structured-clone-able description of a source (sent to the replay worker). */
 export type ReplaySourceSpec =
@@ -37,7 +38,7 @@ export interface ReplaySource {
 const PAGE = 1000;
 
 export function describeScope(scope: ReplayScope): string {
-  if ('stream' in scope) return `stream ${scope.stream}`;
+  if ('stream' in scope) return scope.label ? `stream ${scope.label} (${scope.stream.slice(0, 8)}…)` : `stream ${scope.stream}`;
   if ('category' in scope) return `${scope.category} streams`;
   return 'all events';
 }

@@ -39,7 +39,11 @@ function sourceOf(arg: unknown): SourceDescriptor | undefined {
     case 'category':
       return { kind: 'connection', connection: node.connection.name, scope: { category: node.category.name } };
     case 'stream':
-      return { kind: 'connection', connection: node.connection.name, scope: { stream: node.stream.streamId } };
+      return {
+        kind: 'connection',
+        connection: node.connection.name,
+        scope: { stream: node.stream.streamId, ...(node.stream.label ? { label: node.stream.label } : {}) },
+      };
     default:
       return undefined;
   }

@@ -2,6 +2,7 @@
 
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
+import { labelStreams, readLabelRules } from '../../core/labels';
 import type { ProjectionDescriptor, ScopeDescriptor, SourceDescriptor } from '../../shared/replayProtocol';
 import type { Connection, Connections } from '../connections';
 import { GENERIC_LABEL, PROJECTION_EXTENSIONS } from './target';
@@ -96,7 +97,9 @@ type ScopeItem = vscode.QuickPickItem & { scope?: ScopeDescriptor; typeId?: true
 /** Which events of a connection: all of them, an aggregate type, or one stream. */
 export async function pickScope(connections: Connections, connection: Connection): Promise<ScopeDescriptor | undefined> {
   const store = await connections.store(connection);
-  const [categories, streams] = await Promise.all([store.categories(), store.listStreams({ limit: 200 })]);
+  const [categories, page] = await Promise.all([store.categories(), store.listStreams({ limit: 200 })]);
+  const rules = readLabelRules(vscode.workspace.getConfiguration('eventscope').get('streamLabels'));
+  const streams = { ...page, items: await labelStreams(store, page.items, rules) };
   const items: ScopeItem[] = [
     { label: '$(list-flat) All events', description: 'the whole log, in order', scope: { all: true } },
     { label: 'Aggregate types', kind: vscode.QuickPickItemKind.Separator },
@@ -107,9 +110,9 @@ export async function pickScope(connections: Connections, connection: Connection
     })),
     { label: 'Streams', kind: vscode.QuickPickItemKind.Separator },
     ...streams.items.map((s): ScopeItem => ({
-      label: `$(list-ordered) ${s.streamId}`,
-      description: `${s.category} · ${s.count} events`,
-      scope: { stream: s.streamId },
+      label: `$(list-ordered) ${s.label ?? s.streamId}`,
+      description: `${s.label ? `${s.streamId} · ` : ''}${s.category} · ${s.count} events`,
+      scope: { stream: s.streamId, ...(s.label ? { label: s.label } : {}) },
     })),
     ...(streams.next ? [{ label: '$(edit) Another stream…', description: 'type its id', typeId: true } as ScopeItem] : []),
   ];
