@@ -1,5 +1,5 @@
 // Shared by setup.mjs / run.mjs / ui.mjs: where the real-VS Code tooling lives and which Node runs it.
-// See /work/shared/docs/real-vscode-testing.md for the why (code-server + Debian chromium + playwright-core).
+// The why of this harness (code-server + Debian chromium + playwright-core, no browser downloads): harness.mjs and CONTRIBUTING.md.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
