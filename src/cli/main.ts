@@ -80,6 +80,7 @@ interface ListFormat<T> {
  */
 async function printList<T>(ctx: Context, pages: AsyncIterable<T[]>, format: ListFormat<T>): Promise<void> {
   const { json, ndjson } = ctx.values;
+  if (json || ndjson) return printJSONPages(ctx, renderPages(pages, format.toJSON, jsonSeparator(ctx)), format.noun);
   const eventsFile = ctx.values['events-format'] ? format.eventsFile : undefined;
   const progress = progressFor(format.noun);
   const widths: number[] = [];
@@ -89,25 +90,18 @@ async function printList<T>(ctx: Context, pages: AsyncIterable<T[]>, format: Lis
   try {
     for await (const items of pages) {
       progress?.add(items.length);
-      if (eventsFile) {
-        if (items.length) await ctx.out((first ? '' : '\n') + eventsFile(items));
-        if (items.length) first = false;
-      } else if (json || ndjson) {
-        const page = renderJSON(items, format.toJSON, ndjson ? '\n' : ',\n');
-        if (page.ends.length) await ctx.out(ndjson ? `${page.text}\n` : `${first ? '[\n' : ',\n'}${page.text}`);
-        if (page.ends.length) first = false;
-      } else if (items.length) {
+      if (!items.length) continue;
+      if (eventsFile) await ctx.out((first ? '' : '\n') + eventsFile(items));
+      else {
         const table = renderTable(format.headers, items.map(format.row), ctx.style, widths);
         await ctx.out(first ? table : table.slice(table.indexOf('\n') + 1));
-        first = false;
       }
+      first = false;
     }
   } finally {
     progress?.done();
   }
-  if (eventsFile || ndjson) return;
-  if (json) await ctx.out(first ? '[]\n' : '\n]\n');
-  else if (first) await ctx.out(dim(`(no ${format.noun})\n`, ctx.style));
+  if (!eventsFile && first) await ctx.out(dim(`(no ${format.noun})\n`, ctx.style));
 }
 
 function eventFormat(withStream: boolean): ListFormat<RecordedEvent> {
@@ -127,10 +121,21 @@ function eventFormat(withStream: boolean): ListFormat<RecordedEvent> {
   };
 }
 
-/** Prints pages rendered elsewhere (`parallelLogPages`) as `--json` or `--ndjson`, cut at `limit`. */
-async function printRendered(ctx: Context, pages: AsyncIterable<RenderedPage>, limit: number | undefined): Promise<void> {
+/** `--ndjson` puts one JSON value a line; `--json` one array, a value a line. */
+const jsonSeparator = (ctx: Context) => (ctx.values.ndjson ? '\n' : ',\n');
+
+/** Pages of items rendered as JSON text. */
+async function* renderPages<T>(pages: AsyncIterable<T[]>, toJSON: (item: T) => unknown, separator: string): AsyncGenerator<RenderedPage> {
+  for await (const items of pages) yield renderJSON(items, toJSON, separator);
+}
+
+/**
+ * Prints pages rendered as JSON (`renderJSON`) as one `--json` array or `--ndjson` lines, cut at
+ * `limit`: the pages of `printList`'s reads and of `parallelLogPages` alike.
+ */
+async function printJSONPages(ctx: Context, pages: AsyncIterable<RenderedPage>, noun: string, limit?: number): Promise<void> {
   const ndjson = ctx.values.ndjson;
-  const progress = progressFor('events');
+  const progress = progressFor(noun);
   let first = true;
   let remaining = limit ?? Infinity;
   try {
@@ -277,8 +282,8 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
         const start = Math.max(from ?? 0, 0);
         if (parallelWorthIt(start, head, limit)) {
           const key = cipherKey(ctx.values);
-          const data = { location: store.location, separator: ndjson ? '\n' : ',\n', ...(key ? { cipherKey: key } : {}) };
-          return printRendered(ctx, parallelLogPages(data, start, head), limit);
+          const data = { location: store.location, separator: jsonSeparator(ctx), ...(key ? { cipherKey: key } : {}) };
+          return printJSONPages(ctx, parallelLogPages(data, start, head), 'events', limit);
         }
       }
       const read = (next: string | undefined, n: number) =>

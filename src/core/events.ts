@@ -86,6 +86,19 @@ export function qualifiedName(type: string): string {
   return colon >= 0 ? type.slice(colon + 1) : type;
 }
 
+/**
+ * The category (aggregate type) of a stream whose first event has this type: the aggregate class
+ * of that created event's `originator_topic` when it has one, else the qualified-name prefix of
+ * the type (its module for a top-level class).
+ */
+export function categoryOf(type: string, originatorTopic: unknown): { name: string; topic?: string } {
+  if (typeof originatorTopic === 'string' && originatorTopic) return { name: qualifiedName(originatorTopic), topic: originatorTopic };
+  const name = qualifiedName(type);
+  const dot = name.lastIndexOf('.');
+  const colon = type.lastIndexOf(':');
+  return { name: dot > 0 ? name.slice(0, dot) : colon > 0 ? type.slice(0, colon) : name };
+}
+
 /** The short name shown in lists: the last dotted segment of the qualified name. */
 export function shortTypeName(type: string): string {
   const name = qualifiedName(type);

@@ -11,7 +11,7 @@
  * works for every backend. Labelling a stream costs one or two indexed reads and one decode.
  */
 
-import { qualifiedName, type RecordedEvent, type StreamInfo } from './events';
+import { categoryOf, type RecordedEvent, type StreamInfo } from './events';
 import type { EventStore } from './stores/types';
 
 /** Category (aggregate type, as `StreamInfo.category`) -> dotted path of the field to show; `"*"`: any other. */
@@ -105,17 +105,9 @@ export function snapshotState(data: Record<string, unknown>): Record<string, unk
   return typeof data.topic === 'string' && isRecord(data.state) ? data.state : data;
 }
 
-/**
- * The category of the stream an event starts (as the eventsourcing store names categories): the
- * aggregate class of a created event's `originator_topic`, else the type without its last part.
- */
+/** The category of the stream an event starts, as the stores name categories (`categoryOf`). */
 export function categoryOfEvent(event: Pick<RecordedEvent, 'type' | 'data'>): string {
-  const origin = event.data.originator_topic;
-  if (typeof origin === 'string' && origin) return qualifiedName(origin);
-  const name = qualifiedName(event.type);
-  const dot = name.lastIndexOf('.');
-  const colon = event.type.lastIndexOf(':');
-  return dot > 0 ? name.slice(0, dot) : colon > 0 ? event.type.slice(0, colon) : name;
+  return categoryOf(event.type, event.data.originator_topic).name;
 }
 
 /**
@@ -138,18 +130,18 @@ export async function labelStream(store: EventStore, streamId: string, category?
 }
 
 /**
- * The streams with their labels filled in (`label` only where there is one). A stream that can't
- * be read (a wrong cipher key, a damaged row) just has no label: listing them must not fail on it.
+ * `labelStream`, with no label for a stream that can't be read (a wrong cipher key, a damaged
+ * row): a listing must not fail on one stream's name.
  */
+function labelOrNone(store: EventStore, streamId: string, category?: string, rules?: LabelRules): Promise<string | undefined> {
+  return labelStream(store, streamId, category, rules).catch(() => undefined);
+}
+
+/** The streams with their labels filled in (`label` only where there is one). */
 export async function labelStreams(store: EventStore, streams: StreamInfo[], rules?: LabelRules): Promise<StreamInfo[]> {
   const out: StreamInfo[] = [];
   for (const stream of streams) {
-    let label: string | undefined;
-    try {
-      label = await labelStream(store, stream.streamId, stream.category, rules);
-    } catch {
-      label = undefined;
-    }
+    const label = await labelOrNone(store, stream.streamId, stream.category, rules);
     out.push(label === undefined ? stream : { ...stream, label });
   }
   return out;
@@ -159,12 +151,8 @@ export async function labelStreams(store: EventStore, streams: StreamInfo[], rul
 export async function labelStreamIds(store: EventStore, streamIds: Iterable<string>, rules?: LabelRules): Promise<Map<string, string>> {
   const labels = new Map<string, string>();
   for (const id of streamIds) {
-    try {
-      const label = await labelStream(store, id, undefined, rules);
-      if (label !== undefined) labels.set(id, label);
-    } catch {
-      // no label
-    }
+    const label = await labelOrNone(store, id, undefined, rules);
+    if (label !== undefined) labels.set(id, label);
   }
   return labels;
 }
@@ -334,13 +322,7 @@ export class LabelIndex {
         const listed = await this.store.listStreams({ category: this.category, prefix: id, limit: 1 });
         if (listed.items[0]?.streamId !== id) continue;
       }
-      let label: string | undefined;
-      try {
-        label = await labelStream(this.store, id, this.category, this.rules);
-      } catch {
-        label = undefined;
-      }
-      this.labels.set(id, label ?? '');
+      this.labels.set(id, (await labelOrNone(this.store, id, this.category, this.rules)) ?? '');
     }
     this.head = head;
     this.version++;

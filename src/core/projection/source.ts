@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { EventscopeError, messageOf } from '../errors';
 import type { EventKey, RecordedEvent } from '../events';
 import { parseEventsFile } from '../eventsFile/eventsFile';
-import { categoryOfEvent, labelOf, labelStreamIds, type LabelRules } from '../labels';
+import { categoryOfEvent, labelOf, labelStreamIds, shortStreamId, type LabelRules } from '../labels';
 import { openStore } from '../stores/open';
 import type { EventStore } from '../stores/types';
 
@@ -38,7 +38,7 @@ export interface ReplaySource {
 const PAGE = 1000;
 
 export function describeScope(scope: ReplayScope): string {
-  if ('stream' in scope) return scope.label ? `stream ${scope.label} (${scope.stream.slice(0, 8)}…)` : `stream ${scope.stream}`;
+  if ('stream' in scope) return scope.label ? `stream ${scope.label} (${shortStreamId(scope.stream)})` : `stream ${scope.stream}`;
   if ('category' in scope) return `${scope.category} streams`;
   return 'all events';
 }

@@ -14,7 +14,7 @@ import {
   type StoredState,
 } from '../codecs/eventsourcing';
 import { DecodeError, EventscopeError, messageOf } from '../errors';
-import { qualifiedName, typeMatches, type RecordedEvent, type StreamInfo } from '../events';
+import { categoryOf, typeMatches, type RecordedEvent, type StreamInfo } from '../events';
 import {
   defaultSqliteEngine,
   type Row,
@@ -272,10 +272,7 @@ export class EventsourcingSqliteStore implements EventStore {
     return id;
   }
 
-  /**
-   * The category (aggregate type) of streams whose first event has this topic: the aggregate
-   * class of the created event's `originator_topic`, else the qualified-name prefix of the topic.
-   */
+  /** The category (aggregate type) of streams whose first event has this topic (`categoryOf`), cached. */
   private categoryOf(topic: string, state: SqlValue): Category {
     let category = this.categoryByTopic.get(topic);
     if (category) return category;
@@ -285,14 +282,7 @@ export class EventsourcingSqliteStore implements EventStore {
     } catch {
       originatorTopic = undefined; // undecodable (no key): the topic still names the category
     }
-    if (typeof originatorTopic === 'string' && originatorTopic) {
-      category = { name: qualifiedName(originatorTopic), topic: originatorTopic };
-    } else {
-      const name = qualifiedName(topic);
-      const dot = name.lastIndexOf('.');
-      const colon = topic.lastIndexOf(':');
-      category = { name: dot > 0 ? name.slice(0, dot) : colon > 0 ? topic.slice(0, colon) : name };
-    }
+    category = categoryOf(topic, originatorTopic);
     this.categoryByTopic.set(topic, category);
     return category;
   }
