@@ -31,7 +31,7 @@ import { join, resolve } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { dashUuid, transcoded } from '../src/core/codecs/eventsourcing';
 import { seededRandom } from '../src/core/demo';
-import { defaultSqliteEngine, sqliteEngine, type EngineName, type SqliteEngine } from '../src/core/sqlite/engine';
+import { defaultSqliteEngine, sqliteEngine, type EngineName, type SqliteEngine } from '../src/core/sqlite/drivers';
 import { EventsourcingSqliteStore } from '../src/core/stores/eventsourcingSqlite';
 import { EventsourcingSqliteWriter, type StoredEventInput } from '../src/core/stores/eventsourcingSqliteWriter';
 import { iterateAll, iterateStream } from '../src/core/stores/types';
@@ -432,7 +432,7 @@ async function storePages(store: EventsourcingSqliteStore, onPage?: (count: numb
     count += page.items.length;
     onPage?.(count);
     if (page.next === undefined) break;
-    from = Number(page.next);
+    from = page.next;
   }
   if (touched < 0) throw new Error('unreachable');
   return count;

@@ -74,4 +74,20 @@ describe('CLI: log in two threads', function () {
     assert.match(b.stderr, /^eventscope: [^\n]+\n$/);
     assert.equal(b.stdout, '');
   });
+
+  it('a store that needs the cipher key says how to give it, in a worker as in one thread, and in a replay', () => {
+    const store = copyFixture('c_aes_zlib.db');
+    const a = runCli(['log', store, '--json'], { env: one });
+    const b = runCli(['log', store, '--json'], { env: two });
+    assert.equal(b.code, 1);
+    assert.equal(b.stderr, a.stderr);
+    assert.match(
+      b.stderr,
+      /looks encrypted and no cipher key was given; give it with --cipher-key or EVENTSCOPE_CIPHER_KEY \(the library’s CIPHER_KEY\)\.\n$/,
+    );
+    // A replay reads in its own worker: the error crosses it as a MissingCipherKey too.
+    const replay = runCli(['replay', store]);
+    assert.equal(replay.code, 1);
+    assert.match(replay.stderr, /no cipher key was given; give it with --cipher-key or EVENTSCOPE_CIPHER_KEY/);
+  });
 });

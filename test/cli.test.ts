@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { displayWidth } from '../src/cli/table';
 import { parseEventsFile } from '../src/core/eventsFile/eventsFile';
-import { sqliteEngine, type EngineName } from '../src/core/sqlite/engine';
+import { sqliteEngine, type EngineName } from '../src/core/sqlite/drivers';
 import { dashed, expectedData, FIXTURE_KEY, readDumps } from './helpers/dumps';
 import { copyFixture, makeTempDir, removeTempDirs, runCli } from './helpers/cli';
 

@@ -8,6 +8,7 @@ import {
   encodeEventsourcingState,
   parseCipherKey,
 } from '../src/core/codecs/eventsourcing';
+import { isMissingCipherKey, MissingCipherKey } from '../src/core/errors';
 import { FIXTURE_KEY, readDumps } from './helpers/dumps';
 
 const dumps = readDumps();
@@ -83,7 +84,15 @@ describe('eventsourcing state codec', () => {
   it('gives clear errors: wrong key, missing key, bad key, truncated, damaged zlib, bz2/lzma', () => {
     const encrypted = Buffer.from(dumps.get('c_aes_zlib.db')!.events[0].hex, 'hex');
     assert.throws(() => decodeEventsourcingState(encrypted, { cipherKey: randomBytes(32) }), /cipher key does not decrypt/);
-    assert.throws(() => decodeEventsourcingState(encrypted), /looks encrypted: give the cipher key/);
+    assert.throws(
+      () => decodeEventsourcingState(encrypted),
+      (error: unknown) =>
+        error instanceof MissingCipherKey &&
+        isMissingCipherKey(error) &&
+        error.message === 'the state looks encrypted and no cipher key was given',
+      'a typed MissingCipherKey, whose message names no option of any face',
+    );
+    assert.ok(!isMissingCipherKey(new Error('wrapper', { cause: new Error('the state looks encrypted') })), 'typed, not by wording');
     assert.throws(() => parseCipherKey('not base64!'), /16, 24 or 32-byte/);
     assert.throws(() => parseCipherKey(randomBytes(20).toString('base64')), /got 20 bytes/);
     assert.throws(() => decodeEventsourcingState(blob('{"a": [1, 2')), /truncated/);
@@ -115,9 +124,11 @@ describe('eventsourcing state codec', () => {
         { z: '11111111-2222-3333-4444-555555555555' },
         'the state is empty',
         { c: 3 },
-        'the state looks encrypted: give the cipher key with --cipher-key or EVENTSCOPE_CIPHER_KEY (the library’s CIPHER_KEY)',
+        'the state looks encrypted and no cipher key was given',
       ],
     );
+    assert.ok(results[6] instanceof MissingCipherKey);
+    assert.ok(!results.slice(0, 6).some((r) => r instanceof MissingCipherKey));
     const encrypted = [{ a: 1 }, { b: [2] }, { c: 'é' }].map((v) => encodeEventsourcingState(v, { compress: true, cipherKey: key }));
     const withKey = decodeEventsourcingStates([encrypted[0], encrypted[1].toString('hex'), '{"plain":true}', encrypted[2]], {
       cipherKey: key,

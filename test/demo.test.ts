@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DEMO_STORY, writeDemoStore } from '../src/core/demo';
 import type { RecordedEvent } from '../src/core/events';
 import { eventToJSON, shortTypeName } from '../src/core/events';
-import { sqliteEngine } from '../src/core/sqlite/engine';
+import { sqliteEngine } from '../src/core/sqlite/drivers';
 import { EventsourcingSqliteStore } from '../src/core/stores/eventsourcingSqlite';
 import { iterateAll } from '../src/core/stores/types';
 import { FIXTURES } from './helpers/dumps';

@@ -5,7 +5,7 @@ import { copyFileSync, chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCipherKey } from '../src/core/codecs/eventsourcing';
-import { sqliteEngine, type EngineName } from '../src/core/sqlite/engine';
+import { sqliteEngine, type EngineName } from '../src/core/sqlite/drivers';
 import { EventsourcingSqliteStore, isEventsourcingSqliteFile } from '../src/core/stores/eventsourcingSqlite';
 import { iterateAll, iterateStream } from '../src/core/stores/types';
 import type { RecordedEvent } from '../src/core/events';

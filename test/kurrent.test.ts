@@ -6,7 +6,7 @@ import { deserialize, serialize } from 'node:v8';
 import { DEMO_STORY, writeDemoStore } from '../src/core/demo';
 import { EventscopeError } from '../src/core/errors';
 import type { RecordedEvent } from '../src/core/events';
-import type { ProjectionEngine, StepOutput } from '../src/core/projection/engine';
+import type { ProjectionEngine, StepOutput } from '../src/core/projection/types';
 import { createKurrentEnvironment, kurrentEngine, type KurrentEnvironment } from '../src/core/projection/kurrent';
 import { EventsourcingSqliteStore } from '../src/core/stores/eventsourcingSqlite';
 import { iterateAll } from '../src/core/stores/types';

@@ -16,7 +16,7 @@ import {
   streamMatches,
 } from '../src/core/labels';
 import { ReplaySession, type ReplaySessionOptions } from '../src/core/projection/session';
-import { defaultSqliteEngine } from '../src/core/sqlite/engine';
+import { defaultSqliteEngine } from '../src/core/sqlite/drivers';
 import { openStore } from '../src/core/stores/open';
 import { EventsourcingSqliteWriter, type StoredEventInput } from '../src/core/stores/eventsourcingSqliteWriter';
 import type { EventStore } from '../src/core/stores/types';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '../src/core/events';
-import { sqliteEngine, type EngineName } from '../src/core/sqlite/engine';
+import { sqliteEngine, type EngineName } from '../src/core/sqlite/drivers';
 import { EventsourcingSqliteStore } from '../src/core/stores/eventsourcingSqlite';
 import { iterateAll, iterateStream } from '../src/core/stores/types';
 import { copyFixture, removeTempDirs } from './helpers/cli';

@@ -7,7 +7,8 @@ import bankBalances from '../examples/bank-balances.js';
 import { DEMO_STORY, writeDemoStore } from '../src/core/demo';
 import type { RecordedEvent } from '../src/core/events';
 import { differ, diffStates } from '../src/core/projection/diff';
-import { genericEngine, moduleEngine, type ProjectionEngine } from '../src/core/projection/engine';
+import { genericEngine, moduleEngine } from '../src/core/projection/engines';
+import { MARK_LIMIT, type ProjectionEngine } from '../src/core/projection/types';
 import { bundleProjection, loadEngine } from '../src/core/projection/load';
 import { applyEvent, HandlerTable, type Projection } from '../src/core/projection/projection';
 import { Replay } from '../src/core/projection/replay';
@@ -88,6 +89,37 @@ describe('projections: the replay', () => {
     await store.close();
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('says when marks and hits were cut at MARK_LIMIT, and not when there are exactly that many', async () => {
+    const failing = moduleEngine(
+      {
+        when: {
+          Bad: () => {
+            throw new Error('bad');
+          },
+        },
+        invariant: () => 'broken',
+      } as Projection,
+      'bad.js',
+    );
+    const events = (n: number) => Array.from({ length: n }, (_, i) => event('Bad', {}, i + 1));
+    const exact = await replayOf(failing, memory(events(MARK_LIMIT)), { interval: 4096 });
+    assert.equal(exact.errors.length, MARK_LIMIT);
+    assert.deepEqual(exact.truncated, { errors: false, failures: false });
+    const exactScan = await exact.scan([{ kind: 'type', type: 'Bad' }], typeMatches);
+    assert.deepEqual([exactScan.hits.length, exactScan.truncated], [MARK_LIMIT, false]);
+    const over = await replayOf(failing, memory(events(MARK_LIMIT + 1)), { interval: 4096 });
+    assert.equal(over.errors.length, MARK_LIMIT);
+    assert.equal(over.failures.length, MARK_LIMIT);
+    assert.deepEqual(over.truncated, { errors: true, failures: true });
+    const overScan = await over.scan([{ kind: 'type', type: 'Bad' }], typeMatches);
+    assert.deepEqual([overScan.hits.length, overScan.hits.at(-1), overScan.truncated], [MARK_LIMIT, MARK_LIMIT - 1, true]);
+    // The scan from past the cut finds the rest, and says it is complete.
+    const rest = await over.scan([{ kind: 'type', type: 'Bad' }], typeMatches, MARK_LIMIT);
+    assert.deepEqual([rest.hits, rest.truncated], [[MARK_LIMIT], false]);
+    // With the marks cut, the first failure past them is found by running on.
+    assert.equal((await over.firstFailure(MARK_LIMIT))?.index, MARK_LIMIT);
+  });
 
   it("finds the demo store's story: the first event that breaks the invariant is the duplicated debit", async () => {
     const replay = await replayOf(

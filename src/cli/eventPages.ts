@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { EventscopeError } from '../core/errors';
+import { EventscopeError, fromWire, type WireError } from '../core/errors';
 import { eventToJSON } from '../core/events';
 import { stringifyExact } from '../core/json/exact';
 import type { EventStore } from '../core/stores/types';
@@ -60,7 +60,7 @@ export interface RangeRequest {
   id: number;
   from: number;
 }
-export type RangeReply = { id: number; page: RenderedPage } | { id: number; error: string };
+export type RangeReply = { id: number; page: RenderedPage } | { id: number; error: WireError };
 export interface LogWorkerData {
   location: string;
   cipherKey?: Uint8Array;
@@ -119,7 +119,7 @@ class RangeReader {
     this.worker.on('message', (reply: RangeReply) => {
       const w = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
-      if ('error' in reply) w?.reject(new EventscopeError(reply.error));
+      if ('error' in reply) w?.reject(fromWire(reply.error));
       else w?.resolve(reply.page);
     });
     this.worker.on('error', (error) => this.fail(new EventscopeError(`the log reader thread failed: ${error.message}`, { cause: error })));

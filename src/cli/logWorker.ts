@@ -1,7 +1,7 @@
 /** The second thread of `eventscope log` (bundled as dist/log-worker.js): see eventPages.ts. */
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { messageOf } from '../core/errors';
+import { toWire } from '../core/errors';
 import { openStore } from '../core/stores/open';
 import { renderRange, type LogWorkerData, type RangeReply, type RangeRequest } from './eventPages';
 
@@ -11,6 +11,6 @@ const store = openStore(data.location, data.cipherKey ? { cipherKey: Buffer.from
 parentPort!.on('message', (request: RangeRequest) => {
   renderRange(store, request.from, data.separator).then(
     (page) => parentPort!.postMessage({ id: request.id, page } satisfies RangeReply),
-    (error: unknown) => parentPort!.postMessage({ id: request.id, error: messageOf(error) } satisfies RangeReply),
+    (error: unknown) => parentPort!.postMessage({ id: request.id, error: toWire(error) } satisfies RangeReply),
   );
 });

@@ -5,16 +5,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseCipherKey } from '../core/codecs/eventsourcing';
 import { writeDemoStore } from '../core/demo';
-import { EventscopeError, messageOf } from '../core/errors';
+import { EventscopeError, isMissingCipherKey, messageOf, withAdvice } from '../core/errors';
 import { eventToJSON, qualifiedName, streamToJSON, type RecordedEvent, type StreamInfo } from '../core/events';
 import { printEventsFile } from '../core/eventsFile/eventsFile';
 import { stringifyExact } from '../core/json/exact';
 import { labelStreams } from '../core/labels';
 import { eventLabel } from '../core/projection/replay';
 import { ReplaySession } from '../core/projection/session';
-import type { ReplayScope, ReplaySourceSpec } from '../core/projection/source';
+import type { ReplaySourceSpec } from '../core/projection/source';
+import type { ReplayScope } from '../core/projection/types';
 import { openStore } from '../core/stores/open';
-import type { EventStore, Page } from '../core/stores/types';
+import { pagesOf, type EventStore, type Page } from '../core/stores/types';
 import { parseCommandLine, UsageError } from './args';
 import { completionScript, type Shell } from './completion';
 import { CursorError, encodeStreamCursor, resumeFrom } from './cursor';
@@ -155,20 +156,6 @@ async function printJSONPages(ctx: Context, pages: AsyncIterable<RenderedPage>, 
   if (!ndjson) await ctx.out(first ? '[]\n' : '\n]\n');
 }
 
-/** Reads pages until `limit` items (or the end), yielding each page. */
-async function* pagesOf<T>(read: (from: string | undefined, limit: number) => Promise<Page<T>>, limit: number | undefined) {
-  let remaining = limit ?? Infinity;
-  let from: string | undefined;
-  while (remaining > 0) {
-    const page = await read(from, Math.min(remaining, PAGE));
-    const items = page.items.length > remaining ? page.items.slice(0, remaining) : page.items;
-    yield items;
-    remaining -= items.length;
-    if (page.next === undefined) return;
-    from = page.next;
-  }
-}
-
 const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<void>> = {
   async info(ctx) {
     const upstreamHead = ctx.values.upstream
@@ -244,13 +231,13 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
       // Without --limit one page, and the cursor of the next; with it, exactly N (or all there are).
       let next: string | undefined;
       let last: string | undefined;
-      const read = async (from: string | undefined, n: number): Promise<Page<StreamInfo>> => {
-        const page = await store.listStreams({ category, prefix, limit: n, after: from ?? after });
+      const read = async (from: string | undefined, n: number | undefined): Promise<Page<StreamInfo>> => {
+        const page = await store.listStreams({ category, prefix, limit: n, after: from });
         next = page.next;
         last = page.items.at(-1)?.streamId ?? last;
         return { items: await labelStreams(store, page.items), next: page.next };
       };
-      await printList(ctx, pagesOf(read, limit ?? DEFAULT_STREAMS), {
+      await printList(ctx, pagesOf(read, { from: after, limit: limit ?? DEFAULT_STREAMS, pageSize: PAGE }), {
         noun: 'streams',
         toJSON: streamToJSON,
         headers: ['STREAM', 'LABEL', 'CATEGORY', 'EVENTS', 'LAST REV', 'FIRST TYPE'],
@@ -267,9 +254,9 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
     const { from, limit } = ctx.values;
     const direction = ctx.values.backwards ? 'backwards' : 'forwards';
     await withStore(ctx, async (store) => {
-      const read = (next: string | undefined, n: number) =>
-        store.readStream(ctx.args[1], { fromRevision: next === undefined ? from : Number(next), direction, limit: n });
-      await printList(ctx, pagesOf(read, limit), eventFormat(false));
+      const read = (fromRevision: number | undefined, n: number | undefined) =>
+        store.readStream(ctx.args[1], { fromRevision, direction, limit: n });
+      await printList(ctx, pagesOf(read, { from, limit, pageSize: PAGE }), eventFormat(false));
     });
   },
 
@@ -286,9 +273,9 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
           return printJSONPages(ctx, parallelLogPages(data, start, head), 'events', limit);
         }
       }
-      const read = (next: string | undefined, n: number) =>
-        store.readAll({ fromPosition: next === undefined ? from : Number(next), limit: n, types: ctx.values.type });
-      await printList(ctx, pagesOf(read, limit), eventFormat(true));
+      const read = (fromPosition: number | undefined, n: number | undefined) =>
+        store.readAll({ fromPosition, limit: n, types: ctx.values.type });
+      await printList(ctx, pagesOf(read, { from, limit, pageSize: PAGE }), eventFormat(true));
     });
   },
 
@@ -339,12 +326,12 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
       const failure = summary.firstFailure;
       const until = ctx.values['until-invariant-fails'] && failure ? failure.index + 1 : summary.steps;
       const state = await session.stateAfter(until);
-      const describe = async (mark: { index: number; message: string }, field: 'error' | 'message') => {
+      const describe = async (mark: { index: number; message: string }) => {
         const [e] = await session.events(mark.index, 1);
-        return { index: mark.index, position: e.position, streamId: e.streamId, revision: e.revision, type: e.type, [field]: mark.message };
+        return { index: mark.index, position: e.position, streamId: e.streamId, revision: e.revision, type: e.type, error: mark.message };
       };
-      const firstFailure = failure ? await describe(failure, 'error') : null;
-      const errors = await Promise.all(summary.errors.slice(0, 100).map((m) => describe(m, 'error')));
+      const firstFailure = failure ? await describe(failure) : null;
+      const errors = await Promise.all(summary.errors.slice(0, 100).map((m) => describe(m)));
       if (ctx.values.json) {
         ctx.out(
           `${stringifyExact({ steps: until, state, firstFailure, errors, ...(summary.stopped ? { stopped: summary.stopped } : {}) }, 2)}\n`,
@@ -416,6 +403,14 @@ function usageLine(error: UsageError): string {
   return `eventscope: ${error.message} (see "${help}")\n`;
 }
 
+/** How a terminal gives the cipher key the core says is missing. */
+const CIPHER_KEY_ADVICE = 'give it with --cipher-key or EVENTSCOPE_CIPHER_KEY (the library’s CIPHER_KEY)';
+
+/** The one line an EventscopeError prints, with the advice only the terminal can give. */
+function errorLine(error: EventscopeError): string {
+  return `eventscope: ${isMissingCipherKey(error) ? withAdvice(error.message, CIPHER_KEY_ADVICE) : error.message}\n`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const output = new Output(process.stdout);
   const out = (text: string) => {
@@ -447,7 +442,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (error instanceof EventscopeError) {
-      process.stderr.write(`eventscope: ${error.message}\n`);
+      process.stderr.write(errorLine(error));
       if (process.env.EVENTSCOPE_DEBUG) process.stderr.write(`${String((error.cause as Error | undefined)?.stack ?? error.stack)}\n`);
       return 1;
     }

@@ -5,7 +5,7 @@
  */
 
 import { transcoded } from './codecs/eventsourcing';
-import type { SqliteEngine } from './sqlite/engine';
+import type { SqliteEngine } from './sqlite/drivers';
 import { EventsourcingSqliteWriter, type StoredEventInput } from './stores/eventsourcingSqliteWriter';
 
 const ACCOUNT = 'bankapp.domainmodel:BankAccount';

@@ -12,7 +12,7 @@
  */
 
 import { categoryOf, type RecordedEvent, type StreamInfo } from './events';
-import type { EventStore } from './stores/types';
+import { pagesOf, type EventStore } from './stores/types';
 
 /** Category (aggregate type, as `StreamInfo.category`) -> dotted path of the field to show; `"*"`: any other. */
 export type LabelRules = Record<string, string>;
@@ -309,11 +309,10 @@ export class LabelIndex {
       return;
     }
     const touched = new Set<string>();
-    let from: number | undefined = this.head + 1;
-    while (from !== undefined) {
-      const page = await this.store.readAll({ fromPosition: from, limit: 1000 });
-      for (const event of page.items) if (event.position <= head) touched.add(event.streamId);
-      from = page.next === undefined || Number(page.next) > head ? undefined : Number(page.next);
+    const read = (fromPosition: number | undefined, limit: number | undefined) => this.store.readAll({ fromPosition, limit });
+    for await (const events of pagesOf(read, { from: this.head + 1, pageSize: 1000 })) {
+      for (const event of events) if (event.position <= head) touched.add(event.streamId);
+      if (events.length && events[events.length - 1].position >= head) break;
     }
     for (const id of touched) {
       if (!this.labels.has(id)) {

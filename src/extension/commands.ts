@@ -4,7 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { writeDemoStore } from '../core/demo';
-import { messageOf } from '../core/errors';
+import { isMissingCipherKey, messageOf } from '../core/errors';
 import { eventToJSON, streamToJSON } from '../core/events';
 import { stringifyExact } from '../core/json/exact';
 import { openStore } from '../core/stores/open';
@@ -40,7 +40,7 @@ async function askCipherKey(prompt: string, value?: string): Promise<string | un
   });
 }
 
-type Check = { ok: true } | { ok: false; needsKey: boolean; message: string };
+type Check = { ok: true } | { ok: false; needsKey: boolean; error: unknown };
 
 /** Opens the store once (read-only) to tell whether it needs a key, and whether a key works. */
 async function check(path: string, cipherKey?: string): Promise<Check> {
@@ -50,7 +50,7 @@ async function check(path: string, cipherKey?: string): Promise<Check> {
     await store.readAll({ limit: 1 });
     return { ok: true };
   } catch (error) {
-    return { ok: false, needsKey: /looks encrypted|cipher key/.test(messageOf(error)), message: messageOf(error) };
+    return { ok: false, needsKey: isMissingCipherKey(error), error };
   } finally {
     await store?.close();
   }
@@ -73,8 +73,7 @@ async function addSqliteConnection(ctx: Ctx, path: string, suggestedKey?: string
     result = await check(path, key);
   }
   if (!result.ok) {
-    ctx.log.error(`Adding ${path} failed: ${result.message}`);
-    void vscode.window.showErrorMessage(result.message, 'Show Log').then((c) => c === 'Show Log' && ctx.log.show());
+    ctx.log.showError(result.error, `Adding ${path}`);
     return;
   }
   await ctx.connections.add({ name: name.trim(), kind: 'eventsourcing-sqlite', path }, key);
@@ -161,7 +160,7 @@ export const commands: Record<string, Handler> = {
     try {
       await ctx.connections.rename(connection, name.trim());
     } catch (error) {
-      void vscode.window.showErrorMessage(messageOf(error));
+      ctx.log.showError(error, `Renaming ${connection.name}`);
     }
     ctx.tree.refresh();
   },
@@ -192,8 +191,7 @@ export const commands: Record<string, Handler> = {
         `${connection.name}: connected, head position ${head}${first.items.length ? ', events decode' : ', no events yet'}.`,
       );
     } catch (error) {
-      ctx.log.error(`Testing ${connection.name} failed`, error);
-      void vscode.window.showErrorMessage(messageOf(error), 'Show Log').then((c) => c === 'Show Log' && ctx.log.show());
+      ctx.log.showError(error, `Testing ${connection.name}`);
     }
   },
 
@@ -267,8 +265,7 @@ export const commands: Record<string, Handler> = {
           const doc = await vscode.workspace.openTextDocument(streamUri(node.connection.name, node.stream.streamId));
           await vscode.window.showTextDocument(doc, { preview: false });
         } catch (error) {
-          ctx.log.error('Opening the stream failed', error);
-          void vscode.window.showErrorMessage(messageOf(error), 'Show Log').then((c) => c === 'Show Log' && ctx.log.show());
+          ctx.log.showError(error, `Opening the stream ${node.stream.streamId}`);
         }
       },
     );

@@ -4,14 +4,14 @@ import * as vscode from 'vscode';
 import type { Connections } from './connections';
 import type { LiveTail } from './liveTail';
 import type { Log } from './log';
-import type { ReplayPanels } from './replay/panels';
+import type { ReplayPanelRegistry } from './replay/panelRegistry';
 import type { Node, StreamsTree } from './streamsTree';
 
 export class Ctx {
   /** How long activate() took (logged, and read by the extension-host tests). */
   activationMs = 0;
   /** The replay panels (set in activate(), right after this context is built). */
-  replays!: ReplayPanels;
+  replays!: ReplayPanelRegistry;
 
   constructor(
     readonly context: vscode.ExtensionContext,

@@ -9,7 +9,7 @@ import { EventscopeError } from '../core/errors';
 import { eventToJSON, shortTypeName, type RecordedEvent } from '../core/events';
 import { printEventsFile } from '../core/eventsFile/eventsFile';
 import { stringifyExact } from '../core/json/exact';
-import type { EventStore } from '../core/stores/types';
+import { pagesOf, type EventStore } from '../core/stores/types';
 import type { Connections } from './connections';
 
 export const SCHEME = 'eventscope';
@@ -66,19 +66,11 @@ export class EventDocuments implements vscode.TextDocumentContentProvider {
   }
 
   private async stream(store: EventStore, streamId: string): Promise<string> {
+    // One event past the most shown says whether more follow.
     const events: RecordedEvent[] = [];
-    let from: number | undefined;
-    let more = false;
-    for (;;) {
-      const page = await store.readStream(streamId, { fromRevision: from, limit: 1000 });
-      events.push(...page.items);
-      if (page.next === undefined) break;
-      if (events.length >= this.maxStreamEvents) {
-        more = true;
-        break;
-      }
-      from = Number(page.next);
-    }
+    const read = (fromRevision: number | undefined, limit: number | undefined) => store.readStream(streamId, { fromRevision, limit });
+    for await (const page of pagesOf(read, { limit: this.maxStreamEvents + 1, pageSize: 1000 })) events.push(...page);
+    const more = events.length > this.maxStreamEvents;
     const shown = events.slice(0, this.maxStreamEvents);
     const title = [
       `Stream ${streamId} in ${store.location}`,

@@ -5,7 +5,6 @@
  */
 
 import * as vscode from 'vscode';
-import { messageOf } from '../core/errors';
 import { readLabelRules } from '../core/labels';
 import { commands } from './commands';
 import { Connections } from './connections';
@@ -14,7 +13,7 @@ import { discoverStores } from './discovery';
 import { EventDocuments, SCHEME } from './documents';
 import { LiveTail } from './liveTail';
 import { Log } from './log';
-import { ReplayPanels } from './replay/panels';
+import { ReplayPanelRegistry } from './replay/panelRegistry';
 import { StreamsTree, type Node } from './streamsTree';
 
 export function activate(context: vscode.ExtensionContext): Ctx {
@@ -26,7 +25,7 @@ export function activate(context: vscode.ExtensionContext): Ctx {
   const liveTail = new LiveTail(connections, (connection) => tree.refresh(connection), log);
   const documents = new EventDocuments(connections);
   const ctx = new Ctx(context, log, connections, tree, view, liveTail);
-  ctx.replays = new ReplayPanels(context, log, connections);
+  ctx.replays = new ReplayPanelRegistry(context, log, connections);
 
   const readSettings = () => {
     const config = vscode.workspace.getConfiguration('eventscope');
@@ -60,8 +59,7 @@ export function activate(context: vscode.ExtensionContext): Ctx {
         try {
           return await (handler as (ctx: Ctx, ...rest: unknown[]) => unknown)(ctx, ...args);
         } catch (error) {
-          log.error(`${name} failed: ${messageOf(error)}`, error);
-          void vscode.window.showErrorMessage(messageOf(error), 'Show Log').then((c) => c === 'Show Log' && log.show());
+          log.showError(error, `The command "${commandTitle(context, name)}"`);
         }
       }),
     ),
@@ -92,3 +90,12 @@ export function activate(context: vscode.ExtensionContext): Ctx {
 }
 
 export function deactivate(): void {}
+
+/** A command's title as the palette shows it ("Eventscope: Replay…"), from package.json. */
+function commandTitle(context: vscode.ExtensionContext, name: string): string {
+  const contributed = (
+    context.extension.packageJSON as { contributes?: { commands?: { command: string; title: string; category?: string }[] } }
+  ).contributes?.commands;
+  const command = contributed?.find((c) => c.command === name);
+  return command ? `${command.category ? `${command.category}: ` : ''}${command.title}` : name;
+}

@@ -2,6 +2,7 @@
 
 import * as vscode from 'vscode';
 import { messageOf } from '../core/errors';
+import { userMessage } from './errors';
 
 export class Log implements vscode.Disposable {
   private readonly channel = vscode.window.createOutputChannel('Eventscope', { log: true });
@@ -17,6 +18,24 @@ export class Log implements vscode.Disposable {
       if (cause instanceof Error && cause.stack) this.channel.error(cause.stack);
       else if (cause !== error) this.channel.error(messageOf(cause));
     }
+  }
+
+  /** Logs "<doing> failed: <message>" with the error's causes and stacks. */
+  failed(doing: string, error: unknown): void {
+    this.error(`${doing} failed: ${messageOf(error)}`, error);
+  }
+
+  /**
+   * Logs the failure (details, causes, stacks) and shows the user one sentence (`userMessage`)
+   * with a "Show Log" button. Returns that sentence.
+   */
+  showError(error: unknown, doing: string): string {
+    this.failed(doing, error);
+    const message = userMessage(error, doing);
+    void vscode.window.showErrorMessage(message, 'Show Log').then((choice) => {
+      if (choice === 'Show Log') this.show();
+    });
+    return message;
   }
 
   show(): void {

@@ -19,6 +19,7 @@ import type { CategoryInfo, Checkpoint, EventStore, Snapshot } from '../core/sto
 import type { Connection, Connections } from './connections';
 import type { Detected } from './discovery';
 import { snapshotUri } from './documents';
+import { userMessage } from './errors';
 import type { Log } from './log';
 
 export type Node =
@@ -30,16 +31,24 @@ export type Node =
   | { kind: 'snapshot'; connection: Connection; snapshot: Snapshot }
   | { kind: 'checkpoints'; connection: Connection; checkpoints: Checkpoint[] }
   | { kind: 'checkpoint'; connection: Connection; checkpoint: Checkpoint }
-  | { kind: 'more'; parent: Node; next: string }
+  | { kind: 'more'; parent: Node; next: TreeCursor }
   /** Under a filtered category: why labels don't match yet (or at all). */
   | { kind: 'note'; connection: Connection; category: CategoryInfo; message: string; tooltip: string }
   | { kind: 'error'; connection: Connection; message: string }
   | { kind: 'detected'; items: Detected[] }
   | { kind: 'detectedStore'; detected: Detected };
 
+/**
+ * Where a "Load more…" item goes on: the store's cursor in a list of streams, the offset in the
+ * label index's matches (a filtered category), or the next revision of a stream's events.
+ */
+type TreeCursor = { after: string } | { match: number } | { revision: number };
+
+const cursorKey = (c: TreeCursor) => ('after' in c ? `after:${c.after}` : 'match' in c ? `match:${c.match}` : `revision:${c.revision}`);
+
 interface Paged {
   items: Node[];
-  next?: string;
+  next?: TreeCursor;
   /** The cursor belongs to a listing that changed mode (ids in SQL <-> the label index): load again from the start. */
   restart?: boolean;
 }
@@ -70,7 +79,7 @@ export function nodeId(node: Node): string {
     case 'checkpoint':
       return `c/${node.connection.name}/checkpoints/${node.checkpoint.name}`;
     case 'more':
-      return `${nodeId(node.parent)}/more/${node.next}`;
+      return `${nodeId(node.parent)}/more/${cursorKey(node.next)}`;
     case 'note':
       return `c/${node.connection.name}/k/${node.category.name}/note`;
     case 'error':
@@ -80,6 +89,12 @@ export function nodeId(node: Node): string {
     case 'detectedStore':
       return `detected/${node.detected.path}`;
   }
+}
+
+/** The name of the connection a node belongs to (none for the detected stores). */
+function connectionOf(node: Node): string | undefined {
+  if (node.kind === 'more') return connectionOf(node.parent);
+  return 'connection' in node ? node.connection.name : undefined;
 }
 
 /** "3 min ago", "yesterday", or the date. */
@@ -104,7 +119,8 @@ export const MAX_INDEXED_STREAMS = 250_000;
 export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly pages = new Map<string, Paged>();
+  /** The loaded pages of categories and streams by node id, with their connection's name. */
+  private readonly pages = new Map<string, Paged & { connection: string }>();
   private readonly parents = new Map<string, Node>();
   private readonly reported = new Set<string>();
   filters: Filters = {};
@@ -143,11 +159,13 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
    * where it stopped.
    */
   refresh(connection?: Connection): void {
-    for (const { connection: name, controller } of this.building.values()) if (!connection || name === connection.name) controller.abort();
-    const prefix = connection ? `c/${connection.name}` : '';
-    for (const key of [...this.pages.keys()]) if (key.startsWith(prefix)) this.pages.delete(key);
-    // Parents are re-learnt as children load again; forgetting them keeps the map to what is shown.
-    for (const key of [...this.parents.keys()]) if (key.startsWith(prefix) && key !== prefix) this.parents.delete(key);
+    // By the connection's name itself: "Demo" is not "Demo bank" (ids share their prefix).
+    const mine = (name: string | undefined) => !connection || name === connection.name;
+    for (const { connection: name, controller } of this.building.values()) if (mine(name)) controller.abort();
+    for (const [key, paged] of [...this.pages]) if (mine(paged.connection)) this.pages.delete(key);
+    // Parents are re-learnt as children load again; forgetting them keeps the map to what is shown
+    // (a connection's own entry, under the root, stays when only that connection is refreshed).
+    for (const [key, parent] of [...this.parents]) if (!connection || (parent && mine(connectionOf(parent)))) this.parents.delete(key);
     if (connection) this.reported.delete(connection.name);
     else this.reported.clear();
     this.changed.fire(undefined);
@@ -343,20 +361,21 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     const key = nodeId(node);
     let paged = this.pages.get(key);
     if (!paged) {
-      paged = await this.loadPage(node, undefined);
+      paged = { ...(await this.loadPage(node, undefined)), connection: node.connection.name };
       this.pages.set(key, paged);
     }
     return paged;
   }
 
-  private async loadPage(node: Node & { kind: 'category' | 'stream' }, after: string | undefined): Promise<Paged> {
+  private async loadPage(node: Node & { kind: 'category' | 'stream' }, cursor: TreeCursor | undefined): Promise<Paged> {
     const store = await this.connections.store(node.connection);
     const started = Date.now();
     if (node.kind === 'category') {
       const filter = this.filters.streams;
       const index = filter ? await this.readyIndex(node, store) : undefined;
-      if (after !== undefined && after.startsWith('#') !== Boolean(index)) return { items: [], restart: true };
-      if (filter && index) return this.indexPage(node, store, index, filter, after, started);
+      if (cursor !== undefined && 'match' in cursor !== Boolean(index)) return { items: [], restart: true };
+      if (filter && index) return this.indexPage(node, store, index, filter, cursor && 'match' in cursor ? cursor.match : 0, started);
+      const after = cursor && 'after' in cursor ? cursor.after : undefined;
       const page = await store.listStreams({ category: node.category.name, contains: filter, limit: this.pageSize, after });
       const listed = Date.now() - started;
       const streams = await labelStreams(store, page.items, this.rules);
@@ -365,15 +384,16 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
       );
       const items: Node[] = streams.map((stream) => ({ kind: 'stream', connection: node.connection, stream }));
       if (filter && after === undefined) items.unshift(this.labelNote(node, store));
-      return { items, next: page.next };
+      return { items, ...(page.next !== undefined ? { next: { after: page.next } } : {}) };
     }
     const page = await store.readStream(node.stream.streamId, {
-      fromRevision: after === undefined ? undefined : Number(after),
+      fromRevision: cursor && 'revision' in cursor ? cursor.revision : undefined,
       limit: this.pageSize,
       types: this.filters.types,
     });
     this.log.info(`${node.connection.name}/${node.stream.streamId}: ${page.items.length} events in ${Date.now() - started} ms`);
-    return { items: page.items.map((event) => ({ kind: 'event', connection: node.connection, event })), next: page.next };
+    const items: Node[] = page.items.map((event) => ({ kind: 'event', connection: node.connection, event }));
+    return { items, ...(page.next !== undefined ? { next: { revision: page.next } } : {}) };
   }
 
   /** The label index of a category (made on first use; not built yet). */
@@ -450,13 +470,13 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     return { kind: 'note', connection, category, message, tooltip };
   }
 
-  /** A page of the streams whose id or label matches, from the label index (cursor: `#offset`). */
+  /** A page of the streams whose id or label matches, from the label index, from match `start` on. */
   private async indexPage(
     node: Node & { kind: 'category' },
     store: EventStore,
     index: LabelIndex,
     filter: string,
-    after: string | undefined,
+    start: number,
     started: number,
   ): Promise<Paged> {
     const cached = this.matched;
@@ -465,7 +485,6 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         ? cached.ids
         : index.matching(filter);
     this.matched = { index, version: index.version, filter, ids };
-    const start = after?.startsWith('#') ? Number(after.slice(1)) : 0;
     const items: Node[] = [];
     for (const id of ids.slice(start, start + this.pageSize)) {
       // The counts come fresh from the store; the label from the index (caught up just now).
@@ -478,7 +497,7 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
       `${node.connection.name}/${node.category.name}: ${ids.length} of ${index.size} streams match "${filter}", ${items.length} shown in ${Date.now() - started} ms`,
     );
     const end = start + this.pageSize;
-    return end < ids.length ? { items, next: `#${end}` } : { items };
+    return end < ids.length ? { items, next: { match: end } } : { items };
   }
 
   /** Loads the next page under a "Load more…" item. */
@@ -487,11 +506,11 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     if (parent.kind !== 'category' && parent.kind !== 'stream') return;
     const key = nodeId(parent);
     const loaded = this.pages.get(key);
-    if (!loaded || loaded.next !== more.next) return;
+    if (!loaded?.next || cursorKey(loaded.next) !== cursorKey(more.next)) return;
     try {
       const page = await this.loadPage(parent, more.next);
       if (page.restart) this.pages.delete(key);
-      else this.pages.set(key, { items: [...loaded.items, ...page.items], next: page.next });
+      else this.pages.set(key, { items: [...loaded.items, ...page.items], next: page.next, connection: parent.connection.name });
     } catch (error) {
       this.report(parent.connection, error);
     }
@@ -502,19 +521,19 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     try {
       return await work();
     } catch (error) {
-      this.report(connection, error);
-      return [{ kind: 'error', connection, message: messageOf(error) }];
+      return [{ kind: 'error', connection, message: this.report(connection, error) }];
     }
   }
 
-  /** One sentence to the user (once per connection until it is refreshed), details in the log. */
-  private report(connection: Connection, error: unknown): void {
-    this.log.error(`${connection.name}: ${messageOf(error)}`, error);
-    if (this.reported.has(connection.name)) return;
+  /** One sentence to the user (shown once per connection until it is refreshed; returned), details in the log. */
+  private report(connection: Connection, error: unknown): string {
+    const doing = `Reading ${connection.name}`;
+    if (this.reported.has(connection.name)) {
+      this.log.failed(doing, error);
+      return userMessage(error, doing);
+    }
     this.reported.add(connection.name);
-    void vscode.window.showErrorMessage(messageOf(error), 'Show Log').then((choice) => {
-      if (choice === 'Show Log') this.log.show();
-    });
+    return this.log.showError(error, doing);
   }
 
   dispose(): void {

@@ -4,11 +4,15 @@
  * webview is JSON-based, so states, events, deltas and step output travel as exact JSON text
  * (`stringifyExact` on the host, `parseExactJson` in the panel) and keep integers beyond 2^53.
  *
- * It is bundled for the browser as well as for Node: it imports only from src/core/events.ts,
- * which has no Node imports.
+ * It is bundled for the browser as well as for Node: it imports only types, from files with no
+ * Node imports (src/core/events.ts, src/core/projection/types.ts); the linter keeps it so. What a
+ * replay runs over and with is the core's own types, not copies.
  */
 
 import type { EventKey } from '../core/events';
+import type { Breakpoint, EmittedEvent, EngineKind, Mark, ProjectionChoice, ReplayScope, StepOutput } from '../core/projection/types';
+
+export type { Breakpoint, EmittedEvent, EngineKind, EventKey, Mark, ProjectionChoice, ReplayScope, StepOutput };
 
 export const REPLAY_VIEW_TYPE = 'eventscope.replay';
 
@@ -18,32 +22,16 @@ export const EXPORT_STEP_LIMIT = 10_000;
 // ---------------------------------------------------------------------------------------------
 // What a replay runs over and with (kept in the panel's state, so a reload can restore it).
 
-export type ScopeDescriptor = { stream: string; label?: string } | { category: string } | { all: true };
-
 export type SourceDescriptor =
   /** A connection of the Streams view, by name (its path and key are looked up when opening). */
-  | { kind: 'connection'; connection: string; scope: ScopeDescriptor }
+  | { kind: 'connection'; connection: string; scope: ReplayScope }
   /** A `.events` file. */
   | { kind: 'eventsFile'; path: string };
 
-export type ProjectionDescriptor = { kind: 'generic' } | { kind: 'file'; path: string };
-
 export interface ReplayTarget {
   source: SourceDescriptor;
-  projection: ProjectionDescriptor;
+  projection: ProjectionChoice;
 }
-
-/** A step of a replay that needs attention: a handler error, an invariant failure, a hit. */
-export interface Mark {
-  index: number;
-  message: string;
-}
-
-/** A breakpoint (the same shape as the core's): on an event type, or a condition over the state. */
-export type BreakpointSpec = { kind: 'type'; type: string } | { kind: 'condition'; expression: string };
-
-/** Identifies an event across re-runs (a re-run keeps the cursor on the same event). */
-export type { EventKey };
 
 export type TabId = 'state' | 'diff' | 'event' | 'output';
 export const TAB_IDS: readonly TabId[] = ['state', 'diff', 'event', 'output'];
@@ -57,7 +45,7 @@ export interface PanelState {
   cursorEvent?: EventKey;
   tab: TabId;
   filter: string;
-  breakpoints: BreakpointSpec[];
+  breakpoints: Breakpoint[];
   /** The text of the "Find first failure" expression box. */
   expression: string;
   /** Steps per second while playing. */
@@ -67,13 +55,11 @@ export interface PanelState {
 // ---------------------------------------------------------------------------------------------
 // Host -> panel.
 
-export type ProjectionKind = 'module' | 'kurrentdb' | 'generic';
-
 export interface SummaryView {
   steps: number;
   /** "all events of demo.sqlite", "stream 8b79… of demo.sqlite", "fixture.events". */
   source: string;
-  projection: { name: string; kind: ProjectionKind; path?: string };
+  projection: { name: string; kind: EngineKind; path?: string };
   hasInvariant: boolean;
   /** Handler errors and invariant failures of the first pass (the first ones, in order). */
   errors: Mark[];
@@ -138,7 +124,7 @@ export type HostMessage =
       sourceLabel: string;
       trusted: boolean;
       filter: string;
-      breakpoints: BreakpointSpec[];
+      breakpoints: Breakpoint[];
       cursor: number;
     }
   /** The first pass (or a re-run) is under way: steps replayed so far. */
@@ -171,7 +157,7 @@ export type WebviewMessage =
   | { type: 'select'; index: number }
   /** Moves the cursor; with a filter, between the events the timeline shows. */
   | { type: 'step'; to: StepMove }
-  | { type: 'setBreakpoints'; breakpoints: BreakpointSpec[] }
+  | { type: 'setBreakpoints'; breakpoints: Breakpoint[] }
   | { type: 'runToBreakpoint'; direction: 'forward' | 'backward' }
   /** From the first step, or from the one after the cursor; the projection's invariant or `expression`. */
   | { type: 'findFailure'; expression?: string; from: 'start' | 'next' }
@@ -194,14 +180,14 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 const isString = (v: unknown): v is string => typeof v === 'string';
 
-export function isBreakpoint(v: unknown): v is BreakpointSpec {
+export function isBreakpoint(v: unknown): v is Breakpoint {
   if (!isObject(v)) return false;
   if (v.kind === 'type') return isString(v.type) && v.type.length > 0;
   if (v.kind === 'condition') return isString(v.expression) && v.expression.length > 0;
   return false;
 }
 
-export function isScope(v: unknown): v is ScopeDescriptor {
+export function isScope(v: unknown): v is ReplayScope {
   if (!isObject(v)) return false;
   if ('stream' in v) return isString(v.stream) && (v.label === undefined || isString(v.label));
   if ('category' in v) return isString(v.category);

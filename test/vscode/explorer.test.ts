@@ -63,6 +63,22 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms 
   }
 }
 
+/** What `work` answers, and the sentences the extension showed as error notifications meanwhile (`Log.showError`). */
+async function errorsShownBy<T>(work: () => Thenable<T>): Promise<[T, string[]]> {
+  const shown: string[] = [];
+  const showError = ctx.log.showError.bind(ctx.log);
+  ctx.log.showError = (error, doing) => {
+    const message = showError(error, doing);
+    shown.push(message);
+    return message;
+  };
+  try {
+    return [await work(), shown];
+  } finally {
+    ctx.log.showError = showError;
+  }
+}
+
 describe('the explorer (in a real VS Code)', function () {
   this.timeout(60_000);
 
@@ -92,6 +108,35 @@ describe('the explorer (in a real VS Code)', function () {
     const categories = await children(demo);
     assert.deepEqual(categories.map(label), ['BankAccount', 'Dog']);
     assert.equal(ctx.tree.getTreeItem(categories[0]).description, '12 streams');
+  });
+
+  it('refreshes one connection only: refreshing "Demo" keeps what "Demo bank" loaded', async () => {
+    await vscode.commands.executeCommand('eventscope.openDemo');
+    const path = join(dir, 'prefix-demo.db');
+    copyFileSync(join(FIXTURES, 'a_plain.db'), path);
+    chmodSync(path, 0o644);
+    // Adding a connection refreshes the whole tree (a settings change): wait for that first.
+    const redrawn = new Promise<void>((resolve) => {
+      const once = ctx.tree.onDidChangeTreeData(() => {
+        once.dispose();
+        resolve();
+      });
+    });
+    await ctx.connections.add({ name: 'Demo', kind: 'eventsourcing-sqlite', path }, undefined, 'user');
+    await redrawn;
+    try {
+      const bank = await child(await connectionNode('Demo bank'), 'BankAccount');
+      const demo = await child(await connectionNode('Demo'), 'BankAccount');
+      const [bankBefore, demoBefore] = [await children(bank), await children(demo)];
+      assert.ok(bankBefore.length > 0 && demoBefore.length > 0, 'their first pages are loaded');
+      // A loaded page is kept (the same nodes come back) until its own connection is refreshed.
+      assert.equal((await children(bank))[0], bankBefore[0]);
+      await vscode.commands.executeCommand('eventscope.refresh', await connectionNode('Demo'));
+      assert.notEqual((await children(demo))[0], demoBefore[0], '"Demo" reads its streams again');
+      assert.equal((await children(bank))[0], bankBefore[0], '"Demo bank" keeps its page: it shares the prefix of the name, not the name');
+    } finally {
+      await ctx.connections.remove(ctx.connections.get('Demo')!);
+    }
   });
 
   it('pages streams and events with "Load more…"', async () => {
@@ -246,6 +291,33 @@ describe('the explorer (in a real VS Code)', function () {
     const missing = await children(await connectionNode('missing'));
     assert.equal(missing[0].kind, 'error');
     assert.match(label(missing[0]), /There is no file at .*nope\.db/);
+  });
+
+  it('says how to give a missing cipher key the VS Code way, in the tree and the notification', async () => {
+    await ctx.connections.add({ name: 'no key', kind: 'eventsourcing-sqlite', path: copyFixture('c_aes_zlib.db') }, undefined, 'user');
+    const accounts = await child(await connectionNode('no key'), 'BankAccount');
+    const stream = (await children(accounts))[0];
+    const [items, shown] = await errorsShownBy(() => children(stream));
+    assert.equal(items.length, 1);
+    assert.equal(items[0].kind, 'error');
+    const advice =
+      /: the state looks encrypted and no cipher key was given; give it with "Eventscope: Edit Connection…" › "Set Cipher Key…"\.$/;
+    assert.match(label(items[0]), advice);
+    assert.doesNotMatch(label(items[0]), /--cipher-key|EVENTSCOPE_CIPHER_KEY/, 'no advice of the terminal');
+    assert.deepEqual(shown, [label(items[0])]);
+    // The advice names the real command and the real choice of its Quick Pick.
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON;
+    const edit = pkg.contributes.commands.find((c: { command: string }) => c.command === 'eventscope.editConnection');
+    assert.equal(`${edit.category}: ${edit.title}`, 'Eventscope: Edit Connection…');
+  });
+
+  it('shows any other error as one sentence, the details in the log', async () => {
+    // A malformed event node makes the command throw a TypeError, as a bug would.
+    const [, shown] = await errorsShownBy(() =>
+      vscode.commands.executeCommand('eventscope.copyJson', { kind: 'event', connection: {}, event: null }),
+    );
+    assert.equal(shown.length, 1);
+    assert.match(shown[0], /^The command "Eventscope: Copy as JSON" failed \([^\n]*null[^\n]*\); details are in the Eventscope log\.$/);
   });
 
   it('renames and removes connections, moving and deleting their secret', async () => {

@@ -14,7 +14,7 @@ import { transcoded } from '../../src/core/codecs/eventsourcing';
 import { DEMO_STORY } from '../../src/core/demo';
 import { EventsourcingSqliteWriter, type StoredEventInput } from '../../src/core/stores/eventsourcingSqliteWriter';
 import type { Ctx } from '../../src/extension/ctx';
-import type { ReplayPanel } from '../../src/extension/replay/panel';
+import type { ReplayPanel } from '../../src/extension/replay/replayPanel';
 import { INLINE_INDEX_STREAMS, type Node } from '../../src/extension/streamsTree';
 import type { StepView, WebviewMessage } from '../../src/shared/replayProtocol';
 
@@ -201,12 +201,12 @@ describe('stream labels in the replay panel (in a real VS Code)', function () {
   });
 
   async function send(panel: ReplayPanel, message: WebviewMessage): Promise<void> {
-    await panel.receive(message);
+    await panel.testApi.send(message);
   }
 
   async function stepAt(panel: ReplayPanel, index: number): Promise<StepView> {
     return waitFor(`step ${index}`, () => {
-      const step = panel.last('step')?.step;
+      const step = panel.testApi.last('step')?.step;
       return step?.index === index ? step : undefined;
     });
   }
@@ -217,15 +217,17 @@ describe('stream labels in the replay panel (in a real VS Code)', function () {
       projection: { kind: 'generic' },
     });
     const panel = ctx.replays.lastOpened!;
-    await panel.whenSettled();
+    await panel.testApi.settled();
     assert.equal(panel.phase, 'open');
-    const steps = panel.summary!.steps;
-    const version = panel.last('timeline')!.version;
+    const steps = panel.testApi.summary()!.steps;
+    const version = panel.testApi.last('timeline')!.version;
     await send(panel, { type: 'requestRows', from: 0, count: steps, version });
     const all = await waitFor('rows of every step', () =>
-      panel.outbox.history.findLast(
-        (m): m is Extract<typeof m, { type: 'rows' }> => m.type === 'rows' && m.from === 0 && m.rows.length === Math.min(steps, 500),
-      ),
+      panel.testApi
+        .history()
+        .findLast(
+          (m): m is Extract<typeof m, { type: 'rows' }> => m.type === 'rows' && m.from === 0 && m.rows.length === Math.min(steps, 500),
+        ),
     );
     // Every stream of the demo has a name: every row carries its stream's label.
     assert.ok(
@@ -241,17 +243,19 @@ describe('stream labels in the replay panel (in a real VS Code)', function () {
     assert.equal(step.event.label, DEMO_STORY.accountName);
 
     await send(panel, { type: 'filter', text: 'whitfield' });
-    const timeline = panel.last('timeline')!;
+    const timeline = panel.testApi.last('timeline')!;
     assert.equal(timeline.filtering, false);
     assert.equal(timeline.total, all.rows.filter((r) => r.streamId === ofDana[0].streamId).length);
     await send(panel, { type: 'requestRows', from: 0, count: 10, version: timeline.version });
     const filtered = await waitFor('filtered rows', () =>
-      panel.outbox.history.findLast((m): m is Extract<typeof m, { type: 'rows' }> => m.type === 'rows' && m.version === timeline.version),
+      panel.testApi
+        .history()
+        .findLast((m): m is Extract<typeof m, { type: 'rows' }> => m.type === 'rows' && m.version === timeline.version),
     );
     assert.ok(filtered.rows.every((r) => r.label === DEMO_STORY.accountName));
     await send(panel, { type: 'filter', text: 'debited whitfield' });
-    assert.ok(panel.last('timeline')!.total < timeline.total);
-    assert.deepEqual(panel.pageErrors, []);
+    assert.ok(panel.testApi.last('timeline')!.total < timeline.total);
+    assert.deepEqual(panel.testApi.pageErrors, []);
 
     // Replay… on the labelled stream of the tree: the panel is named after the account holder.
     const stream = {
@@ -266,7 +270,7 @@ describe('stream labels in the replay panel (in a real VS Code)', function () {
       projection: { kind: 'generic' },
     });
     const streamPanel = ctx.replays.lastOpened!;
-    await streamPanel.whenSettled();
+    await streamPanel.testApi.settled();
     assert.match(streamPanel.panel.title, new RegExp(`stream ${DEMO_STORY.accountName} \\(${ofDana[0].streamId.slice(0, 8)}…\\) of `));
   });
 });

@@ -15,9 +15,9 @@ import { DEMO_STORY } from '../../src/core/demo';
 import { parseExactJson } from '../../src/core/json/exact';
 import { EventsourcingSqliteWriter, type StoredEventInput } from '../../src/core/stores/eventsourcingSqliteWriter';
 import { flattenDelta } from '../../src/shared/deltaPaths';
-import { readPanelState, type ProjectionDescriptor, type StepView, type WebviewMessage } from '../../src/shared/replayProtocol';
+import { readPanelState, type ProjectionChoice, type StepView, type WebviewMessage } from '../../src/shared/replayProtocol';
 import type { Ctx } from '../../src/extension/ctx';
-import type { ReplayPanel } from '../../src/extension/replay/panel';
+import type { ReplayPanel } from '../../src/extension/replay/replayPanel';
 import type { Node } from '../../src/extension/streamsTree';
 
 const EXTENSION_ID = 'eventscope.eventscope';
@@ -44,26 +44,26 @@ function demoConnection(): Node & { kind: 'connection' } {
 }
 
 /** Opens a replay the way the tree's "Replay…" does, answering the projection question. */
-async function openReplay(node: Node, projection: ProjectionDescriptor): Promise<ReplayPanel> {
+async function openReplay(node: Node, projection: ProjectionChoice): Promise<ReplayPanel> {
   await vscode.commands.executeCommand('eventscope.replay', node, { projection });
   const panel = ctx.replays.lastOpened;
   assert.ok(panel, 'a panel opened');
-  await panel.whenSettled();
+  await panel.testApi.settled();
   const expected = projection.kind === 'file' && !ctx.replays.isTrusted() ? 'untrusted' : 'open';
-  assert.equal(panel.phase, expected, `the panel is ${panel.phase}: ${JSON.stringify(panel.outbox.history.slice(-3))}`);
+  assert.equal(panel.phase, expected, `the panel is ${panel.phase}: ${JSON.stringify(panel.testApi.history().slice(-3))}`);
   return panel;
 }
 
 /** The step the host last sent, once it is the one at `index` (when given). */
 async function stepAt(panel: ReplayPanel, index?: number): Promise<StepView> {
   return waitFor(`step ${index ?? '(any)'}`, () => {
-    const step = panel.last('step')?.step;
+    const step = panel.testApi.last('step')?.step;
     return step && (index === undefined || step.index === index) ? step : undefined;
   });
 }
 
 async function send(panel: ReplayPanel, message: WebviewMessage): Promise<void> {
-  await panel.receive(message);
+  await panel.testApi.send(message);
 }
 
 interface BankState {
@@ -120,7 +120,7 @@ describe('the replay panel (in a real VS Code)', function () {
 
   it('opens on the demo store with bank-balances.js, under a strict CSP, and its page loads', async () => {
     const panel = await openReplay(demoConnection(), { kind: 'file', path: projectionFile });
-    const summary = panel.last('summary')?.summary;
+    const summary = panel.testApi.last('summary')?.summary;
     assert.ok(summary, 'a summary was sent');
     assert.equal(summary.steps, 330);
     assert.equal(summary.source, 'all events of demo.sqlite');
@@ -142,10 +142,10 @@ describe('the replay panel (in a real VS Code)', function () {
     );
 
     // The real page (in the browser) says it is ready, gets the init and reports no CSP or script error.
-    await waitFor('the page to be ready', () => panel.readyCount > 0, 30_000);
+    await waitFor('the page to be ready', () => panel.testApi.readyCount() > 0, 30_000);
     await new Promise((r) => setTimeout(r, 1000));
-    assert.deepEqual(panel.cspViolations, []);
-    assert.deepEqual(panel.pageErrors, []);
+    assert.deepEqual(panel.testApi.cspViolations, []);
+    assert.deepEqual(panel.testApi.pageErrors, []);
 
     const first = await stepAt(panel, 0);
     assert.match(first.event.type, /BankAccount\.Opened$/);
@@ -166,7 +166,7 @@ describe('the replay panel (in a real VS Code)', function () {
     await send(panel, { type: 'step', to: 'first' });
     await send(panel, { type: 'step', to: 'forward' });
     const second = await stepAt(panel, 1);
-    assert.equal(panel.last('cursor')?.cursor.index, 1);
+    assert.equal(panel.testApi.last('cursor')?.cursor.index, 1);
     assert.match(second.event.type, /BankAccount\.Credited$/);
     const event = parseExactJson(second.eventJson) as { data: { amount: string } };
     const before = flattenDelta(parseExactJson(second.changes));
@@ -181,15 +181,15 @@ describe('the replay panel (in a real VS Code)', function () {
     await send(panel, { type: 'step', to: 'back' });
     assert.equal((await stepAt(panel, 0)).index, 0);
     await send(panel, { type: 'step', to: 'back' });
-    assert.equal(panel.last('cursor')?.cursor.index, 0, 'back from the first step stays there');
+    assert.equal(panel.testApi.last('cursor')?.cursor.index, 0, 'back from the first step stays there');
     await send(panel, { type: 'step', to: 'last' });
     assert.equal((await stepAt(panel, 329)).index, 329);
     await send(panel, { type: 'select', index: 100 });
     const hundred = await stepAt(panel, 100);
     assert.equal(hundred.row, 100);
     // Rows for the timeline, in a window.
-    await send(panel, { type: 'requestRows', from: 100, count: 50, version: panel.last('timeline')!.version });
-    const rows = panel.last('rows')!;
+    await send(panel, { type: 'requestRows', from: 100, count: 50, version: panel.testApi.last('timeline')!.version });
+    const rows = panel.testApi.last('rows')!;
     assert.equal(rows.from, 100);
     assert.equal(rows.rows.length, 50);
     assert.equal(rows.rows[0].streamId, hundred.event.streamId);
@@ -203,7 +203,7 @@ describe('the replay panel (in a real VS Code)', function () {
     const panel = await openReplay(demoConnection(), { kind: 'file', path: projectionFile });
     await send(panel, { type: 'select', index: 0 });
     await send(panel, { type: 'findFailure', from: 'start' });
-    const found = panel.last('found')!;
+    const found = panel.testApi.last('found')!;
     assert.ok(found.mark, 'a failing step was found');
     const step = await stepAt(panel, found.mark.index);
     assert.equal(step.event.type, DEMO_STORY.eventType);
@@ -219,17 +219,17 @@ describe('the replay panel (in a real VS Code)', function () {
 
     // The same search with an expression typed in the panel.
     await send(panel, { type: 'findFailure', from: 'start', expression: 'Object.values(state.balances).every((b) => b >= 0)' });
-    assert.equal(panel.last('found')!.mark?.index, found.mark.index);
+    assert.equal(panel.testApi.last('found')!.mark?.index, found.mark.index);
     await send(panel, { type: 'findFailure', from: 'start', expression: 'state.balances !== undefined' });
-    assert.equal(panel.last('found')!.mark, undefined);
-    assert.match(panel.last('notice')!.message, /stays true from step 1 to the last step \(330\)/);
+    assert.equal(panel.testApi.last('found')!.mark, undefined);
+    assert.match(panel.testApi.last('notice')!.message, /stays true from step 1 to the last step \(330\)/);
   });
 
   it('runs to breakpoints on a type and on a condition, and reports a broken condition', async () => {
     const panel = await openReplay(demoConnection(), { kind: 'file', path: projectionFile });
     await send(panel, { type: 'select', index: 0 });
     await send(panel, { type: 'setBreakpoints', breakpoints: [{ kind: 'type', type: 'Debited' }] });
-    const hits = panel.last('hits')!;
+    const hits = panel.testApi.last('hits')!;
     assert.ok(hits.hits.length > 10);
     await send(panel, { type: 'runToBreakpoint', direction: 'forward' });
     const hit = await stepAt(panel, hits.hits[0]);
@@ -246,7 +246,7 @@ describe('the replay panel (in a real VS Code)', function () {
         { kind: 'condition', expression: 'state.(' },
       ],
     });
-    const conditional = panel.last('hits')!;
+    const conditional = panel.testApi.last('hits')!;
     assert.equal(conditional.hits.length, 1, 'the third account opening');
     assert.equal(conditional.problems.length, 1);
     assert.match(conditional.problems[0], /state\.\(/);
@@ -256,18 +256,18 @@ describe('the replay panel (in a real VS Code)', function () {
     assert.match(third.event.type, /\.Opened$/);
     assert.equal(Object.keys((parseExactJson(third.stateAfter!) as BankState).balances).length, 3);
     await send(panel, { type: 'setBreakpoints', breakpoints: [] });
-    assert.deepEqual(panel.last('hits')!.hits, []);
+    assert.deepEqual(panel.testApi.last('hits')!.hits, []);
   });
 
   it('filters the timeline by type or stream, and steps within the filter', async () => {
     const panel = await openReplay(demoConnection(), { kind: 'file', path: projectionFile });
     await send(panel, { type: 'select', index: 0 });
     await send(panel, { type: 'filter', text: 'dogschool' });
-    const timeline = panel.last('timeline')!;
+    const timeline = panel.testApi.last('timeline')!;
     assert.equal(timeline.filtering, false);
     assert.ok(timeline.total > 10 && timeline.total < 330, `${timeline.total} dog events`);
     await send(panel, { type: 'requestRows', from: 0, count: 500, version: timeline.version });
-    const rows = panel.last('rows')!.rows;
+    const rows = panel.testApi.last('rows')!.rows;
     assert.equal(rows.length, timeline.total);
     assert.ok(rows.every((r) => r.type.startsWith('dogschool.')));
     await send(panel, { type: 'step', to: 'forward' });
@@ -276,13 +276,13 @@ describe('the replay panel (in a real VS Code)', function () {
     await send(panel, { type: 'step', to: 'forward' });
     assert.equal((await stepAt(panel, rows[1].index)).row, 1);
     await send(panel, { type: 'filter', text: '' });
-    assert.equal(panel.last('timeline')!.total, 330);
-    assert.equal(panel.last('cursor')!.cursor.row, rows[1].index);
+    assert.equal(panel.testApi.last('timeline')!.total, 330);
+    assert.equal(panel.testApi.last('cursor')!.cursor.row, rows[1].index);
   });
 
   it('replays one stream with the generic projection, labelled as generic', async () => {
     const failing = await openReplay(demoConnection(), { kind: 'file', path: projectionFile });
-    const index = failing.summary!.firstFailure!.index;
+    const index = failing.testApi.summary()!.firstFailure!.index;
     const [event] = await failing.session!.events(index, 1);
     const node: Node = {
       kind: 'stream',
@@ -290,7 +290,7 @@ describe('the replay panel (in a real VS Code)', function () {
       stream: { streamId: event.streamId, category: 'BankAccount', count: 0, lastRevision: 0, firstType: '' },
     };
     const panel = await openReplay(node, { kind: 'generic' });
-    const summary = panel.last('summary')!.summary;
+    const summary = panel.testApi.last('summary')!.summary;
     assert.equal(summary.projection.kind, 'generic');
     assert.match(summary.projection.name, /^Generic \(built-in\)/);
     assert.equal(summary.source, `stream ${event.streamId} of demo.sqlite`);
@@ -306,14 +306,14 @@ describe('the replay panel (in a real VS Code)', function () {
     assert.equal(debit.event.position, event.position);
     // Without an invariant, "Find first failure" asks for an expression.
     await send(panel, { type: 'findFailure', from: 'start' });
-    assert.match(panel.last('notice')!.message, /has no invariant/);
+    assert.match(panel.testApi.last('notice')!.message, /has no invariant/);
     await send(panel, { type: 'findFailure', from: 'start', expression: 'state.events < 5' });
-    assert.equal(panel.last('found')!.mark?.index, 4);
+    assert.equal(panel.testApi.last('found')!.mark?.index, 4);
   });
 
   it('re-runs when the projection file is saved, keeping the cursor on the same event', async () => {
     const panel = await openReplay(demoConnection(), { kind: 'file', path: projectionFile });
-    const failure = panel.summary!.firstFailure!.index;
+    const failure = panel.testApi.summary()!.firstFailure!.index;
     await send(panel, { type: 'select', index: failure });
     const before = await stepAt(panel, failure);
 
@@ -326,12 +326,12 @@ describe('the replay panel (in a real VS Code)', function () {
     assert.ok(await vscode.workspace.applyEdit(edit));
     assert.ok(await document.save());
     const summary = await waitFor('the re-run', () => {
-      const s = panel.last('summary')?.summary;
+      const s = panel.testApi.last('summary')?.summary;
       return s?.projection.name === 'Balances, fixed' ? s : undefined;
     });
     assert.equal(summary.firstFailure, undefined, 'the edited invariant holds');
     const after = await waitFor('the step after the re-run', () => {
-      const step = panel.last('step')?.step;
+      const step = panel.testApi.last('step')?.step;
       return step && step !== before && step.invariantFailure === undefined ? step : undefined;
     });
     assert.equal(after.index, before.index);
@@ -346,7 +346,7 @@ describe('the replay panel (in a real VS Code)', function () {
     assert.ok(await vscode.workspace.applyEdit(broken));
     assert.ok(await document.save());
     const notice = await waitFor('the re-run error', () => {
-      const n = panel.last('notice');
+      const n = panel.testApi.last('notice');
       return n?.level === 'error' ? n : undefined;
     });
     assert.match(notice.message, /bank-balances\.js:1:\d+: .*previous run/);
@@ -364,7 +364,7 @@ describe('the replay panel (in a real VS Code)', function () {
       "import { LIMIT } from './limit';\nexport default { name: 'Limited', init: () => ({ n: 0 }), any: (s: { n: number }) => { s.n += 1; }, invariant: (s: { n: number }) => s.n <= LIMIT };\n",
     );
     const panel = await openReplay(demoConnection(), { kind: 'file', path: main });
-    assert.equal(panel.summary!.firstFailure!.index, 5);
+    assert.equal(panel.testApi.summary()!.firstFailure!.index, 5);
     const document = await vscode.workspace.openTextDocument(helper);
     const edit = new vscode.WorkspaceEdit();
     edit.replace(
@@ -375,7 +375,7 @@ describe('the replay panel (in a real VS Code)', function () {
     assert.ok(await vscode.workspace.applyEdit(edit));
     assert.ok(await document.save());
     const summary = await waitFor('the re-run after the import changed', () => {
-      const s = panel.last('summary')?.summary;
+      const s = panel.testApi.last('summary')?.summary;
       return s?.firstFailure?.index === 50 ? s : undefined;
     });
     assert.equal(summary.projection.name, 'Limited');
@@ -388,22 +388,22 @@ describe('the replay panel (in a real VS Code)', function () {
     const category: Node = { kind: 'category', connection: demoConnection().connection, category: { name: 'Dog', streams: 0 } };
     const blocked = await openReplay(category, { kind: 'file', path: projectionFile });
     assert.equal(blocked.phase, 'untrusted');
-    assert.match(blocked.last('untrusted')!.message, /not trusted/);
-    assert.equal(blocked.last('summary'), undefined);
+    assert.match(blocked.testApi.last('untrusted')!.message, /not trusted/);
+    assert.equal(blocked.testApi.last('summary'), undefined);
     assert.equal(blocked.session, undefined, 'no worker runs the workspace code');
     await send(blocked, { type: 'findFailure', from: 'start' });
-    assert.equal(blocked.last('found'), undefined);
+    assert.equal(blocked.testApi.last('found'), undefined);
 
     const generic = await openReplay(category, { kind: 'generic' });
     assert.equal(generic.phase, 'open');
-    assert.ok(generic.last('summary')!.summary.steps > 0);
-    assert.ok(generic.last('summary')!.summary.source.startsWith('Dog streams'));
+    assert.ok(generic.testApi.last('summary')!.summary.steps > 0);
+    assert.ok(generic.testApi.last('summary')!.summary.source.startsWith('Dog streams'));
 
     ctx.replays.trustOverride = true;
     ctx.replays.trustGranted();
     await waitFor('the trusted replay', () => blocked.phase === 'open');
-    await blocked.whenSettled();
-    assert.equal(blocked.last('summary')!.summary.projection.name, 'Account balances');
+    await blocked.testApi.settled();
+    assert.equal(blocked.testApi.last('summary')!.summary.projection.name, 'Account balances');
   });
 
   it("replays the demo from the walkthrough with the extension's own projection, trusted workspace or not", async () => {
@@ -412,9 +412,9 @@ describe('the replay panel (in a real VS Code)', function () {
       assert.equal(ctx.replays.isTrusted(), false);
       await vscode.commands.executeCommand('eventscope.replayDemo');
       const panel = ctx.replays.lastOpened!;
-      await panel.whenSettled();
+      await panel.testApi.settled();
       assert.equal(panel.phase, 'open', 'shipped with the extension, so it runs in Restricted Mode');
-      const { summary } = panel.last('summary')!;
+      const { summary } = panel.testApi.last('summary')!;
       assert.equal(summary.projection.name, 'Account balances');
       assert.match(summary.firstFailure!.message, new RegExp(`^${DEMO_STORY.accountName}'s balance is -`));
       const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON;
@@ -429,11 +429,11 @@ describe('the replay panel (in a real VS Code)', function () {
     const panel = await openReplay(demoConnection(), { kind: 'file', path: projectionFile });
     await send(panel, { type: 'select', index: 41 });
     const step = await stepAt(panel, 41);
-    const stateFile = await panel.exportState(vscode.Uri.file(join(dir, 'state.json')));
+    const stateFile = await panel.testApi.exportState(vscode.Uri.file(join(dir, 'state.json')));
     assert.ok(stateFile);
     assert.deepEqual(parseExactJson(readFileSync(stateFile.fsPath, 'utf8')), parseExactJson(step.stateAfter!));
 
-    const sessionFile = await panel.exportSession(vscode.Uri.file(join(dir, 'session.json')));
+    const sessionFile = await panel.testApi.exportSession(vscode.Uri.file(join(dir, 'session.json')));
     assert.ok(sessionFile);
     const exported = parseExactJson(readFileSync(sessionFile.fsPath, 'utf8')) as {
       steps: number;
@@ -457,10 +457,10 @@ describe('the replay panel (in a real VS Code)', function () {
       source: { kind: 'connection', connection: DEMO, scope: { category: 'BankAccount' } },
     });
     const fromFile = ctx.replays.lastOpened!;
-    await fromFile.whenSettled();
-    assert.equal(fromFile.last('summary')!.summary.projection.name, 'Account balances');
-    assert.equal(fromFile.last('summary')!.summary.source, 'BankAccount streams of demo.sqlite');
-    assert.ok(fromFile.last('summary')!.summary.steps < 330, 'only the accounts, not the dogs');
+    await fromFile.testApi.settled();
+    assert.equal(fromFile.testApi.last('summary')!.summary.projection.name, 'Account balances');
+    assert.equal(fromFile.testApi.last('summary')!.summary.source, 'BankAccount streams of demo.sqlite');
+    assert.ok(fromFile.testApi.last('summary')!.summary.steps < 330, 'only the accounts, not the dogs');
 
     const eventsFile = join(dir, 'accounts.events');
     writeFileSync(
@@ -480,9 +480,9 @@ describe('the replay panel (in a real VS Code)', function () {
     );
     await vscode.commands.executeCommand('eventscope.replay', vscode.Uri.file(eventsFile), { projection: { kind: 'generic' } });
     const panel = ctx.replays.lastOpened!;
-    await panel.whenSettled();
+    await panel.testApi.settled();
     assert.equal(panel.phase, 'open');
-    const summary = panel.last('summary')!.summary;
+    const summary = panel.testApi.last('summary')!.summary;
     assert.deepEqual([summary.steps, summary.source], [3, 'accounts.events']);
     await send(panel, { type: 'step', to: 'last' });
     const last = await stepAt(panel, 2);
@@ -511,7 +511,7 @@ describe('the replay panel (in a real VS Code)', function () {
     await config.update('timeBudgetMs', 300, vscode.ConfigurationTarget.Global);
     try {
       const panel = await openReplay(demoConnection(), { kind: 'file', path: stuck });
-      const summary = panel.last('summary')!.summary;
+      const summary = panel.testApi.last('summary')!.summary;
       assert.match(summary.stopped ?? '', /300 ms time budget/);
       assert.match(summary.stopped ?? '', /stuck\.js:6/, 'it names the handler line');
       assert.ok(summary.steps > 0 && summary.steps < 330, `${summary.steps} steps before the first debit`);
@@ -532,9 +532,9 @@ describe('the replay panel (in a real VS Code)', function () {
       source: { kind: 'connection', connection: 'gone', scope: { all: true } },
       projection: { kind: 'generic' },
     });
-    await panel.whenSettled();
+    await panel.testApi.settled();
     assert.equal(panel.phase, 'failed');
-    assert.equal(panel.last('failed')!.message, 'There is no connection named "gone" any more.');
+    assert.equal(panel.testApi.last('failed')!.message, 'There is no connection named "gone" any more.');
   });
 
   it('keeps what a reload needs in the page state, and reads it back defensively', () => {
@@ -611,14 +611,14 @@ describe('the replay panel on a 1,000,000-event store (figures in the test title
     panel = ctx.replays.lastOpened!;
     const first = await stepAt(panel, 0);
     const ms = performance.now() - started;
-    await waitFor('the page to be ready', () => panel.readyCount > 0);
+    await waitFor('the page to be ready', () => panel.testApi.readyCount() > 0);
     this.test!.title += ` (first pass and first step in ${(ms / 1000).toFixed(1)} s)`;
-    assert.equal(panel.summary?.steps, N);
+    assert.equal(panel.testApi.summary()?.steps, N);
     assert.match(first.event.type, /\.Opened$/);
   });
 
   it('serves timeline windows anywhere in the million', async function () {
-    const version = panel.last('timeline')!.version;
+    const version = panel.testApi.last('timeline')!.version;
     const times: number[] = [];
     for (const from of [999_900, 500_000, 123_400, 0]) {
       const started = performance.now();
@@ -626,7 +626,7 @@ describe('the replay panel on a 1,000,000-event store (figures in the test title
       times.push(performance.now() - started);
       // The panel's own page asks for rows too: look for the answer to this request.
       const rows = await waitFor(`rows from ${from}`, () =>
-        panel.outbox.history.findLast((m): m is Extract<typeof m, { type: 'rows' }> => m.type === 'rows' && m.from === from),
+        panel.testApi.history().findLast((m): m is Extract<typeof m, { type: 'rows' }> => m.type === 'rows' && m.from === from),
       );
       assert.deepEqual(
         rows.rows.map((r) => r.index),
@@ -652,10 +652,10 @@ describe('the replay panel on a 1,000,000-event store (figures in the test title
     this.test!.title += ` (steps in ${times.map((t) => t.toFixed(0)).join(' / ')} ms)`;
     // The page (a real browser) scrolled its virtual timeline there and asked for the rows around it.
     const shown = await waitFor('the page to ask for the rows around step 777,778', () =>
-      panel.outbox.history.find((m) => m.type === 'rows' && m.from <= 777_777 && m.from + m.rows.length > 777_777),
+      panel.testApi.history().find((m) => m.type === 'rows' && m.from <= 777_777 && m.from + m.rows.length > 777_777),
     );
     assert.ok(shown.type === 'rows' && shown.rows.length <= 500, 'the page asks for a window, not the million');
-    assert.deepEqual(panel.pageErrors, []);
+    assert.deepEqual(panel.testApi.pageErrors, []);
   });
 
   it('filters the million by type and steps within the filter', async function () {
@@ -663,7 +663,7 @@ describe('the replay panel on a 1,000,000-event store (figures in the test title
     const started = performance.now();
     await send(panel, { type: 'filter', text: 'Debited' });
     const ms = performance.now() - started;
-    const timeline = panel.last('timeline')!;
+    const timeline = panel.testApi.last('timeline')!;
     let expected = 0;
     for (let i = 0; i < N; i++) if (typeOf(i) === 'Debited') expected++;
     this.test!.title += ` (filtered in ${(ms / 1000).toFixed(1)} s)`;

@@ -4,11 +4,12 @@
  * and the changed ones are highlighted. Big containers show their first children, then "Show more".
  */
 
-import { html, LitElement, nothing, type TemplateResult } from 'lit';
+import { html, nothing, type TemplateResult } from 'lit';
 import { classMap } from 'lit/directives/class-map.js';
 import { pathKey, type PathPart } from '../../src/shared/deltaPaths';
 import { leafClass, leafText, plural } from './format';
 import { icons } from './icons';
+import { LightElement } from './lightElement';
 import { styleProps } from './styleProps';
 
 export interface Highlights {
@@ -28,7 +29,7 @@ function pointer(path: readonly PathPart[]): string {
   return path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }
 
-export class JsonTree extends LitElement {
+export class JsonTree extends LightElement {
   static override properties = {
     value: { attribute: false },
     label: {},
@@ -50,10 +51,6 @@ export class JsonTree extends LitElement {
     this.label = 'value';
     this.highlights = undefined;
     this.kinds = undefined;
-  }
-
-  protected override createRenderRoot(): HTMLElement {
-    return this;
   }
 
   private isOpen(key: string, depth: number, size: number): boolean {

@@ -23,6 +23,12 @@ export const pageStyles = css`
     height: 100vh;
     overflow: hidden;
   }
+  /* The app's parts lay out as if their content stood in their place. */
+  es-toolbar,
+  es-find-bar,
+  es-step-tabs {
+    display: contents;
+  }
   :focus-visible {
     outline: 1px solid var(--vscode-focusBorder);
     outline-offset: -1px;

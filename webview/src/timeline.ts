@@ -4,14 +4,21 @@
  * hundred blocks are cached). Beyond what a browser can scroll, the scrollbar maps proportionally.
  */
 
-import { html, LitElement, nothing, type TemplateResult } from 'lit';
+import { html, nothing, type TemplateResult } from 'lit';
 import { classMap } from 'lit/directives/class-map.js';
 import { qualifiedName, shortTypeName } from '../../src/core/events';
 import type { TimelineRow } from '../../src/shared/replayProtocol';
 import { count, shortId, timeText } from './format';
+import { LightElement } from './lightElement';
 import { styleProps } from './styleProps';
 
 export type MarkKind = 'error' | 'failure' | 'found' | 'hit';
+
+/** The mark of a step (its most important kind), and what it says. */
+export interface StepMark {
+  kind: MarkKind;
+  title: string;
+}
 
 export const ROW_HEIGHT = 22;
 const BLOCK = 100;
@@ -32,13 +39,13 @@ function aggregateOf(type: string): string {
 
 const GLYPHS: Record<MarkKind, string> = { error: '✖', failure: '▲', found: '◆', hit: '●' };
 
-export class EventTimeline extends LitElement {
+export class EventTimeline extends LightElement {
   static override properties = {
     total: { attribute: false },
     version: { attribute: false },
     selectedRow: { attribute: false },
     selectedIndex: { attribute: false },
-    marksVersion: { attribute: false },
+    marks: { attribute: false },
     filtered: { attribute: false },
   };
 
@@ -47,10 +54,9 @@ export class EventTimeline extends LitElement {
   /** The cursor's line in the list (-1: not in the list). */
   declare selectedRow: number;
   declare selectedIndex: number;
-  declare marksVersion: number;
+  /** The marked steps, by index. */
+  declare marks: ReadonlyMap<number, StepMark>;
   declare filtered: boolean;
-  /** The marks of a step (most important first), and what they say. */
-  marks: (index: number) => { kind: MarkKind; title: string } | undefined = () => undefined;
   requestRows: (from: number, count: number, version: number) => void = () => undefined;
   selectIndex: (index: number) => void = () => undefined;
 
@@ -68,12 +74,8 @@ export class EventTimeline extends LitElement {
     this.version = -1;
     this.selectedRow = -1;
     this.selectedIndex = -1;
-    this.marksVersion = 0;
+    this.marks = new Map();
     this.filtered = false;
-  }
-
-  protected override createRenderRoot(): HTMLElement {
-    return this;
   }
 
   override disconnectedCallback(): void {
@@ -232,7 +234,7 @@ export class EventTimeline extends LitElement {
         <span class="tl-mark"></span><span class="tl-num">${this.filtered ? '' : line + 1}</span><span class="tl-type">…</span>
       </div>`;
     }
-    const mark = this.marks(row.index);
+    const mark = this.marks.get(row.index);
     const selected = row.index === this.selectedIndex;
     return html`<div
       id=${`tl-row-${row.index}`}

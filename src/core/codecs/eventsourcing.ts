@@ -8,7 +8,7 @@
 import { createCipheriv, randomBytes, type CipherGCM } from 'node:crypto';
 import { constants as zlibConstants, deflateSync, Inflate, inflateSync } from 'node:zlib';
 import { AesGcmBatchDecryptor } from './aesGcm';
-import { DecodeError, EventscopeError, messageOf } from '../errors';
+import { DecodeError, EventscopeError, messageOf, MissingCipherKey } from '../errors';
 import { parseExactJson, parseWithBigInts, stringifyExact } from '../json/exact';
 
 import type { ValueKinds } from '../events';
@@ -142,11 +142,8 @@ function decompressToText(b: Uint8Array, at: number, end: number): string {
 function unwrapUndecrypted(b: Uint8Array, hadKey: boolean): string {
   if (b.length === 0) throw new DecodeError('the state is empty');
   if (!looksPlain(b, 0, b.length)) {
-    throw new DecodeError(
-      hadKey
-        ? 'the cipher key does not decrypt the state (wrong key, or a damaged blob)'
-        : 'the state looks encrypted: give the cipher key with --cipher-key or EVENTSCOPE_CIPHER_KEY (the library’s CIPHER_KEY)',
-    );
+    if (!hadKey) throw new MissingCipherKey();
+    throw new DecodeError('the cipher key does not decrypt the state (wrong key, or a damaged blob)');
   }
   return decompressToText(b, 0, b.length);
 }
@@ -242,8 +239,9 @@ function parseState(text: string, hadKey: boolean): DecodedState {
       parsed = parseExactJson(text);
       exact = true;
     } catch (error) {
-      const hint = hadKey ? '' : ' (if the store is encrypted, give its cipher key)';
-      throw new DecodeError(`${messageOf(error)}${hint}`, { cause: error });
+      if (hadKey) throw new DecodeError(messageOf(error), { cause: error });
+      // An encrypted state whose random first byte looks like JSON ends up here.
+      throw new MissingCipherKey(`${messageOf(error)} (the store may be encrypted, and no cipher key was given)`, { cause: error });
     }
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {

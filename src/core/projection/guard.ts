@@ -5,7 +5,7 @@
  * function of the user's file it was stuck in. Marking costs the worker a few array writes.
  */
 
-import type { UserCodeGuard } from './replay';
+import type { UserCodeGuard, UserFunction } from './types';
 
 const SEQ = 0;
 const WHERE = 1;
@@ -23,12 +23,6 @@ export function createGuardBuffer(): SharedArrayBuffer {
  * loads the same code numbers them the same way), and where to mark the one entered.
  */
 const callSites = { ids: new Map<unknown, number>(), functions: [] as UserFunction[], cells: undefined as Int32Array | undefined };
-
-/** A function of the user's projection and what to call it in a message ("the Debited handler"). */
-export interface UserFunction {
-  name: string;
-  fn: unknown;
-}
 
 export function registerUserFunctions(functions: readonly UserFunction[]): void {
   callSites.ids.clear();

@@ -61,7 +61,8 @@ import { EventscopeError } from '../errors';
 import type { RecordedEvent } from '../events';
 import { typeMatchRank } from '../events';
 import { parseExactJson, stringifyExact } from '../json/exact';
-import { outputSink, type EmittedEvent, type ProjectionEngine, type StepOutput } from './engine';
+import { outputSink } from './engines';
+import type { EmittedEvent, ProjectionEngine, StepOutput } from './types';
 import { markCall } from './guard';
 
 type Fn = (...args: unknown[]) => unknown;

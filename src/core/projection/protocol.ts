@@ -1,16 +1,15 @@
-/** The messages between a replay session (host) and its worker; structured-cloned. */
+/**
+ * The messages between a replay session (host, session.ts) and its worker (worker.ts);
+ * structured-cloned. `WorkerOps` maps each operation to its arguments and its reply, so neither
+ * side can pair an operation with the wrong reply type.
+ */
 
-import type { EventKey } from '../events';
+import type { WireError } from '../errors';
+import type { EventKey, RecordedEvent } from '../events';
 import type { LabelRules } from '../labels';
-
-/** How many marks (errors, failures, breakpoint hits) a replay keeps of each kind: the first ones. */
-export const MARK_LIMIT = 10_000;
-
-import type { Mark } from './replay';
-import type { Breakpoint } from './replay';
 import type { ProjectionSpec } from './load';
 import type { ReplaySourceSpec } from './source';
-import type { EngineKind } from './engine';
+import type { Breakpoint, EngineKind, Mark, ScanResult, StepRecord } from './types';
 
 /** What a step record carries across to the host (states can be tens of MB). */
 export interface StepOptions {
@@ -20,30 +19,15 @@ export interface StepOptions {
   maxStateBytes?: number;
 }
 
-export interface OpenRequest {
-  op: 'open';
-  id: number;
+export interface OpenArgs {
   source: ReplaySourceSpec;
   projection: ProjectionSpec;
-  /** Run the first pass over at most this many steps (after a step overran its budget). */
+  /** Run the first pass over at most this many steps (after a step overran its time budget). */
   limit?: number;
   interval?: number;
   /** The `eventscope.streamLabels` rules the stream labels follow. */
   labelRules?: LabelRules;
 }
-
-export type WorkerRequest =
-  | OpenRequest
-  | { op: 'events'; id: number; from: number; count: number }
-  | { op: 'step'; id: number; index: number; options?: StepOptions }
-  | { op: 'state'; id: number; count: number }
-  | { op: 'scan'; id: number; breakpoints: Breakpoint[]; from?: number }
-  | { op: 'filter'; id: number; text: string }
-  | { op: 'labels'; id: number; streamIds: string[] }
-  | { op: 'locate'; id: number; key: EventKey }
-  | { op: 'find'; id: number; from: number; expression?: string }
-  | { op: 'describe'; id: number; index: number; fn?: number }
-  | { op: 'close'; id: number };
 
 /** What the first pass found. */
 export interface OpenResult {
@@ -51,14 +35,36 @@ export interface OpenResult {
   source: string;
   projection: { name: string; kind: EngineKind };
   hasInvariant: boolean;
+  /** The first MARK_LIMIT handler errors and invariant failures, in order. */
   errors: Mark[];
   failures: Mark[];
+  /** Whether there were more errors / failures than those listed. */
+  truncated: { errors: boolean; failures: boolean };
   elapsedMs: number;
   keyframeInterval: number;
   keyframes: number;
 }
 
-export type WorkerReply =
-  | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; message: string; userFacing: boolean; stack?: string }
-  | { progress: number };
+/** Each operation of the worker: what it is sent (`args`) and what it answers (`reply`). */
+export interface WorkerOps {
+  open: { args: OpenArgs; reply: OpenResult };
+  events: { args: { from: number; count: number }; reply: RecordedEvent[] };
+  step: { args: { index: number; options?: StepOptions }; reply: StepRecord };
+  state: { args: { count: number }; reply: unknown };
+  scan: { args: { breakpoints: Breakpoint[]; from?: number }; reply: ScanResult };
+  filter: { args: { text: string }; reply: number[] };
+  /** Stream id -> label, for those streams that have one. */
+  labels: { args: { streamIds: string[] }; reply: Record<string, string> };
+  locate: { args: { key: EventKey }; reply: number | undefined };
+  find: { args: { from: number; expression?: string }; reply: Mark | undefined };
+  /** Names a step's event (and the user function `fn`, by its registered id) for an error message. */
+  describe: { args: { index: number; fn?: number }; reply: { event: string; fn?: string } };
+  close: { args: Record<string, never>; reply: undefined };
+}
+
+export type WorkerOp = keyof WorkerOps;
+
+/** A request as sent: its operation, its id, and that operation's arguments. */
+export type WorkerRequest<K extends WorkerOp = WorkerOp> = { [Op in K]: { op: Op; id: number } & WorkerOps[Op]['args'] }[K];
+
+export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError } | { progress: number };

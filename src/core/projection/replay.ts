@@ -9,51 +9,24 @@
  * keyframe, so stepping forward costs one event, not a re-run.
  */
 
-import type { Delta } from 'jsondiffpatch';
 import { diffStates } from './diff';
 import { deserialize, serialize } from 'node:v8';
 import { EventscopeError, messageOf } from '../errors';
 import { sameEvent, type EventKey, type RecordedEvent } from '../events';
 import { LabelCache } from '../labels';
-import type { ProjectionEngine, StepOutput } from './engine';
 import type { ReplaySource } from './source';
-import { MARK_LIMIT } from './protocol';
-
-/** Marks where user code runs, for the host's watchdog (see guard.ts); a no-op by default. */
-export interface UserCodeGuard {
-  enter(index: number): void;
-  exit(): void;
-}
+import {
+  MARK_LIMIT,
+  type Breakpoint,
+  type Mark,
+  type ProjectionEngine,
+  type ScanResult,
+  type StepOutput,
+  type StepRecord,
+  type UserCodeGuard,
+} from './types';
 
 const NO_GUARD: UserCodeGuard = { enter() {}, exit() {} };
-
-export interface StepRecord {
-  index: number;
-  event: RecordedEvent;
-  stateBefore: unknown;
-  stateAfter: unknown;
-  /** jsondiffpatch delta from stateBefore to stateAfter (undefined: nothing changed). */
-  changes: Delta;
-  /** The handler threw: its message (with the source line); the state keeps what it changed. */
-  error?: string;
-  /** The invariant fails after this event. */
-  invariantFailure?: string;
-  elapsedMs: number;
-  output: StepOutput;
-  /** The size of the state after, serialized (v8), when known. */
-  stateBytes?: number;
-  /** The states were left out (see the worker's `step` options): too big to send. */
-  statesOmitted?: boolean;
-  /** The label of the event's stream (see core/labels.ts), when it has one and the replay reads labels. */
-  label?: string;
-}
-
-export interface Mark {
-  index: number;
-  message: string;
-}
-
-export type Breakpoint = { kind: 'type'; type: string } | { kind: 'condition'; expression: string };
 
 export interface ReplayOptions {
   /** The fewest steps between keyframes (doubles as keyframes are thinned). */
@@ -128,8 +101,11 @@ export class Replay {
   /** Stream labels read so far (each stream's once). */
   private readonly labelCache: LabelCache | undefined;
   length = 0;
+  /** Handler errors and invariant failures of the first pass: the first MARK_LIMIT of each. */
   readonly errors: Mark[] = [];
   readonly failures: Mark[] = [];
+  /** Whether the first pass found more errors / failures than it kept. */
+  readonly truncated = { errors: false, failures: false };
   elapsedMs = 0;
 
   constructor(
@@ -279,10 +255,10 @@ export class Replay {
         }
         const applied = this.apply(state, event, index);
         state = applied.state;
-        if (applied.error !== undefined && this.errors.length < MARK_LIMIT) this.errors.push({ index, message: applied.error });
+        if (applied.error !== undefined) this.mark('errors', { index, message: applied.error });
         if (checks) {
           const failure = this.invariant(state, event, index);
-          if (failure !== undefined && this.failures.length < MARK_LIMIT) this.failures.push({ index, message: failure });
+          if (failure !== undefined) this.mark('failures', { index, message: failure });
         }
         index++;
       }
@@ -469,17 +445,19 @@ export class Replay {
     return found;
   }
 
+  private mark(kind: 'errors' | 'failures', mark: Mark): void {
+    if (this[kind].length < MARK_LIMIT) this[kind].push(mark);
+    else this.truncated[kind] = true;
+  }
+
   /**
-   * The steps at or after `from` where any breakpoint hits, in order (the first MARK_LIMIT). A
+   * The steps at or after `from` where any breakpoint hits, in order (the first MARK_LIMIT, and
+   * whether there are more: the scan goes on to the next hit past them, or to the end). A
    * type breakpoint hits on a matching event; a condition hits when it is truthy with the state
    * after the event. A condition that does not compile, or that throws, is reported in `problems`
    * (once) and never hits.
    */
-  async scan(
-    breakpoints: Breakpoint[],
-    matchesType: (type: string, key: string) => boolean,
-    from = 0,
-  ): Promise<{ hits: number[]; problems: string[] }> {
+  async scan(breakpoints: Breakpoint[], matchesType: (type: string, key: string) => boolean, from = 0): Promise<ScanResult> {
     this.checkRange(from, this.length);
     const problems = new Map<string, string>();
     const types = breakpoints.flatMap((b) => (b.kind === 'type' ? [b.type] : []));
@@ -494,11 +472,12 @@ export class Replay {
     });
     const copyBefore = conditions.some((c) => c.usesBefore);
     const hits: number[] = [];
-    if (!types.length && !conditions.length) return { hits, problems: [...problems.values()] };
+    let truncated = false;
+    if (!types.length && !conditions.length) return { hits, truncated, problems: [...problems.values()] };
     const start = conditions.length ? this.nearest(from) : this.keyframes[0];
     let state = conditions.length ? thaw(start.state) : undefined;
     await this.walk(start, (event, index) => {
-      if (index >= this.length || hits.length >= MARK_LIMIT) return false;
+      if (index >= this.length || truncated) return false;
       if (index < from) {
         if (conditions.length) state = this.apply(state, event, index).state;
         return true;
@@ -516,10 +495,11 @@ export class Replay {
           } else hit = verdict.holds;
         }
       }
-      if (hit) hits.push(index);
+      if (hit && hits.length < MARK_LIMIT) hits.push(index);
+      else if (hit) truncated = true;
       return true;
     });
-    return { hits, problems: [...problems.values()] };
+    return { hits, truncated, problems: [...problems.values()] };
   }
 
   /**
@@ -528,7 +508,7 @@ export class Replay {
    */
   async firstFailure(from = 0, expression?: string): Promise<Mark | undefined> {
     this.checkRange(from, this.length);
-    if (expression === undefined && this.errors.length < MARK_LIMIT && this.failures.length < MARK_LIMIT) {
+    if (expression === undefined && !this.truncated.errors && !this.truncated.failures) {
       // The first pass marked every failure: no need to run again.
       return [...this.errors, ...this.failures].filter((m) => m.index >= from).sort((a, b) => a.index - b.index)[0];
     }

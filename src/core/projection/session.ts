@@ -7,16 +7,14 @@
 
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { EventscopeError } from '../errors';
+import { EventscopeError, fromWire } from '../errors';
 import type { EventKey, RecordedEvent } from '../events';
 import { createGuardBuffer, readGuard, Watchdog, type Overrun } from './guard';
 import type { LabelRules } from '../labels';
 import { bundleProjection, type ProjectionSpec } from './load';
-import type { OpenResult, StepOptions, WorkerReply, WorkerRequest } from './protocol';
-import type { Breakpoint, Mark, StepRecord } from './replay';
+import type { OpenResult, StepOptions, WorkerOp, WorkerOps, WorkerReply } from './protocol';
 import type { ReplaySourceSpec } from './source';
-
-export type ProjectionChoice = { kind: 'generic' } | { kind: 'file'; path: string };
+import type { Breakpoint, Mark, ProjectionChoice, ScanResult, StepRecord } from './types';
 
 export interface ReplaySessionOptions {
   source: ReplaySourceSpec;
@@ -54,8 +52,6 @@ export class ReplayCancelled extends EventscopeError {
 
 export const DEFAULT_TIME_BUDGET_MS = 1000;
 export const DEFAULT_MEMORY_LIMIT_MB = 512;
-
-type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 /** A worker died (overran, ran out of memory, crashed), in user code at `where` when known. */
 class WorkerLost extends Error {
@@ -100,11 +96,7 @@ class WorkerHandle {
       this.pending.delete(reply.id);
       if (this.pending.size === 0) this.worker.unref();
       if (reply.ok) pending.resolve(reply.value);
-      else {
-        const error = reply.userFacing ? new EventscopeError(reply.message) : new Error(reply.message);
-        if (reply.stack) error.stack = reply.stack;
-        pending.reject(error);
-      }
+      else pending.reject(fromWire(reply.error));
     });
     this.worker.on('error', (error: Error & { code?: string }) => {
       const memory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
@@ -124,14 +116,15 @@ class WorkerHandle {
     this.pending.clear();
   }
 
-  request<T>(request: Request): Promise<T> {
+  /** Sends one operation (protocol.ts); the reply's type is the operation's. */
+  request<K extends WorkerOp>(op: K, args: WorkerOps[K]['args']): Promise<WorkerOps[K]['reply']> {
     if (this.lost) return Promise.reject(this.lost);
     const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<WorkerOps[K]['reply']>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       // An idle worker doesn't keep the process alive; one with work pending does (the CLI).
       this.worker.ref();
-      this.worker.postMessage({ ...request, id });
+      this.worker.postMessage({ ...args, op, id });
     });
   }
 
@@ -213,8 +206,7 @@ export class ReplaySession {
   /** Opens the replay in a worker; when a step kills it, again up to that step, noting why. */
   private async start(limit?: number, stopped?: string): Promise<ReplaySummary> {
     try {
-      const result = await this.worker().request<OpenResult>({
-        op: 'open',
+      const result: OpenResult = await this.worker().request('open', {
         source: this.options.source,
         projection: this.spec,
         ...(limit !== undefined ? { limit } : {}),
@@ -255,13 +247,12 @@ export class ReplaySession {
       // A fresh worker, opened only up to the step before, can say which event and handler.
       const probe = new WorkerHandle(this.workerScript, this.budgetMs, this.memoryLimitMb);
       try {
-        await probe.request({ op: 'open', source: this.options.source, projection: this.spec, limit: stuck.index });
+        await probe.request('open', { source: this.options.source, projection: this.spec, limit: stuck.index });
       } catch {
         // The probe runs the same code: describing may still work when opening fails.
       }
       try {
-        const described = await probe.request<{ event: string; fn?: string }>({
-          op: 'describe',
+        const described = await probe.request('describe', {
           index: stuck.index,
           ...(stuck.fn !== undefined ? { fn: stuck.fn } : {}),
         });
@@ -282,10 +273,10 @@ export class ReplaySession {
     return next;
   }
 
-  private call<T>(request: Request): Promise<T> {
+  private call<K extends WorkerOp>(op: K, args: WorkerOps[K]['args']): Promise<WorkerOps[K]['reply']> {
     return this.serial(async () => {
       try {
-        return await this.worker().request<T>(request);
+        return await this.worker().request(op, args);
       } catch (error) {
         if (!(error instanceof WorkerLost)) throw error;
         this.handle = undefined;
@@ -297,46 +288,46 @@ export class ReplaySession {
   }
 
   events(from: number, count: number): Promise<RecordedEvent[]> {
-    return this.call({ op: 'events', from, count });
+    return this.call('events', { from, count });
   }
 
   /** The record of a step; the state before only when asked, no states when `maxStateBytes` is passed. */
   step(index: number, options?: StepOptions): Promise<StepRecord> {
-    return this.call({ op: 'step', index, ...(options ? { options } : {}) });
+    return this.call('step', { index, ...(options ? { options } : {}) });
   }
 
   stateAfter(count: number): Promise<unknown> {
-    return this.call({ op: 'state', count });
+    return this.call('state', { count });
   }
 
   finalState(): Promise<unknown> {
     return this.stateAfter(this.summary.steps);
   }
 
-  /** Steps at or after `from` where the breakpoints hit (the first MARK_LIMIT), and problems with conditions. */
-  scan(breakpoints: Breakpoint[], from = 0): Promise<{ hits: number[]; problems: string[] }> {
-    return this.call({ op: 'scan', breakpoints, from });
+  /** Steps at or after `from` where the breakpoints hit (the first MARK_LIMIT, and whether there are more), and problems with conditions. */
+  scan(breakpoints: Breakpoint[], from = 0): Promise<ScanResult> {
+    return this.call('scan', { breakpoints, from });
   }
 
   /** The steps whose event's type, stream id or stream label contains every word of `text`. */
   filter(text: string): Promise<number[]> {
-    return this.call({ op: 'filter', text });
+    return this.call('filter', { text });
   }
 
   /** The labels of these streams (core/labels.ts), those that have one. */
   async labels(streamIds: string[]): Promise<Map<string, string>> {
     if (!streamIds.length) return new Map();
-    return new Map(Object.entries(await this.call<Record<string, string>>({ op: 'labels', streamIds })));
+    return new Map(Object.entries(await this.call('labels', { streamIds })));
   }
 
   /** The step of an event known by its key, if this replay has it. */
   indexOf(key: EventKey): Promise<number | undefined> {
-    return this.call({ op: 'locate', key });
+    return this.call('locate', { key });
   }
 
   /** The first failing step at or after `from`: the projection's invariant, or `expression`. */
   firstFailure(from = 0, expression?: string): Promise<Mark | undefined> {
-    return this.call({ op: 'find', from, ...(expression !== undefined ? { expression } : {}) });
+    return this.call('find', { from, ...(expression !== undefined ? { expression } : {}) });
   }
 
   async dispose(): Promise<void> {

@@ -10,10 +10,8 @@ import type { EventKey, RecordedEvent } from '../events';
 import { parseEventsFile } from '../eventsFile/eventsFile';
 import { categoryOfEvent, labelOf, labelStreamIds, shortStreamId, type LabelRules } from '../labels';
 import { openStore } from '../stores/open';
-import type { EventStore } from '../stores/types';
-
-/** What to replay of a store; a stream's `label` (its name, see core/labels.ts) only names it. */
-export type ReplayScope = { stream: string; label?: string } | { category: string } | { all: true };
+import { pagesOf, type EventStore } from '../stores/types';
+import type { ReplayScope } from './types';
 
 /** Structured-clone-able description of a source (sent to the replay worker). */
 export type ReplaySourceSpec =
@@ -119,12 +117,9 @@ async function storeSource(store: EventStore, scope: ReplayScope, label: string)
     return {
       label,
       async *pages(from) {
-        for (;;) {
-          const page = await store.readStream(scope.stream, { fromRevision: from, limit: PAGE });
-          if (page.items.length) yield page.items;
-          if (page.next === undefined) return;
-          from = Number(page.next);
-        }
+        const read = (fromRevision: number | undefined, limit: number | undefined) =>
+          store.readStream(scope.stream, { fromRevision, limit });
+        for await (const items of pagesOf(read, { from, pageSize: PAGE })) if (items.length) yield items;
       },
       cursorOf: (event) => event.revision,
       cursorFor: (key) => (key.streamId === scope.stream ? key.revision : undefined),
@@ -135,23 +130,17 @@ async function storeSource(store: EventStore, scope: ReplayScope, label: string)
   let members: Set<string> | undefined;
   if ('category' in scope) {
     members = new Set();
-    let after: string | undefined;
-    do {
-      const page = await store.listStreams({ category: scope.category, limit: 10_000, after });
-      for (const s of page.items) members.add(s.streamId);
-      after = page.next;
-    } while (after !== undefined);
+    const list = (after: string | undefined, limit: number | undefined) => store.listStreams({ category: scope.category, limit, after });
+    for await (const streams of pagesOf(list, { pageSize: 10_000 })) for (const s of streams) members.add(s.streamId);
     if (members.size === 0) throw new EventscopeError(`${store.location}: no streams of category "${scope.category}".`);
   }
   return {
     label,
     async *pages(from) {
-      for (;;) {
-        const page = await store.readAll({ fromPosition: from, limit: PAGE });
-        const items = members ? page.items.filter((e) => members.has(e.streamId)) : page.items;
+      const read = (fromPosition: number | undefined, limit: number | undefined) => store.readAll({ fromPosition, limit });
+      for await (const page of pagesOf(read, { from, pageSize: PAGE })) {
+        const items = members ? page.filter((e) => members.has(e.streamId)) : page;
         if (items.length) yield items;
-        if (page.next === undefined) return;
-        from = Number(page.next);
       }
     },
     cursorOf: (event) => event.position,

@@ -9,14 +9,14 @@ import { createRequire } from 'node:module';
 import { serialize } from 'node:v8';
 import { formatWithOptions } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
-import { EventscopeError, messageOf } from '../errors';
+import { EventscopeError, messageOf, toWire } from '../errors';
 import { typeMatches } from '../events';
-import { outputSink } from './engine';
+import { outputSink } from './engines';
 import { registerUserFunctions, userFunction, WorkerGuard } from './guard';
 import { loadEngine, type CodeLocator } from './load';
 import { eventLabel, Replay } from './replay';
 import { openReplaySource } from './source';
-import type { OpenRequest, WorkerReply, WorkerRequest } from './protocol';
+import type { OpenArgs, WorkerOp, WorkerOps, WorkerReply, WorkerRequest } from './protocol';
 
 const port = parentPort!;
 const guard = new WorkerGuard((workerData as { guard: SharedArrayBuffer }).guard);
@@ -33,7 +33,7 @@ let replay: Replay | undefined;
 let locator: CodeLocator | undefined;
 
 /** Opens a replay; when that fails, the one open before stays open (a re-run that went wrong). */
-async function open(request: OpenRequest) {
+async function open(request: OpenArgs): Promise<WorkerOps['open']['reply']> {
   const restore = () => registerUserFunctions(replay?.engine.userFunctions ?? []);
   guard.enter(-1);
   let loaded;
@@ -74,6 +74,7 @@ async function open(request: OpenRequest) {
     hasInvariant: engine.invariant !== undefined,
     errors: next.errors,
     failures: next.failures,
+    truncated: next.truncated,
     elapsedMs: next.elapsedMs,
     keyframeInterval: next.keyframeInterval,
     keyframes: next.keyframeCount,
@@ -85,59 +86,49 @@ function current(): Replay {
   return replay;
 }
 
-async function handle(request: WorkerRequest): Promise<unknown> {
-  switch (request.op) {
-    case 'open':
-      return open(request);
-    case 'events':
-      return current().events(request.from, request.count);
-    case 'step': {
-      const record = await current().step(request.index);
-      const { before = false, maxStateBytes } = request.options ?? {};
-      if (!before) record.stateBefore = undefined;
-      if (maxStateBytes !== undefined) {
-        record.stateBytes ??= serialize(record.stateAfter).length;
-        if (record.stateBytes > maxStateBytes)
-          Object.assign(record, { stateBefore: undefined, stateAfter: undefined, statesOmitted: true });
-      }
-      return record;
+type Handlers = { [K in WorkerOp]: (request: WorkerRequest<K>) => WorkerOps[K]['reply'] | Promise<WorkerOps[K]['reply']> };
+
+/** The worker's side of each operation (protocol.ts): one handler per op, typed by its reply. */
+const handlers: Handlers = {
+  open,
+  events: (request) => current().events(request.from, request.count),
+  async step(request) {
+    const record = await current().step(request.index);
+    const { before = false, maxStateBytes } = request.options ?? {};
+    if (!before) record.stateBefore = undefined;
+    if (maxStateBytes !== undefined) {
+      record.stateBytes ??= serialize(record.stateAfter).length;
+      if (record.stateBytes > maxStateBytes) Object.assign(record, { stateBefore: undefined, stateAfter: undefined, statesOmitted: true });
     }
-    case 'state':
-      return current().stateAfter(request.count);
-    case 'scan':
-      return current().scan(request.breakpoints, typeMatches, request.from);
-    case 'filter':
-      return current().matching(request.text);
-    case 'labels':
-      return Object.fromEntries(await current().labels(request.streamIds));
-    case 'locate':
-      return current().indexOf(request.key);
-    case 'find':
-      return current().firstFailure(request.from, request.expression);
-    case 'describe': {
-      const event = await current().eventAt(request.index);
-      if (!event) return { event: `step ${request.index + 1}` };
-      const fn = request.fn === undefined ? undefined : userFunction(request.fn);
-      const at = fn && locator?.ofFunction(fn.fn);
-      return { event: eventLabel(event, request.index), ...(fn ? { fn: `${fn.name}${at ? ` at ${at}` : ''}` } : {}) };
-    }
-    case 'close':
-      await replay?.close();
-      replay = undefined;
-      return undefined;
-  }
+    return record;
+  },
+  state: (request) => current().stateAfter(request.count),
+  scan: (request) => current().scan(request.breakpoints, typeMatches, request.from),
+  filter: (request) => current().matching(request.text),
+  labels: async (request) => Object.fromEntries(await current().labels(request.streamIds)),
+  locate: (request) => current().indexOf(request.key),
+  find: (request) => current().firstFailure(request.from, request.expression),
+  async describe(request) {
+    const event = await current().eventAt(request.index);
+    if (!event) return { event: `step ${request.index + 1}` };
+    const fn = request.fn === undefined ? undefined : userFunction(request.fn);
+    const at = fn && locator?.ofFunction(fn.fn);
+    return { event: eventLabel(event, request.index), ...(fn ? { fn: `${fn.name}${at ? ` at ${at}` : ''}` } : {}) };
+  },
+  async close() {
+    await replay?.close();
+    replay = undefined;
+    return undefined;
+  },
+};
+
+async function handle<K extends WorkerOp>(request: WorkerRequest<K>): Promise<WorkerOps[K]['reply']> {
+  return (handlers[request.op] as (request: WorkerRequest<K>) => WorkerOps[K]['reply'] | Promise<WorkerOps[K]['reply']>)(request);
 }
 
 port.on('message', (request: WorkerRequest) => {
   handle(request).then(
     (value) => port.postMessage({ id: request.id, ok: true, value } satisfies WorkerReply),
-    (error: unknown) =>
-      port.postMessage({
-        id: request.id,
-        ok: false,
-        message: messageOf(error),
-        userFacing: error instanceof EventscopeError,
-        stack: error instanceof Error ? error.stack : undefined,
-      } satisfies WorkerReply),
+    (error: unknown) => port.postMessage({ id: request.id, ok: false, error: toWire(error) } satisfies WorkerReply),
   );
 });

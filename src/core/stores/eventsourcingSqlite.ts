@@ -22,10 +22,11 @@ import {
   type SqliteConnection,
   type SqliteEngine,
   type SqliteStatement,
-} from '../sqlite/engine';
+} from '../sqlite/drivers';
 import type {
   CategoryInfo,
   Checkpoint,
+  EventPage,
   EventStore,
   ListStreamsOptions,
   Page,
@@ -403,7 +404,7 @@ export class EventsourcingSqliteStore implements EventStore {
     }
   }
 
-  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<Page<RecordedEvent>> {
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<EventPage> {
     return this.guard(() => {
       const id = this.requireOriginatorId(streamId);
       const limit = pageLimit(options.limit);
@@ -418,7 +419,7 @@ export class EventsourcingSqliteStore implements EventStore {
     });
   }
 
-  async readAll(options: ReadAllOptions = {}): Promise<Page<RecordedEvent>> {
+  async readAll(options: ReadAllOptions = {}): Promise<EventPage> {
     return this.guard(() => {
       const limit = pageLimit(options.limit);
       const params: SqlValue[] = [options.fromPosition ?? 0];
@@ -432,7 +433,7 @@ export class EventsourcingSqliteStore implements EventStore {
    * Decodes up to `limit` rows (their state fetched as `stateColumn`); the row past the limit gives
    * the next cursor (its column `at`).
    */
-  private page(rows: Row[], limit: number, at: number): Page<RecordedEvent> {
+  private page(rows: Row[], limit: number, at: number): EventPage {
     const more = rows.length > limit;
     const n = Math.min(rows.length, limit);
     const blobs = new Array<StoredState>(n);
@@ -440,7 +441,7 @@ export class EventsourcingSqliteStore implements EventStore {
     const states = decodeEventsourcingStates(blobs, { cipherKey: this.cipherKey });
     const items = new Array<RecordedEvent>(n);
     for (let i = 0; i < n; i++) items[i] = this.toEvent(rows[i], states[i]);
-    return more ? { items, next: String(rows[limit][at]) } : { items };
+    return more ? { items, next: Number(rows[limit][at]) } : { items };
   }
 
   async headPosition(): Promise<number> {
@@ -535,7 +536,7 @@ function typeCondition(types: string[] | undefined, params: SqlValue[]): string 
   return ` AND (${terms.join(' OR ')})`;
 }
 
-function onlyTypes(page: Page<RecordedEvent>, types: string[] | undefined): Page<RecordedEvent> {
+function onlyTypes(page: EventPage, types: string[] | undefined): EventPage {
   if (types?.length) page.items = page.items.filter((e) => types.some((k) => typeMatches(e.type, k)));
   return page;
 }

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { encodeEventsourcingState, type EncodeOptions } from '../codecs/eventsourcing';
 import { EventscopeError } from '../errors';
-import { defaultSqliteEngine, type SqliteConnection, type SqliteEngine, type SqliteStatement } from '../sqlite/engine';
+import { defaultSqliteEngine, type SqliteConnection, type SqliteEngine, type SqliteStatement } from '../sqlite/drivers';
 
 /** The library's DDL, as `sqlite_master` shows it in stores it wrote (see the fixtures). */
 export const EVENTSOURCING_SQLITE_DDL = {

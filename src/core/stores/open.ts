@@ -1,7 +1,7 @@
 /** Opens an event store from what a user typed: a path (or, as adapters land, a URL). */
 
 import { EventscopeError } from '../errors';
-import type { SqliteEngine } from '../sqlite/engine';
+import type { SqliteEngine } from '../sqlite/drivers';
 import { EventsourcingSqliteStore } from './eventsourcingSqlite';
 import type { EventStore } from './types';
 

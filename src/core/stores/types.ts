@@ -2,12 +2,17 @@
 
 import type { RecordedEvent, StreamInfo, ValueKinds } from '../events';
 
-/** One page of results and, when there is more, the cursor for the next page. */
-export interface Page<T> {
+/**
+ * One page of results and, when there is more, the cursor of the next page: an opaque string for
+ * lists of streams, the next revision or position (a number) for events. Absent at the end.
+ */
+export interface Page<T, C = string> {
   items: T[];
-  /** Opaque cursor (streams) or the next revision/position to read from; absent at the end. */
-  next?: string;
+  next?: C;
 }
+
+/** A page of events: `next` is the revision (a stream) or position (the log) to read from. */
+export type EventPage = Page<RecordedEvent, number>;
 
 export interface ListStreamsOptions {
   /** Only streams of this category (aggregate type). */
@@ -92,8 +97,8 @@ export interface EventStore {
   readonly location: string;
   info(): Promise<StoreInfo>;
   listStreams(options?: ListStreamsOptions): Promise<Page<StreamInfo>>;
-  readStream(streamId: string, options?: ReadStreamOptions): Promise<Page<RecordedEvent>>;
-  readAll(options?: ReadAllOptions): Promise<Page<RecordedEvent>>;
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<EventPage>;
+  readAll(options?: ReadAllOptions): Promise<EventPage>;
   categories(): Promise<CategoryInfo[]>;
   /** The position of the newest event (0 when empty): cheap, for noticing new events. */
   headPosition(): Promise<number>;
@@ -103,24 +108,47 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
-/** Every event of a stream, page by page. */
-export async function* iterateStream(store: EventStore, streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
-  let from = options.fromRevision;
-  for (;;) {
-    const page = await store.readStream(streamId, { ...options, fromRevision: from });
-    yield* page.items;
+export interface PagingOptions<C> {
+  /** Where to start (undefined: at the start). */
+  from?: C;
+  /** The most items in all (the last page is cut); undefined: all there are. */
+  limit?: number;
+  /** Items to ask for per page (fewer near `limit`); undefined: the store's default. */
+  pageSize?: number;
+}
+
+/**
+ * The pages of any paged read, in order: `read(cursor, size)` reads a page from `cursor` and its
+ * `next` says where the one after starts. The one paging loop of the code base: stores cap their
+ * pages, callers ask for what they need.
+ */
+export async function* pagesOf<T, C>(
+  read: (cursor: C | undefined, size: number | undefined) => Promise<Page<T, C>>,
+  options: PagingOptions<C> = {},
+): AsyncGenerator<T[]> {
+  const { limit, pageSize } = options;
+  let remaining = limit ?? Infinity;
+  let cursor = options.from;
+  while (remaining > 0) {
+    const size = limit === undefined ? pageSize : Math.min(remaining, pageSize ?? remaining);
+    const page = await read(cursor, size);
+    const items = page.items.length > remaining ? page.items.slice(0, remaining) : page.items;
+    yield items;
+    remaining -= items.length;
     if (page.next === undefined) return;
-    from = Number(page.next);
+    cursor = page.next;
   }
 }
 
-/** Every event of the store in global order, page by page. */
+/** Every event of a stream, page by page (`options.limit` is the page size). */
+export async function* iterateStream(store: EventStore, streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
+  const read = (fromRevision: number | undefined, limit: number | undefined) =>
+    store.readStream(streamId, { ...options, fromRevision, limit });
+  for await (const items of pagesOf(read, { from: options.fromRevision, pageSize: options.limit })) yield* items;
+}
+
+/** Every event of the store in global order, page by page (`options.limit` is the page size). */
 export async function* iterateAll(store: EventStore, options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
-  let from = options.fromPosition;
-  for (;;) {
-    const page = await store.readAll({ ...options, fromPosition: from });
-    yield* page.items;
-    if (page.next === undefined) return;
-    from = Number(page.next);
-  }
+  const read = (fromPosition: number | undefined, limit: number | undefined) => store.readAll({ ...options, fromPosition, limit });
+  for await (const items of pagesOf(read, { from: options.fromPosition, pageSize: options.limit })) yield* items;
 }

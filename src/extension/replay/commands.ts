@@ -8,7 +8,7 @@
 
 import { extname } from 'node:path';
 import * as vscode from 'vscode';
-import { isReplayTarget, type ProjectionDescriptor, type SourceDescriptor } from '../../shared/replayProtocol';
+import { isReplayTarget, type ProjectionChoice, type SourceDescriptor } from '../../shared/replayProtocol';
 import { DEMO_NAME } from '../connections';
 import type { Ctx } from '../ctx';
 import type { Node } from '../streamsTree';
@@ -17,7 +17,7 @@ import { PROJECTION_EXTENSIONS } from './target';
 
 export interface ReplayOptions {
   source?: SourceDescriptor;
-  projection?: ProjectionDescriptor;
+  projection?: ProjectionChoice;
 }
 
 function isOptions(value: unknown): value is ReplayOptions {

@@ -23,7 +23,7 @@ const CLEARS: Partial<Record<Kind, readonly Kind[]>> = {
 export class Outbox {
   private readonly latest = new Map<Kind, HostMessage>();
   private ready = false;
-  /** The messages sent or buffered, newest last: a test hook, off (0) unless a test asks for it. */
+  /** The messages sent or buffered, newest last: for tests (the panel's `testApi`), off (0) unless a test asks for it. */
   readonly history: HostMessage[] = [];
 
   constructor(
@@ -43,11 +43,6 @@ export class Outbox {
       this.latest.set(message.type, message);
     }
     if (this.ready) this.deliver(message);
-  }
-
-  /** Forgets a lasting message (a notice that no longer applies). */
-  forget(kind: Kind): void {
-    this.latest.delete(kind);
   }
 
   /** The page went away (hidden or disposed): hold messages until it is ready again. */

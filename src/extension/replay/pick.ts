@@ -3,19 +3,19 @@
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { labelStreams, readLabelRules } from '../../core/labels';
-import type { ProjectionDescriptor, ScopeDescriptor, SourceDescriptor } from '../../shared/replayProtocol';
+import type { ProjectionChoice, ReplayScope, SourceDescriptor } from '../../shared/replayProtocol';
 import type { Connection, Connections } from '../connections';
 import { GENERIC_LABEL, PROJECTION_EXTENSIONS } from './target';
 
 const EXCLUDE = '{**/node_modules/**,**/dist/**,**/out/**,**/.git/**,**/.cache/**,**/.vscode-test/**}';
 
-type ProjectionItem = vscode.QuickPickItem & { projection?: ProjectionDescriptor; browse?: true };
+type ProjectionItem = vscode.QuickPickItem & { projection?: ProjectionChoice; browse?: true };
 
 /** Folder names that hint a file is a projection (listed first). */
 const HINT = /projection|read-?model|view/i;
 
 /** Asks for the projection: the generic one, a JS/TS file of the workspace, or one to browse for. */
-export async function pickProjection(trusted: boolean): Promise<ProjectionDescriptor | undefined> {
+export async function pickProjection(trusted: boolean): Promise<ProjectionChoice | undefined> {
   const files = await vscode.workspace.findFiles(`**/*.{${PROJECTION_EXTENSIONS.join(',')}}`, EXCLUDE, 500);
   const active = vscode.window.activeTextEditor?.document.uri;
   const rank = (uri: vscode.Uri) => (active && uri.toString() === active.toString() ? 0 : HINT.test(uri.fsPath) ? 1 : 2);
@@ -92,10 +92,10 @@ export async function pickSource(connections: Connections): Promise<SourceDescri
   return chosen?.[0] ? { kind: 'eventsFile', path: chosen[0].fsPath } : undefined;
 }
 
-type ScopeItem = vscode.QuickPickItem & { scope?: ScopeDescriptor; typeId?: true };
+type ScopeItem = vscode.QuickPickItem & { scope?: ReplayScope; typeId?: true };
 
 /** Which events of a connection: all of them, an aggregate type, or one stream. */
-export async function pickScope(connections: Connections, connection: Connection): Promise<ScopeDescriptor | undefined> {
+export async function pickScope(connections: Connections, connection: Connection): Promise<ReplayScope | undefined> {
   const store = await connections.store(connection);
   const [categories, page] = await Promise.all([store.categories(), store.listStreams({ limit: 200 })]);
   const rules = readLabelRules(vscode.workspace.getConfiguration('eventscope').get('streamLabels'));

@@ -4,9 +4,8 @@ import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { parseCipherKey } from '../../core/codecs/eventsourcing';
 import { EventscopeError } from '../../core/errors';
-import type { ProjectionChoice } from '../../core/projection/session';
 import { describeScope, type ReplaySourceSpec } from '../../core/projection/source';
-import type { ProjectionDescriptor, ReplayTarget, SourceDescriptor } from '../../shared/replayProtocol';
+import type { ProjectionChoice, ReplayTarget, SourceDescriptor } from '../../shared/replayProtocol';
 import { secretKeyName, type Connections } from '../connections';
 
 export const GENERIC_LABEL = 'Generic (built-in)';
@@ -19,17 +18,13 @@ export function sourceLabel(source: SourceDescriptor): string {
   return source.kind === 'eventsFile' ? basename(source.path) : `${describeScope(source.scope)} of ${source.connection}`;
 }
 
-export function projectionLabel(projection: ProjectionDescriptor): string {
+export function projectionLabel(projection: ProjectionChoice): string {
   return projection.kind === 'generic' ? GENERIC_LABEL : basename(projection.path);
 }
 
 /** The panel's title: "Replay: bank-balances.js · all events of Demo bank". */
 export function panelTitle(target: ReplayTarget): string {
   return `Replay: ${projectionLabel(target.projection)} · ${sourceLabel(target.source)}`;
-}
-
-export function projectionChoice(projection: ProjectionDescriptor): ProjectionChoice {
-  return projection.kind === 'generic' ? { kind: 'generic' } : { kind: 'file', path: projection.path };
 }
 
 /** The engine's source for a target: a connection's file and its cipher key (from secret storage). */
@@ -50,8 +45,8 @@ export async function resolveSource(
   };
 }
 
-/** Whether two projection descriptors name the same file (or are both generic). */
-export function sameProjection(a: ProjectionDescriptor, b: ProjectionDescriptor): boolean {
+/** Whether two projection choices name the same file (or are both generic). */
+export function sameProjection(a: ProjectionChoice, b: ProjectionChoice): boolean {
   if (a.kind === 'generic' || b.kind === 'generic') return a.kind === b.kind;
   return vscode.Uri.file(a.path).toString() === vscode.Uri.file(b.path).toString();
 }

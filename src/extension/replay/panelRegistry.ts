@@ -7,27 +7,21 @@
 import * as vscode from 'vscode';
 import { readLabelRules, type LabelRules } from '../../core/labels';
 import { DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_BUDGET_MS } from '../../core/projection/session';
-import {
-  REPLAY_VIEW_TYPE,
-  readPanelState,
-  type PanelState,
-  type ProjectionDescriptor,
-  type ReplayTarget,
-} from '../../shared/replayProtocol';
+import { REPLAY_VIEW_TYPE, readPanelState, type PanelState, type ProjectionChoice, type ReplayTarget } from '../../shared/replayProtocol';
 import type { Connections } from '../connections';
 import type { Log } from '../log';
-import { ReplayPanel, type ReplayHost } from './panel';
+import { ReplayPanel, type ReplayHost } from './replayPanel';
 import { panelTitle, sameProjection } from './target';
 
 function sameTarget(a: ReplayTarget, b: ReplayTarget): boolean {
   return JSON.stringify(a.source) === JSON.stringify(b.source) && sameProjection(a.projection, b.projection);
 }
 
-export class ReplayPanels implements vscode.Disposable, ReplayHost {
+export class ReplayPanelRegistry implements vscode.Disposable, ReplayHost {
   readonly panels = new Set<ReplayPanel>();
   /** Tests set this to act as an untrusted (false) or trusted (true) workspace; undefined: VS Code's answer. */
   trustOverride: boolean | undefined;
-  /** How many sent messages each new panel keeps for tests (`panel.outbox.history`); 0: none. */
+  /** How many sent messages each new panel keeps for tests (`panel.testApi.history()`); 0: none. */
   historyLimit = 0;
   /** The panel the last open() opened or revealed (tests reach panels through it). */
   lastOpened: ReplayPanel | undefined;
@@ -110,7 +104,7 @@ export class ReplayPanels implements vscode.Disposable, ReplayHost {
   private saved(uri: vscode.Uri): void {
     if (uri.scheme !== 'file') return;
     for (const panel of this.panels) {
-      const saved: ProjectionDescriptor = { kind: 'file', path: uri.fsPath };
+      const saved: ProjectionChoice = { kind: 'file', path: uri.fsPath };
       const own = panel.target.projection.kind === 'file' && sameProjection(panel.target.projection, saved);
       // A file the projection imports counts too (the bundle's inputs, known once it ran).
       const imported = panel.session?.projectionFiles.some((file) => sameProjection({ kind: 'file', path: file }, saved));

@@ -1,52 +1,12 @@
 /**
- * What a replay runs: a projection engine. Module projections (docs/architecture.md), KurrentDB
- * scripts (kurrent.ts) and the built-in generic projection all present this one interface, so
- * the timeline, the worker, the CLI and the panel never ask which kind they drive.
+ * The projection engines of JS/TS modules (`export default { init, when, any, invariant }`) and the
+ * built-in generic projection (KurrentDB scripts are in kurrent.ts); what an engine is: types.ts.
  */
 
 import { eventToJSON, type RecordedEvent } from '../events';
-import { markCall, type UserFunction } from './guard';
+import { markCall } from './guard';
 import { applyEvent, checkInvariant, HandlerTable, type Projection } from './projection';
-
-/** An event a projection emitted (`emit`), a link it made (`linkTo`), or a result it output. */
-export interface EmittedEvent {
-  kind: 'emit' | 'link' | 'result';
-  /** The target stream (`$projections-<name>-result` style for results). */
-  stream: string;
-  type: string;
-  data: unknown;
-  metadata?: unknown;
-}
-
-/** What one step produced besides the state: emitted events and log lines. */
-export interface StepOutput {
-  emitted: EmittedEvent[];
-  logs: string[];
-}
-
-export type EngineKind = 'module' | 'kurrentdb' | 'generic';
-
-export interface ProjectionEngine {
-  /** Shown to the user: the projection's `name`, the file name, or "Generic (built-in)". */
-  readonly name: string;
-  readonly kind: EngineKind;
-  /** A fresh initial state. */
-  init(): unknown;
-  /** Whether the event takes part in the replay at all (KurrentDB's fromStream / fromCategory). */
-  accepts(event: RecordedEvent): boolean;
-  /**
-   * Applies one event and returns the new state (handlers may mutate the one they get). Emits and
-   * logs go to `output` when given (stepping), and are dropped when not (fast passes).
-   */
-  apply(state: unknown, event: RecordedEvent, output: StepOutput | undefined): unknown;
-  /** The failure message when the projection's invariant does not hold after this event. */
-  invariant?(state: unknown, event: RecordedEvent): string | undefined;
-  /**
-   * The user's functions in a fixed order (see guard.ts `registerUserFunctions`), so that the one
-   * a stuck or crashed step was in can be named with its source line.
-   */
-  readonly userFunctions: readonly UserFunction[];
-}
+import type { ProjectionEngine, StepOutput } from './types';
 
 /** Where `console.log` and friends inside user code write while a step is being recorded. */
 export const outputSink: { current: StepOutput | undefined } = { current: undefined };

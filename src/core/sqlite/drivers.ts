@@ -1,5 +1,5 @@
 /**
- * The SQLite engine seam: better-sqlite3 (Node-API, fast) or the built-in `node:sqlite`,
+ * The SQLite drivers behind one seam: better-sqlite3 (Node-API, fast) or the built-in `node:sqlite`,
  * picked at runtime. Both return rows as arrays; blobs as Uint8Array (Buffer for better-sqlite3).
  */
 

@@ -1,37 +1,37 @@
 /**
  * One replay panel (WebviewPanel `eventscope.replay`): the host side of a replay. It opens a
  * ReplaySession (the projection runs in a worker, never here), answers the page's typed messages
- * (webview/src), keeps the cursor, the timeline filter and the breakpoints, and re-runs when the
- * projection file is saved, keeping the cursor on the same event.
+ * (webview/src), keeps the cursor, and re-runs when the projection file is saved, keeping the
+ * cursor on the same event. The timeline (rows and filter) and the breakpoints are their own
+ * modules; tests reach in through `testApi` only.
  */
 
 import { isAbsolute, relative } from 'node:path';
 import * as vscode from 'vscode';
-import { EventscopeError, messageOf } from '../../core/errors';
 import { eventToJSON, type EventKey, type RecordedEvent } from '../../core/events';
 import { stringifyExact } from '../../core/json/exact';
 import { ReplayCancelled, ReplaySession, type ReplaySummary } from '../../core/projection/session';
-import { MARK_LIMIT } from '../../core/projection/protocol';
-import type { StepRecord } from '../../core/projection/replay';
+import type { StepRecord } from '../../core/projection/types';
 import {
   isWebviewMessage,
-  type BreakpointSpec,
   type HostMessage,
   type PanelState,
   type ReplayTarget,
   type StepMove,
   type StepView,
   type SummaryView,
-  type TimelineRow,
   type WebviewMessage,
 } from '../../shared/replayProtocol';
 import type { LabelRules } from '../../core/labels';
 import type { Connections } from '../connections';
+import { userMessage } from '../errors';
 import type { Log } from '../log';
+import { Breakpoints } from './breakpoints';
 import { exportSession, exportState } from './export';
 import { replayHtml, webviewRoot } from './html';
 import { Outbox } from './outbox';
-import { panelTitle, projectionChoice, projectionLabel, resolveSource, sourceLabel } from './target';
+import { panelTitle, projectionLabel, resolveSource, sourceLabel } from './target';
+import { rowOf, Timeline } from './timeline';
 
 /** What a panel needs from the extension. */
 export interface ReplayHost {
@@ -41,87 +41,61 @@ export interface ReplayHost {
   readonly secrets: vscode.SecretStorage;
   isTrusted(): boolean;
   settings(): { timeBudgetMs: number; memoryLimitMb: number; labelRules: LabelRules };
-  /** How many sent messages a panel keeps in `outbox.history` (tests; 0 otherwise). */
+  /** How many sent messages a panel keeps for `testApi.history` (tests; 0 otherwise). */
   readonly historyLimit: number;
   closed(panel: ReplayPanel): void;
 }
 
-/** Rows the page may ask for at once. */
-const MAX_ROWS = 500;
 /** A state whose JSON is longer than this is not sent to the page (Export State writes it). */
-export const STATE_TEXT_LIMIT = 4 * 1024 * 1024;
+const STATE_TEXT_LIMIT = 4 * 1024 * 1024;
 
 export type PanelPhase = 'new' | 'untrusted' | 'opening' | 'open' | 'failed' | 'closed';
 
-/** One sentence for the user: an EventscopeError's message, or a pointer to the log. */
-export function userMessage(error: unknown, doing: string): string {
-  if (error instanceof EventscopeError) return error.message;
-  return `${doing} failed (${messageOf(error)}); details are in the Eventscope log.`;
-}
-
-function rowOf(event: RecordedEvent, index: number, label?: string): TimelineRow {
-  return {
-    index,
-    type: event.type,
-    streamId: event.streamId,
-    revision: event.revision,
-    position: event.position,
-    timestamp: event.timestamp,
-    ...(label !== undefined ? { label } : {}),
-  };
+/** What the extension-host tests (test/vscode) reach into a panel through; the extension never uses it. */
+export interface ReplayPanelTestApi {
+  /** Handles a message as if the page sent it; resolves when its answer has been sent. */
+  send(message: WebviewMessage): Promise<void>;
+  /** Resolves when the open / re-run in progress is done. */
+  settled(): Promise<void>;
+  /** The last message of a kind the host sent (or buffered) to the page. */
+  last<K extends HostMessage['type']>(kind: K): Extract<HostMessage, { type: K }> | undefined;
+  /** The messages sent or buffered, newest last (kept when the registry's `historyLimit` is set). */
+  history(): readonly HostMessage[];
+  /** The summary of the open replay. */
+  summary(): SummaryView | undefined;
+  /** How many times a page said it was ready (it is rebuilt each time the panel is shown again). */
+  readyCount(): number;
+  /** CSP violations the page reported. */
+  readonly cspViolations: readonly string[];
+  /** Uncaught errors the page reported. */
+  readonly pageErrors: readonly string[];
+  /** Export State / Export Session to a file, without the dialogs. */
+  exportState(to: vscode.Uri): Promise<vscode.Uri | undefined>;
+  exportSession(to: vscode.Uri): Promise<vscode.Uri | undefined>;
 }
 
 function keyOf(event: RecordedEvent): EventKey {
   return { streamId: event.streamId, revision: event.revision, position: event.position };
 }
 
-/** The first element greater than `value` in a sorted array (its index), or the length. */
-function upperBound(sorted: readonly number[], value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] <= value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** The index of `value` in a sorted array, or -1. */
-function indexIn(sorted: readonly number[], value: number): number {
-  const i = upperBound(sorted, value) - 1;
-  return i >= 0 && sorted[i] === value ? i : -1;
-}
-
 export class ReplayPanel implements vscode.Disposable {
-  readonly outbox: Outbox;
   phase: PanelPhase = 'new';
   session: ReplaySession | undefined;
-  summary: SummaryView | undefined;
-  cursor = 0;
-  cursorEvent: EventKey | undefined;
-  filter = '';
-  /** Steps the filter lets through, ascending (undefined: no filter). */
-  private matches: number[] | undefined;
-  private filterVersion = 0;
-  private filtering = false;
-  breakpoints: BreakpointSpec[] = [];
-  hits: number[] = [];
-  private hitsTruncated = false;
-  private problems: string[] = [];
+  private readonly outbox: Outbox;
+  private summary: SummaryView | undefined;
+  private cursor = 0;
+  private cursorEvent: EventKey | undefined;
+  private readonly timeline: Timeline;
+  private readonly breakpoints: Breakpoints;
   /** The open / re-run in progress (every request waits for it). */
   private running: Promise<void> = Promise.resolve();
   private wantedStep: number | undefined;
   private stepping: Promise<void> | undefined;
-  private rowQueue: { from: number; count: number; version: number }[] = [];
-  private rowsRunning: Promise<void> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
-  /** CSP violations the page reported (tests check there are none). */
-  readonly cspViolations: string[] = [];
-  /** How many times a page said it was ready (it is rebuilt each time the panel is shown again). */
-  readyCount = 0;
-  /** Uncaught errors the page reported. */
-  readonly pageErrors: string[] = [];
+  /** What the page reported: readiness, CSP violations and uncaught errors (logged; tests check them). */
+  private readyCount = 0;
+  private readonly cspViolations: string[] = [];
+  private readonly pageErrors: string[] = [];
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -131,8 +105,19 @@ export class ReplayPanel implements vscode.Disposable {
   ) {
     this.cursor = restored?.cursor ?? 0;
     this.cursorEvent = restored?.cursorEvent;
-    this.filter = restored?.filter ?? '';
-    this.breakpoints = restored?.breakpoints ?? [];
+    this.timeline = new Timeline(
+      {
+        log: host.log,
+        session: () => this.session,
+        isOpen: () => this.phase === 'open',
+        steps: () => this.summary?.steps ?? 0,
+        cursor: () => this.cursor,
+        settled: () => this.running,
+        post: (message) => this.post(message),
+      },
+      restored?.filter,
+    );
+    this.breakpoints = new Breakpoints(restored?.breakpoints);
     this.outbox = new Outbox((message) => void this.panel.webview.postMessage(message), host.historyLimit);
     panel.title = panelTitle(target);
     panel.iconPath = vscode.Uri.joinPath(host.extensionUri, 'media', 'eventscope.svg');
@@ -150,8 +135,26 @@ export class ReplayPanel implements vscode.Disposable {
     );
   }
 
-  /** Handles one message from the page; resolves when its answer has been sent (tests await it). */
-  async receive(message: unknown): Promise<void> {
+  /** The one way the extension-host tests reach into this panel. */
+  readonly testApi: ReplayPanelTestApi = {
+    send: (message) => this.receive(message),
+    settled: () => this.running,
+    last: (kind) => this.outbox.last(kind),
+    history: () => this.outbox.history,
+    summary: () => this.summary,
+    readyCount: () => this.readyCount,
+    cspViolations: this.cspViolations,
+    pageErrors: this.pageErrors,
+    exportState: (to) => this.exportState(to),
+    exportSession: (to) => this.exportSession(to),
+  };
+
+  private get steps(): number {
+    return this.summary?.steps ?? 0;
+  }
+
+  /** Handles one message from the page; resolves when its answer has been sent. */
+  private async receive(message: unknown): Promise<void> {
     if (!isWebviewMessage(message)) {
       this.host.log.error(`Replay panel: ignored a malformed message ${JSON.stringify(message)?.slice(0, 200)}`);
       return;
@@ -159,7 +162,7 @@ export class ReplayPanel implements vscode.Disposable {
     try {
       await this.handle(message);
     } catch (error) {
-      this.host.log.error(`Replay panel: ${message.type} failed: ${messageOf(error)}`, error);
+      this.host.log.failed(`Replay panel: ${message.type}`, error);
       this.notice('error', userMessage(error, 'The replay'));
     }
   }
@@ -171,7 +174,7 @@ export class ReplayPanel implements vscode.Disposable {
         this.outbox.resume(this.initMessage());
         return;
       case 'requestRows':
-        return this.requestRows(message.from, message.count, message.version);
+        return this.timeline.requestRows(message.from, message.count, message.version);
       case 'select':
         await this.running;
         return this.select(message.index);
@@ -179,7 +182,7 @@ export class ReplayPanel implements vscode.Disposable {
         await this.running;
         return this.move(message.to);
       case 'setBreakpoints':
-        this.breakpoints = message.breakpoints;
+        this.breakpoints.specs = message.breakpoints;
         await this.running;
         return this.scanBreakpoints();
       case 'runToBreakpoint':
@@ -190,7 +193,7 @@ export class ReplayPanel implements vscode.Disposable {
         return this.findFailure(message.expression, message.from);
       case 'filter':
         await this.running;
-        return this.setFilter(message.text);
+        return this.timeline.setFilter(message.text);
       case 'exportSession':
         await this.exportSession();
         return;
@@ -228,8 +231,8 @@ export class ReplayPanel implements vscode.Disposable {
       projectionLabel: projectionLabel(this.target.projection),
       sourceLabel: sourceLabel(this.target.source),
       trusted: this.host.isTrusted(),
-      filter: this.filter,
-      breakpoints: this.breakpoints,
+      filter: this.timeline.filter,
+      breakpoints: this.breakpoints.specs,
       cursor: this.cursor,
     };
   }
@@ -288,7 +291,7 @@ export class ReplayPanel implements vscode.Disposable {
           token.onCancellationRequested(() => cancel.abort());
           return ReplaySession.open({
             source,
-            projection: projectionChoice(this.target.projection),
+            projection: this.target.projection,
             timeBudgetMs,
             memoryLimitMb,
             labelRules,
@@ -340,7 +343,7 @@ export class ReplayPanel implements vscode.Disposable {
       );
       if (previous && this.summary) {
         this.phase = 'open';
-        this.host.log.error(`Re-running ${projectionLabel(this.target.projection)} failed: ${messageOf(error)}`, error);
+        this.host.log.failed(`Re-running ${projectionLabel(this.target.projection)}`, error);
         this.post({ type: 'summary', summary: this.summary });
         this.notice('error', `${userMessage(error, 'Re-running the projection')} The panel still shows the previous run.`);
       } else {
@@ -358,10 +361,7 @@ export class ReplayPanel implements vscode.Disposable {
       this.post({ type: 'failed', message: error.message });
       return;
     }
-    const message = userMessage(error, doing);
-    this.host.log.error(`${doing} failed: ${messageOf(error)}`, error);
-    this.post({ type: 'failed', message });
-    void vscode.window.showErrorMessage(message, 'Show Log').then((choice) => choice === 'Show Log' && this.host.log.show());
+    this.post({ type: 'failed', message: this.host.log.showError(error, doing) });
   }
 
   /** After the first pass (or a re-run): summary, breakpoints, filter, and the cursor's step. */
@@ -374,7 +374,7 @@ export class ReplayPanel implements vscode.Disposable {
       hasInvariant: summary.hasInvariant,
       errors: summary.errors,
       failures: summary.failures,
-      marksTruncated: summary.errors.length >= MARK_LIMIT || summary.failures.length >= MARK_LIMIT,
+      marksTruncated: summary.truncated.errors || summary.truncated.failures,
       ...(summary.firstFailure ? { firstFailure: summary.firstFailure } : {}),
       ...(summary.stopped ? { stopped: summary.stopped } : {}),
       elapsedMs: summary.elapsedMs,
@@ -385,14 +385,16 @@ export class ReplayPanel implements vscode.Disposable {
     const index = await this.relocate();
     await this.scanBreakpoints();
     // The filter reads every event: it runs on, while the panel is already usable.
-    void this.setFilter(this.filter).catch((error: unknown) => this.host.log.error('Filtering the timeline failed', error));
+    void this.timeline
+      .setFilter(this.timeline.filter)
+      .catch((error: unknown) => this.host.log.error('Filtering the timeline failed', error));
     if (this.summary.steps > 0) await this.select(index);
     else this.post({ type: 'cursor', cursor: { index: 0, row: -1 } });
   }
 
   /** The step of the cursor's event in the new run: the same event if it is still there, else the same index. */
   private async relocate(): Promise<number> {
-    const steps = this.summary?.steps ?? 0;
+    const steps = this.steps;
     const clamped = Math.max(0, Math.min(this.cursor, steps - 1));
     const key = this.cursorEvent;
     if (!key || steps === 0 || !this.session) return clamped;
@@ -402,16 +404,12 @@ export class ReplayPanel implements vscode.Disposable {
   // -------------------------------------------------------------------------------------------
   // The cursor and its step.
 
-  private rowFor(index: number): number {
-    return this.matches ? indexIn(this.matches, index) : index;
-  }
-
   /** Moves the cursor to a step and sends its record (requests coalesce: the latest wins). */
-  select(index: number): Promise<void> {
-    const steps = this.summary?.steps ?? 0;
+  private select(index: number): Promise<void> {
+    const steps = this.steps;
     if (!this.session || this.phase !== 'open' || steps === 0) return Promise.resolve();
     this.cursor = Math.max(0, Math.min(index, steps - 1));
-    this.post({ type: 'cursor', cursor: { index: this.cursor, row: this.rowFor(this.cursor) } });
+    this.post(this.timeline.cursorMessage(this.cursor));
     this.wantedStep = this.cursor;
     this.stepping ??= this.stepLoop();
     return this.stepping;
@@ -427,7 +425,7 @@ export class ReplayPanel implements vscode.Disposable {
           this.cursorEvent = keyOf(record.event);
           if (this.wantedStep === undefined) this.post({ type: 'step', step: this.stepView(record) });
         } catch (error) {
-          this.host.log.error(`Reading step ${index + 1} failed: ${messageOf(error)}`, error);
+          this.host.log.failed(`Reading step ${index + 1}`, error);
           this.notice('error', userMessage(error, `Reading step ${index + 1}`));
         }
       }
@@ -440,7 +438,7 @@ export class ReplayPanel implements vscode.Disposable {
     const stateText = stringifyExact(record.stateAfter ?? null, 2) ?? 'null';
     return {
       index: record.index,
-      row: this.rowFor(record.index),
+      row: this.timeline.rowFor(record.index),
       event: rowOf(record.event, record.index, record.label),
       eventJson: stringifyExact(eventToJSON(record.event), 2),
       kinds: { ...record.event.kinds },
@@ -456,115 +454,12 @@ export class ReplayPanel implements vscode.Disposable {
 
   /** First / back / forward / last; with a filter, between the events the timeline shows. */
   private async move(to: StepMove): Promise<void> {
-    const steps = this.summary?.steps ?? 0;
-    if (!steps) return;
-    const list = this.matches;
-    let target: number | undefined;
-    if (!list) {
-      target =
-        to === 'first'
-          ? 0
-          : to === 'last'
-            ? steps - 1
-            : to === 'forward'
-              ? Math.min(this.cursor + 1, steps - 1)
-              : Math.max(this.cursor - 1, 0);
-    } else if (!list.length) {
-      this.notice('info', this.filtering ? 'No event matches the filter yet.' : `No event matches the filter "${this.filter}".`);
-      return;
-    } else if (to === 'first') target = list[0];
-    else if (to === 'last') target = list[list.length - 1];
-    else if (to === 'forward') target = list[upperBound(list, this.cursor)];
-    else target = list[upperBound(list, this.cursor - 1) - 1];
-    if (target === undefined) {
-      // Nowhere to go (the end): say where the cursor stays, so a playing panel stops.
-      this.post({ type: 'cursor', cursor: { index: this.cursor, row: this.rowFor(this.cursor) }, atEnd: true });
-      return;
-    }
+    if (!this.steps) return;
+    const target = this.timeline.destination(to, this.cursor, this.steps);
+    if (target === 'empty') return;
+    // Nowhere to go (the end): say where the cursor stays, so a playing panel stops.
+    if (target === 'end') return this.post(this.timeline.cursorMessage(this.cursor, true));
     return this.select(target);
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // The timeline: rows in windows, and the filter.
-
-  private requestRows(from: number, count: number, version: number): Promise<void> {
-    this.rowQueue.push({ from, count: Math.min(count, MAX_ROWS), version });
-    // Scrolling fast asks for many windows: only the newest few still matter.
-    if (this.rowQueue.length > 4) this.rowQueue.splice(0, this.rowQueue.length - 4);
-    this.rowsRunning ??= this.rowLoop();
-    return this.rowsRunning;
-  }
-
-  private async rowLoop(): Promise<void> {
-    try {
-      await this.running;
-      for (let next = this.rowQueue.shift(); next; next = this.rowQueue.shift()) {
-        if (next.version !== this.filterVersion || !this.session || this.phase !== 'open') continue;
-        try {
-          const rows = await this.rows(next.from, next.count);
-          if (next.version === this.filterVersion) this.post({ type: 'rows', from: next.from, rows, version: next.version });
-        } catch (error) {
-          this.host.log.error(`Reading timeline rows ${next.from}… failed`, error);
-        }
-      }
-    } finally {
-      this.rowsRunning = undefined;
-    }
-  }
-
-  /** Timeline rows with their streams' labels (read once per stream by the worker). */
-  private async rows(from: number, count: number): Promise<TimelineRow[]> {
-    const rows = await this.unlabelledRows(from, count);
-    const labels = await this.session!.labels([...new Set(rows.map((r) => r.streamId))]);
-    return labels.size ? rows.map((r) => (labels.has(r.streamId) ? { ...r, label: labels.get(r.streamId) } : r)) : rows;
-  }
-
-  private async unlabelledRows(from: number, count: number): Promise<TimelineRow[]> {
-    const session = this.session!;
-    const steps = this.summary?.steps ?? 0;
-    if (!this.matches) {
-      if (from >= steps) return [];
-      const events = await session.events(from, Math.min(count, steps - from));
-      return events.map((event, i) => rowOf(event, from + i));
-    }
-    const wanted = this.matches.slice(from, from + count);
-    const rows: TimelineRow[] = [];
-    // Near indexes are read together.
-    for (let i = 0; i < wanted.length;) {
-      let j = i;
-      while (j + 1 < wanted.length && wanted[j + 1] - wanted[i] < 256) j++;
-      const events = await session.events(wanted[i], wanted[j] - wanted[i] + 1);
-      for (let k = i; k <= j; k++) {
-        const event = events[wanted[k] - wanted[i]];
-        if (event) rows.push(rowOf(event, wanted[k]));
-      }
-      i = j + 1;
-    }
-    return rows;
-  }
-
-  /** Filters the timeline by text in the event type, stream id or stream label (the worker reads every event). */
-  async setFilter(text: string): Promise<void> {
-    const filter = text.trim();
-    this.filter = filter;
-    const version = ++this.filterVersion;
-    const steps = this.summary?.steps ?? 0;
-    if (!filter || !this.session) {
-      this.matches = undefined;
-      this.filtering = false;
-      this.post({ type: 'timeline', total: steps, filter, filtering: false, version });
-      if (steps) this.post({ type: 'cursor', cursor: { index: this.cursor, row: this.rowFor(this.cursor) } });
-      return;
-    }
-    this.matches = [];
-    this.filtering = true;
-    this.post({ type: 'timeline', total: 0, filter, filtering: true, version });
-    const matches = await this.session.filter(filter);
-    if (version !== this.filterVersion) return;
-    this.matches = matches;
-    this.filtering = false;
-    this.post({ type: 'timeline', total: matches.length, filter, filtering: false, version });
-    this.post({ type: 'cursor', cursor: { index: this.cursor, row: this.rowFor(this.cursor) } });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -573,54 +468,12 @@ export class ReplayPanel implements vscode.Disposable {
   private async scanBreakpoints(): Promise<void> {
     const session = this.session;
     if (!session || this.phase !== 'open') return;
-    if (!this.breakpoints.length) {
-      this.hits = [];
-      this.problems = [];
-      this.hitsTruncated = false;
-    } else {
-      // A condition that does not compile or throws comes back in `problems`; the others still hit.
-      const result = await session.scan(this.breakpoints);
-      this.hits = result.hits;
-      this.problems = result.problems;
-      this.hitsTruncated = this.hits.length >= MARK_LIMIT;
-    }
-    this.post({ type: 'hits', hits: this.hits, problems: this.problems, truncated: this.hitsTruncated });
+    this.post(await this.breakpoints.scan(session));
   }
 
   private async runToBreakpoint(direction: 'forward' | 'backward'): Promise<void> {
-    if (!this.breakpoints.length) {
-      this.notice('info', 'There are no breakpoints: add an event type or a condition first.');
-      return;
-    }
-    const target = direction === 'forward' ? await this.nextHit() : await this.previousHit();
-    if (target === undefined) {
-      this.notice('info', `No breakpoint hit ${direction === 'forward' ? 'after' : 'before'} step ${this.cursor + 1}.`);
-      return;
-    }
-    return this.select(target);
-  }
-
-  /** The first hit after the cursor: from the known hits, or (past the first MARK_LIMIT) a scan from there. */
-  private async nextHit(): Promise<number | undefined> {
-    const known = this.hits[upperBound(this.hits, this.cursor)];
-    if (known !== undefined || !this.hitsTruncated || !this.session) return known;
-    const steps = this.summary?.steps ?? 0;
-    if (this.cursor + 1 >= steps) return undefined;
-    return (await this.session.scan(this.breakpoints, this.cursor + 1)).hits[0];
-  }
-
-  /** The last hit before the cursor: from the known hits, or scans between the last known one and the cursor. */
-  private async previousHit(): Promise<number | undefined> {
-    let best = this.hits[upperBound(this.hits, this.cursor - 1) - 1];
-    if (!this.hitsTruncated || !this.session || (best !== undefined && best < this.hits[this.hits.length - 1])) return best;
-    for (let from = (best ?? -1) + 1; from < this.cursor;) {
-      const { hits } = await this.session.scan(this.breakpoints, from);
-      const before = hits.filter((h) => h < this.cursor);
-      if (before.length) best = before[before.length - 1];
-      if (hits.length < MARK_LIMIT || before.length < hits.length) break;
-      from = hits[hits.length - 1] + 1;
-    }
-    return best;
+    const to = await this.breakpoints.runTo(this.session, direction, this.cursor, this.steps);
+    return 'notice' in to ? this.notice('info', to.notice) : this.select(to.index);
   }
 
   private async findFailure(expression: string | undefined, from: 'start' | 'next'): Promise<void> {
@@ -653,17 +506,17 @@ export class ReplayPanel implements vscode.Disposable {
   // Export.
 
   /** Writes events, states and diffs (up to EXPORT_STEP_LIMIT steps) as JSON; `to` skips the dialogs. */
-  async exportSession(to?: vscode.Uri, from?: number): Promise<vscode.Uri | undefined> {
+  private async exportSession(to?: vscode.Uri): Promise<vscode.Uri | undefined> {
     await this.running;
     if (!this.session || !this.summary) {
       this.notice('info', 'There is no replay to export yet.');
       return undefined;
     }
-    return exportSession(this.session, this.summary, this.cursor, this.host.log, to, from);
+    return exportSession(this.session, this.summary, this.cursor, this.host.log, to);
   }
 
   /** Writes the state after the cursor's step as JSON; `to` skips the save dialog. */
-  async exportState(to?: vscode.Uri): Promise<vscode.Uri | undefined> {
+  private async exportState(to?: vscode.Uri): Promise<vscode.Uri | undefined> {
     await this.running;
     if (!this.session || !this.summary || !this.summary.steps) {
       this.notice('info', 'There is no state to export yet.');
@@ -673,16 +526,6 @@ export class ReplayPanel implements vscode.Disposable {
   }
 
   // -------------------------------------------------------------------------------------------
-
-  /** The last message of a kind the host sent (or buffered) to the page: a test hook. */
-  last<K extends HostMessage['type']>(kind: K): Extract<HostMessage, { type: K }> | undefined {
-    return this.outbox.last(kind);
-  }
-
-  /** Resolves when the open / re-run in progress is done. */
-  whenSettled(): Promise<void> {
-    return this.running;
-  }
 
   dispose(): void {
     if (this.phase === 'closed') return;

@@ -1,0 +1,114 @@
+/**
+ * The replay core's shared types and limits: what an engine is and produces, what a step record
+ * holds, marks and breakpoints, and what a replay runs over. A leaf module (type imports only,
+ * no Node): every other file of the projection core builds on it, and the replay panel's
+ * protocol (src/shared/replayProtocol.ts) imports its types from here.
+ */
+
+import type { Delta } from 'jsondiffpatch';
+import type { RecordedEvent } from '../events';
+
+/** How many marks (errors, failures, breakpoint hits) a replay keeps of each kind: the first ones. */
+export const MARK_LIMIT = 10_000;
+
+/** An event a projection emitted (`emit`), a link it made (`linkTo`), or a result it output. */
+export interface EmittedEvent {
+  kind: 'emit' | 'link' | 'result';
+  /** The target stream (`$projections-<name>-result` style for results). */
+  stream: string;
+  type: string;
+  data: unknown;
+  metadata?: unknown;
+}
+
+/** What one step produced besides the state: emitted events and log lines. */
+export interface StepOutput {
+  emitted: EmittedEvent[];
+  logs: string[];
+}
+
+export type EngineKind = 'module' | 'kurrentdb' | 'generic';
+
+/** A function of the user's projection and what to call it in a message ("the Debited handler"). */
+export interface UserFunction {
+  name: string;
+  fn: unknown;
+}
+
+/**
+ * What a replay runs: a projection engine. Module projections (engines.ts), KurrentDB scripts
+ * (kurrent.ts) and the built-in generic projection all present this one interface, so the
+ * timeline, the worker, the CLI and the panel never ask which kind they drive.
+ */
+export interface ProjectionEngine {
+  /** Shown to the user: the projection's `name`, the file name, or "Generic (built-in)". */
+  readonly name: string;
+  readonly kind: EngineKind;
+  /** A fresh initial state. */
+  init(): unknown;
+  /** Whether the event takes part in the replay at all (KurrentDB's fromStream / fromCategory). */
+  accepts(event: RecordedEvent): boolean;
+  /**
+   * Applies one event and returns the new state (handlers may mutate the one they get). Emits and
+   * logs go to `output` when given (stepping), and are dropped when not (fast passes).
+   */
+  apply(state: unknown, event: RecordedEvent, output: StepOutput | undefined): unknown;
+  /** The failure message when the projection's invariant does not hold after this event. */
+  invariant?(state: unknown, event: RecordedEvent): string | undefined;
+  /**
+   * The user's functions in a fixed order (see guard.ts `registerUserFunctions`), so that the one
+   * a stuck or crashed step was in can be named with its source line.
+   */
+  readonly userFunctions: readonly UserFunction[];
+}
+
+/** Marks where user code runs, for the host's watchdog (see guard.ts); a no-op by default. */
+export interface UserCodeGuard {
+  enter(index: number): void;
+  exit(): void;
+}
+
+export interface StepRecord {
+  index: number;
+  event: RecordedEvent;
+  stateBefore: unknown;
+  stateAfter: unknown;
+  /** jsondiffpatch delta from stateBefore to stateAfter (undefined: nothing changed). */
+  changes: Delta;
+  /** The handler threw: its message (with the source line); the state keeps what it changed. */
+  error?: string;
+  /** The invariant fails after this event. */
+  invariantFailure?: string;
+  elapsedMs: number;
+  output: StepOutput;
+  /** The size of the state after, serialized (v8), when known. */
+  stateBytes?: number;
+  /** The states were left out (see the worker's `step` options): too big to send. */
+  statesOmitted?: boolean;
+  /** The label of the event's stream (see core/labels.ts), when it has one and the replay reads labels. */
+  label?: string;
+}
+
+/** A step of a replay that needs attention: a handler error, an invariant failure, a hit. */
+export interface Mark {
+  index: number;
+  message: string;
+}
+
+/** A breakpoint: on an event type, or a condition over `state`, `event` and `before`. */
+export type Breakpoint = { kind: 'type'; type: string } | { kind: 'condition'; expression: string };
+
+/** Where the breakpoints hit: the first MARK_LIMIT steps, and whether there are more. */
+export interface ScanResult {
+  hits: number[];
+  /** There are hits past the last one listed (scan again from after it). */
+  truncated: boolean;
+  /** Conditions that do not compile or that threw, one sentence each. */
+  problems: string[];
+}
+
+/** What to replay of a store; a stream's `label` (its name, see core/labels.ts) only names it. */
+export type ReplayScope = { stream: string; label?: string } | { category: string } | { all: true };
+
+/** The projection a replay runs: the built-in generic one, or a file (JS/TS module or KurrentDB script). */
+export type ProjectionChoice = { kind: 'generic' } | { kind: 'file'; path: string };
