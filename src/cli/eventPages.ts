@@ -1,12 +1,13 @@
 /**
  * Event pages rendered as JSON text, and `log`'s parallel read: two worker threads (dist/log-worker.js)
- * read and render alternate ranges of positions while this thread writes the pages in order.
+ * read and render ranges of positions while this thread writes the pages in order.
  * Decoding and printing are CPU-bound and per event, so a long `log --json` uses both cores; the
  * output is byte for byte that of the sequential read.
  */
 
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { EventscopeError, fromWire, type WireError } from '../core/errors';
 import { eventToJSON } from '../core/events';
@@ -60,7 +61,8 @@ export interface RangeRequest {
   id: number;
   from: number;
 }
-export type RangeReply = { id: number; page: RenderedPage } | { id: number; error: WireError };
+/** A rendered range, or why it failed; `ready` once the worker has opened the store. */
+export type RangeReply = { id: number; page: RenderedPage } | { id: number; error: WireError } | { ready: true };
 export interface LogWorkerData {
   location: string;
   cipherKey?: Uint8Array;
@@ -77,29 +79,46 @@ export function parallelWorthIt(from: number, head: number, limit: number | unde
   return span >= 8 * RANGE && (limit === undefined || limit >= 8 * RANGE);
 }
 
+/** Ranges read at most at once by one worker (one being read, one queued behind it). */
+const PER_READER = 2;
+/** Ranges rendered at most ahead of the one being written: bounds the memory of a read. */
+const MAX_AHEAD = 6;
+
 /**
  * Rendered pages of the log from `from` up to the head as it was when the read began, in order.
- * Two worker threads read and render alternate ranges, each with the next range already asked for,
- * so this thread only writes (and up to four ranges are in memory).
+ * Two worker threads read and render ranges, each with the next one already asked for, so this
+ * thread mostly writes. Ranges are handed out in order as workers are free; a range nobody has
+ * taken when its turn to be written comes (the workers are still starting) is read here, on
+ * `store`, so the first pages do not wait for the workers to start.
  */
-export async function* parallelLogPages(data: LogWorkerData, from: number, head: number): AsyncGenerator<RenderedPage> {
-  const readers = [0, 1].map(() => new RangeReader(data));
+export async function* parallelLogPages(data: LogWorkerData, from: number, head: number, store: EventStore): AsyncGenerator<RenderedPage> {
+  const starts: number[] = [];
+  for (let start = from; start <= head; start += RANGE) starts.push(start);
+  const pending: Promise<RenderedPage>[] = [];
+  let assigned = 0; // ranges handed out so far (0 .. assigned-1), to a worker or to this thread
+  let written = 0;
+  const fill = () => {
+    for (const reader of readers) {
+      while (reader.free(PER_READER) && assigned < starts.length && assigned - written < MAX_AHEAD) {
+        const i = assigned++;
+        const reply = reader.read(starts[i]);
+        reply.catch(() => {}); // awaited in order below; a failure meanwhile is not unhandled
+        pending[i] = reply;
+      }
+    }
+  };
+  const readers = [0, 1].map(() => new RangeReader(data, fill));
   try {
-    const starts: number[] = [];
-    for (let start = from; start <= head; start += RANGE) starts.push(start);
-    const pending: Promise<RenderedPage>[] = [];
-    const ask = (i: number) => {
-      if (i >= starts.length) return;
-      const reply = readers[i % readers.length].read(starts[i]);
-      reply.catch(() => {}); // awaited in order below; a failure meanwhile is not unhandled
-      pending[i] = reply;
-    };
-    const AHEAD = 2 * readers.length;
-    for (let i = 0; i < AHEAD; i++) ask(i);
     for (let i = 0; i < starts.length; i++) {
+      if (pending[i] === undefined) await setImmediate(); // let a worker that has started say so (and take it)
+      if (pending[i] === undefined) {
+        assigned = i + 1; // ranges are handed out in order: nobody has this one or any after it
+        pending[i] = renderRange(store, starts[i], data.separator);
+      }
       const page = await pending[i];
       delete pending[i];
-      ask(i + AHEAD);
+      written = i + 1;
+      fill();
       yield page;
     }
   } finally {
@@ -112,18 +131,29 @@ class RangeReader {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, { resolve: (page: RenderedPage) => void; reject: (error: Error) => void }>();
   private failure: Error | undefined;
+  private ready = false;
   private id = 0;
 
-  constructor(data: LogWorkerData) {
+  /** `onFree` is called when the worker has started, and each time it answers. */
+  constructor(data: LogWorkerData, onFree: () => void) {
     this.worker = new Worker(join(__dirname, 'log-worker.js'), { workerData: data });
     this.worker.on('message', (reply: RangeReply) => {
-      const w = this.waiting.get(reply.id);
-      this.waiting.delete(reply.id);
-      if ('error' in reply) w?.reject(fromWire(reply.error));
-      else w?.resolve(reply.page);
+      if ('ready' in reply) this.ready = true;
+      else {
+        const w = this.waiting.get(reply.id);
+        this.waiting.delete(reply.id);
+        if ('error' in reply) w?.reject(fromWire(reply.error));
+        else w?.resolve(reply.page);
+      }
+      onFree();
     });
     this.worker.on('error', (error) => this.fail(new EventscopeError(`the log reader thread failed: ${error.message}`, { cause: error })));
     this.worker.on('exit', (code) => this.fail(new EventscopeError(`the log reader thread stopped (exit ${code}).`)));
+  }
+
+  /** Whether it has started and has fewer than `most` ranges to read. */
+  free(most: number): boolean {
+    return this.ready && !this.failure && this.waiting.size < most;
   }
 
   read(from: number): Promise<RenderedPage> {

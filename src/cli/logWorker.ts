@@ -8,6 +8,8 @@ import { renderRange, type LogWorkerData, type RangeReply, type RangeRequest } f
 const data = workerData as LogWorkerData;
 const store = openStore(data.location, data.cipherKey ? { cipherKey: Buffer.from(data.cipherKey) } : {});
 
+parentPort!.postMessage({ ready: true } satisfies RangeReply);
+
 parentPort!.on('message', (request: RangeRequest) => {
   renderRange(store, request.from, data.separator).then(
     (page) => parentPort!.postMessage({ id: request.id, page } satisfies RangeReply),

@@ -270,7 +270,7 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
         if (parallelWorthIt(start, head, limit)) {
           const key = cipherKey(ctx.values);
           const data = { location: store.location, separator: jsonSeparator(ctx), ...(key ? { cipherKey: key } : {}) };
-          return printJSONPages(ctx, parallelLogPages(data, start, head), 'events', limit);
+          return printJSONPages(ctx, parallelLogPages(data, start, head, store), 'events', limit);
         }
       }
       const read = (fromPosition: number | undefined, n: number | undefined) =>
