@@ -6,7 +6,10 @@ import { webviewBundled } from './scripts/imports.mjs';
 // The layers (docs/architecture.md): the core, the CLI and the shared protocol never see VS Code;
 // what the replay panel's browser bundle reaches (webview/src and the core/shared files it
 // imports, found from the import graph) never sees Node. Import cycles: test/layers.test.ts.
-const noVscode = { name: 'vscode', message: 'src/core, src/cli and src/shared run without VS Code: only src/extension imports it.' };
+const noVscode = {
+  name: 'vscode',
+  message: 'src/core, src/cli, src/debug and src/shared run without VS Code: only src/extension imports it.',
+};
 const nodeMessage = 'This file is bundled for the replay panel (a browser): no Node modules here.';
 const noNode = [
   ...builtinModules.filter((m) => !m.startsWith('_')).map((name) => ({ name, message: nodeMessage })),
@@ -30,6 +33,6 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
-  { files: ['src/core/**', 'src/cli/**', 'src/shared/**'], rules: restrict([noVscode]) },
+  { files: ['src/core/**', 'src/cli/**', 'src/debug/**', 'src/shared/**'], rules: restrict([noVscode]) },
   { files: ['src/shared/**', ...bundled], rules: restrict([noVscode, ...noNode]) },
 );

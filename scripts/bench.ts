@@ -13,7 +13,8 @@
  *   EVENTSCOPE_SQLITE_ENGINE=better-sqlite3|node:sqlite  benchmark only that engine (default: both)
  *   EVENTSCOPE_BENCH_KEEP=1     keep the temp folder
  *   EVENTSCOPE_BENCH_DIR=path   write the stores there if missing, reuse them if present, keep them
- *   EVENTSCOPE_BENCH_ONLY=replay  only the replay measurements
+ *   EVENTSCOPE_BENCH_ONLY=replay  only the replay measurements (the debugger's included)
+ *   EVENTSCOPE_BENCH_ONLY=debug   only the debugger's
  *   EVENTSCOPE_BENCH_ONLY=read    only the whole-log reads (store vs raw scan)
  *   EVENTSCOPE_BENCH_ONLY=cli     only the CLI against the Python loop
  *
@@ -38,6 +39,8 @@ import { EventsourcingSqliteWriter, type StoredEventInput } from '../src/core/st
 import { iterateAll, iterateStream } from '../src/core/stores/types';
 import { eventToJSON } from '../src/core/events';
 import { ReplaySession } from '../src/core/projection/session';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -1002,6 +1005,101 @@ async function benchReplay(engine: SqliteEngine, stores: Stores): Promise<Result
 }
 
 /**
+ * The debugger (issue 9): the standalone adapter (dist/debugAdapter.js) over stdio on the 1M store
+ * with the trivial projection, stopped at step 500,000 (by an invariant); then the time of each
+ * `next` and `stepBack` from the request to the stop, plus what VS Code asks on every stop (stack
+ * trace, scopes, the State's variables) — without breakpoints in the code, and with one (every
+ * `next` then runs live in the worker); and what a conditional line breakpoint on a hot line costs
+ * a run (V8 evaluates its condition on every pass).
+ */
+async function benchDebugger(engine: SqliteEngine, stores: Stores): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  const row = rowAdder(engine.name, rows);
+  const dir = mkdtempSync(join(os.tmpdir(), 'eventscope-bench-debug-'));
+  const projection = join(dir, 'count.js');
+  writeFileSync(projection, 'export default {\n  init: () => ({ n: 0 }),\n  any: (state, event) => {\n    state.n += 1;\n  },\n};\n');
+  const dc = new DebugClient(process.execPath, join(__dirname, 'debugAdapter.js'), 'eventscope', {
+    env: { ...process.env, EVENTSCOPE_SQLITE_ENGINE: engine.name },
+  });
+  await dc.start();
+  const thread = { threadId: 1 };
+  const stopped = () => dc.waitForEvent('stopped', 600_000);
+  /** Milliseconds from the request to the stop, and the views' requests after it. */
+  const timedStop = async (request: () => Promise<unknown>): Promise<number> => {
+    const started = performance.now();
+    const stop = stopped();
+    await request();
+    await stop;
+    const frames = (await dc.stackTraceRequest(thread)).body.stackFrames;
+    const scopes = (await dc.scopesRequest({ frameId: frames[0].id })).body.scopes;
+    await dc.variablesRequest({ variablesReference: scopes.find((s) => s.name === 'State')!.variablesReference });
+    return performance.now() - started;
+  };
+  try {
+    console.error(`  [${engine.name}] debugger: launch, run to step 500,000 ...`);
+    await dc.initializeRequest({ adapterID: 'eventscope', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
+    const target = Math.floor(stores.expected.plain / 2);
+    const first = stopped();
+    const launchStarted = performance.now();
+    // To step 500,000 the fast way (an invariant: a scan in the worker, no debugger in the code).
+    const launched = dc.launchRequest({
+      store: stores.plain,
+      projection,
+      invariant: `event.position !== ${target + 1}`,
+    } as DebugProtocol.LaunchRequestArguments);
+    await dc.configurationDoneRequest();
+    await launched;
+    await first;
+    const toTarget = performance.now() - launchStarted;
+    row('debugger: launch 1M + run to step 500,000 (an invariant)', fmtMs(toTarget));
+    const nexts: number[] = [];
+    const backs: number[] = [];
+    const liveNexts: number[] = [];
+    for (let i = 0; i < 20; i++) nexts.push(await timedStop(() => dc.nextRequest(thread)));
+    for (let i = 0; i < 20; i++) backs.push(await timedStop(() => dc.stepBackRequest(thread)));
+    // A line breakpoint that never pauses: every `next` is then a live step (breakpoints active in the worker).
+    await dc.setBreakpointsRequest({ source: { path: projection }, breakpoints: [{ line: 4, condition: 'event.position < 0' }] });
+    // The first live step attaches the inspector to the worker (once per worker): measured apart.
+    row(
+      'debugger: first next with a line breakpoint set (attaches the inspector to the worker)',
+      fmtMs(await timedStop(() => dc.nextRequest(thread))),
+    );
+    for (let i = 0; i < 20; i++) liveNexts.push(await timedStop(() => dc.nextRequest(thread)));
+    // A conditional line breakpoint on a line every event runs: V8 evaluates the condition on each.
+    const span = 10_000;
+    const here = (await dc.evaluateRequest({ expression: 'event.position', context: 'repl' })).body.result;
+    await dc.setBreakpointsRequest({
+      source: { path: projection },
+      breakpoints: [{ line: 4, condition: `event.position === ${Number(here) + span}` }],
+    });
+    const hot = performance.now();
+    const paused = stopped();
+    await dc.continueRequest(thread);
+    await paused;
+    row(
+      `debugger: continue ${span.toLocaleString('en')} events to a conditional line breakpoint on a line every event runs`,
+      `${fmtMs(performance.now() - hot)} (${(((performance.now() - hot) * 1000) / span).toFixed(0)} µs/event)`,
+    );
+    const p95 = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length * 0.95)];
+    for (const [label, times] of [
+      ['next', nexts],
+      ['stepBack', backs],
+      ['next, a line breakpoint set', liveNexts],
+    ] as const) {
+      row(`debugger: ${label} at step ~500,000 + stack, scopes, State (20, p50 / p95)`, `${fmtMs(median(times))} / ${fmtMs(p95(times))}`, {
+        target: '< 50 ms',
+        pass: p95(times) < 50,
+      });
+    }
+    await dc.terminateRequest();
+  } finally {
+    await dc.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+/**
  * A replay as the panel opens it, in a process that does nothing else (so its peak RSS, worker
  * included, is the replay's): time to the first progress report (the panel paints its progress)
  * and to its first rows and step; 100 random seeks; peak RSS.
@@ -1248,9 +1346,9 @@ async function main(): Promise<void> {
         console.log(`  [${engine.name}] done in ${fmtMs(report.ms)}`);
         rows.push(...report.rows);
       }
-      if (only === undefined || only === 'replay') {
+      if (only === undefined || only === 'replay' || only === 'debug') {
         console.log(`Benchmarking replays with ${engine.name} (in fresh processes) ...`);
-        for (const mode of ['--replay-run', '--replay-alone']) {
+        for (const mode of only === 'debug' ? ['--debug-run'] : ['--replay-run', '--replay-alone', '--debug-run']) {
           const replays = runEngine(engine.name, stores, mode);
           console.log(`  [${engine.name}] done in ${fmtMs(replays.ms)}`);
           rows.push(...replays.rows);
@@ -1302,8 +1400,8 @@ if (!isMainThread) {
   parentPort!.postMessage(writeStore(workerData as GenerateRequest));
 } else if (process.argv[2] === '--memory-probe') {
   memoryProbe(process.argv[3], process.argv[4] as EngineName, Number(process.argv[5]), Number(process.argv[6])).catch(fail);
-} else if (process.argv[2] === '--replay-run' || process.argv[2] === '--replay-alone') {
-  (process.argv[2] === '--replay-run' ? benchReplay : benchReplayAlone)(
+} else if (['--replay-run', '--replay-alone', '--debug-run'].includes(process.argv[2])) {
+  ({ '--replay-run': benchReplay, '--replay-alone': benchReplayAlone, '--debug-run': benchDebugger })[process.argv[2]]!(
     sqliteEngine(process.argv[3] as EngineName),
     JSON.parse(process.argv[4]) as Stores,
   )

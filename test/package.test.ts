@@ -104,6 +104,7 @@ describe('packages: one .vsix per platform', function () {
         'extension/package.json',
         'extension/dist/extension.js',
         'extension/dist/projection-worker.js',
+        'extension/dist/debugAdapter.js',
         'extension/dist/webview/replay.js',
         'extension/node_modules/esbuild/lib/main.js',
         'extension/node_modules/better-sqlite3/lib/binding.js',

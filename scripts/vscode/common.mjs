@@ -1,5 +1,6 @@
 // Shared by setup.mjs / run.mjs / ui.mjs: where the real-VS Code tooling lives and which Node runs it.
 // The why of this harness (code-server + Debian chromium + playwright-core, no browser downloads): harness.mjs and CONTRIBUTING.md.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -92,4 +93,26 @@ export function codeServerEntry() {
   const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
   const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin['code-server'];
   return join(pkgDir, bin);
+}
+
+/**
+ * Waits until `probe()` is truthy (polling every 100 ms) and answers it, or fails with
+ * "<who>: timed out … waiting for <what>" and what `seen()` (default: the probe's last answer) shows then.
+ */
+export async function waitUntil(who, what, probe, { ms = 15_000, seen } = {}) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      last = await probe();
+      if (last) return last;
+    } catch (error) {
+      last = error.message;
+    }
+    if (Date.now() > end) {
+      const shown = seen ? await seen().catch((error) => error.message) : JSON.stringify(last);
+      throw new Error(`${who}: timed out after ${ms / 1000} s waiting for ${what} (seen: ${shown})`);
+    }
+    await sleep(100);
+  }
 }

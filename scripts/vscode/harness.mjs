@@ -165,9 +165,9 @@ export function killAllServersNow() {
 
 /**
  * Starts code-server detached (its own process group) on a free 127.0.0.1 port and waits for /healthz.
- * Workspace trust stays enabled (no --disable-workspace-trust): the extension-test run is trusted by
- * VS Code itself, and UI tests can exercise the trust prompt. Retries on another port if the free
- * port was taken in between.
+ * Workspace trust stays enabled unless `args` has --disable-workspace-trust (run.mjs's extension-host
+ * tests: VS Code debugs only trusted folders), so UI tests can exercise the trust prompt. Retries on
+ * another port if the free port was taken in between.
  */
 export async function startCodeServer(sandbox, options = {}) {
   for (let attempt = 1; ; attempt++) {

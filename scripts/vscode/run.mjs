@@ -58,7 +58,9 @@ async function runExtensionTests(context, options) {
   const resultsFile = join(sandbox.root, 'results.json');
   const started = stopwatch();
   resources.server = await startCodeServer(sandbox, {
-    args: ['--vscode-option', 'enable-smoke-test-driver'],
+    // Trusted: VS Code starts debug sessions only in a trusted workspace, and its trust prompt is a dialog the
+    // smoke-test driver refuses (test/vscode/debug.test.ts). Restricted Mode is tested with ctx.replays.trustOverride.
+    args: ['--vscode-option', 'enable-smoke-test-driver', '--disable-workspace-trust'],
     // Reach the extension host: code-server passes its environment on.
     env: { EVENTSCOPE_VSCODE_RESULTS: resultsFile, EVENTSCOPE_VSCODE_GREP: options.grep ?? '' },
     logFile: join(LOG_DIR, 'code-server.log'),

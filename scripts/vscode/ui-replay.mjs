@@ -5,8 +5,7 @@
 // timeline and the step show Dana Whitfield's duplicated Debited. Screenshot: replay-panel.png.
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { REPO, log } from './common.mjs';
+import { REPO, log, waitUntil } from './common.mjs';
 
 const STORY = { name: 'Dana Whitfield' };
 
@@ -17,21 +16,7 @@ function check(condition, message) {
   if (!condition) throw new Error(`replay panel: ${message}`);
 }
 
-/** Waits until `probe()` is truthy (polling), or fails saying what it waited for. */
-async function until(what, probe, ms = 15_000) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      last = await probe();
-      if (last) return last;
-    } catch (error) {
-      last = error.message;
-    }
-    if (Date.now() > end) throw new Error(`replay panel: timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await sleep(100);
-  }
-}
+const until = (what, probe, ms) => waitUntil('replay panel', what, probe, { ms });
 
 export async function runReplayUi({ page, sandbox, runCommand, shoot, row }) {
   // The projection lives in the workspace, as a user's would.

@@ -68,6 +68,11 @@ export function streamToJSON(stream: StreamInfo): Record<string, unknown> {
 /** What identifies an event across replays of the same source (a re-run keeps the cursor on it). */
 export type EventKey = Pick<RecordedEvent, 'streamId' | 'revision' | 'position'>;
 
+/** The key of an event: enough to find it again across re-runs. */
+export function eventKey(event: EventKey): EventKey {
+  return { streamId: event.streamId, revision: event.revision, position: event.position };
+}
+
 export function sameEvent(event: EventKey, key: EventKey): boolean {
   return event.position === key.position && event.streamId === key.streamId && event.revision === key.revision;
 }

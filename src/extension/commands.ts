@@ -12,6 +12,7 @@ import type { EventStore } from '../core/stores/types';
 import { parseCipherKey } from '../core/codecs/eventsourcing';
 import { DEMO_NAME, type Connection } from './connections';
 import type { Ctx } from './ctx';
+import { debugCommands } from './debug';
 import { replayCommands } from './replay/commands';
 import { eventUri, logUri, streamUri } from './documents';
 import type { Node } from './streamsTree';
@@ -291,4 +292,5 @@ export const commands: Record<string, Handler> = {
   },
 
   ...replayCommands,
+  ...debugCommands,
 };

@@ -9,6 +9,7 @@ import { readLabelRules } from '../core/labels';
 import { commands } from './commands';
 import { Connections } from './connections';
 import { Ctx } from './ctx';
+import { ReplayDebugging } from './debug';
 import { discoverStores } from './discovery';
 import { EventDocuments, SCHEME } from './documents';
 import { LiveTail } from './liveTail';
@@ -46,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): Ctx {
     view,
     liveTail,
     ctx.replays,
+    new ReplayDebugging(ctx),
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents),
     connections.onDidChange(() => {
       liveTail.unwatchAll();

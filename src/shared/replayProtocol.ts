@@ -182,7 +182,7 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 
 export function isBreakpoint(v: unknown): v is Breakpoint {
   if (!isObject(v)) return false;
-  if (v.kind === 'type') return isString(v.type) && v.type.length > 0;
+  if (v.kind === 'type') return isString(v.type) && v.type.length > 0 && (v.condition === undefined || isString(v.condition));
   if (v.kind === 'condition') return isString(v.expression) && v.expression.length > 0;
   return false;
 }

@@ -17,6 +17,7 @@ import { secretKeyName } from '../../src/extension/connections';
 import { discoverStores } from '../../src/extension/discovery';
 import type { Ctx } from '../../src/extension/ctx';
 import type { Node } from '../../src/extension/streamsTree';
+import { errorsShownBy, waitFor } from './helpers';
 
 const EXTENSION_ID = 'eventscope.eventscope';
 const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'eventsourcing');
@@ -51,32 +52,6 @@ function copyFixture(name: string): string {
   copyFileSync(join(FIXTURES, name), path);
   chmodSync(path, 0o644);
   return path;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** What `work` answers, and the sentences the extension showed as error notifications meanwhile (`Log.showError`). */
-async function errorsShownBy<T>(work: () => Thenable<T>): Promise<[T, string[]]> {
-  const shown: string[] = [];
-  const showError = ctx.log.showError.bind(ctx.log);
-  ctx.log.showError = (error, doing) => {
-    const message = showError(error, doing);
-    shown.push(message);
-    return message;
-  };
-  try {
-    return [await work(), shown];
-  } finally {
-    ctx.log.showError = showError;
-  }
 }
 
 describe('the explorer (in a real VS Code)', function () {
@@ -297,7 +272,7 @@ describe('the explorer (in a real VS Code)', function () {
     await ctx.connections.add({ name: 'no key', kind: 'eventsourcing-sqlite', path: copyFixture('c_aes_zlib.db') }, undefined, 'user');
     const accounts = await child(await connectionNode('no key'), 'BankAccount');
     const stream = (await children(accounts))[0];
-    const [items, shown] = await errorsShownBy(() => children(stream));
+    const [items, shown] = await errorsShownBy(ctx, () => children(stream));
     assert.equal(items.length, 1);
     assert.equal(items[0].kind, 'error');
     const advice =
@@ -313,7 +288,7 @@ describe('the explorer (in a real VS Code)', function () {
 
   it('shows any other error as one sentence, the details in the log', async () => {
     // A malformed event node makes the command throw a TypeError, as a bug would.
-    const [, shown] = await errorsShownBy(() =>
+    const [, shown] = await errorsShownBy(ctx, () =>
       vscode.commands.executeCommand('eventscope.copyJson', { kind: 'event', connection: {}, event: null }),
     );
     assert.equal(shown.length, 1);

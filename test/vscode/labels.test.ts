@@ -17,21 +17,12 @@ import type { Ctx } from '../../src/extension/ctx';
 import type { ReplayPanel } from '../../src/extension/replay/replayPanel';
 import { INLINE_INDEX_STREAMS, type Node } from '../../src/extension/streamsTree';
 import type { StepView, WebviewMessage } from '../../src/shared/replayProtocol';
+import { waitFor } from './helpers';
 
 const EXTENSION_ID = 'eventscope.eventscope';
 const DEMO = 'Demo bank';
 
 let ctx: Ctx;
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function label(node: Node): string {
   const l = ctx.tree.getTreeItem(node).label;

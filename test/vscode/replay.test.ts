@@ -19,6 +19,8 @@ import { readPanelState, type ProjectionChoice, type StepView, type WebviewMessa
 import type { Ctx } from '../../src/extension/ctx';
 import type { ReplayPanel } from '../../src/extension/replay/replayPanel';
 import type { Node } from '../../src/extension/streamsTree';
+import { waitFor } from './helpers';
+import { cents } from '../helpers/money';
 
 const EXTENSION_ID = 'eventscope.eventscope';
 const DEMO = 'Demo bank';
@@ -26,16 +28,6 @@ const DEMO = 'Demo bank';
 let ctx: Ctx;
 let dir: string;
 let projectionFile: string;
-
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function demoConnection(): Node & { kind: 'connection' } {
   const connection = ctx.connections.get(DEMO);
@@ -71,11 +63,6 @@ interface BankState {
   names: Record<string, string>;
 }
 
-function cents(amount: string): number {
-  const [units, fraction = ''] = amount.split('.');
-  return Number(units) * 100 + Number(fraction.padEnd(2, '0').slice(0, 2));
-}
-
 describe('the replay panel (in a real VS Code)', function () {
   this.timeout(90_000);
 
@@ -91,7 +78,7 @@ describe('the replay panel (in a real VS Code)', function () {
   beforeEach(() => {
     // Each test opens its own panel (open() would reveal a panel already open on the same target).
     for (const panel of [...ctx.replays.panels]) panel.dispose();
-    // The test run's folder is in Restricted Mode (code-server keeps Workspace Trust on): act as trusted.
+    // Act as trusted whatever VS Code says (scripts/vscode/run.mjs runs these tests with Workspace Trust off).
     ctx.replays.trustOverride = true;
   });
 
@@ -382,7 +369,7 @@ describe('the replay panel (in a real VS Code)', function () {
   });
 
   it('in an untrusted workspace, explains and runs only the generic projection until trusted', async () => {
-    // VS Code's own answer when this folder is untrusted (it is, in these runs), else pretend.
+    // VS Code's own answer when this folder is untrusted, else pretend (these runs have Workspace Trust off).
     ctx.replays.trustOverride = vscode.workspace.isTrusted ? false : undefined;
     assert.equal(ctx.replays.isTrusted(), false);
     const category: Node = { kind: 'category', connection: demoConnection().connection, category: { name: 'Dog', streams: 0 } };

@@ -33,9 +33,9 @@ export function moduleEngine(projection: Projection, fallbackName: string): Proj
     ...(projection.invariant ? { invariant: (state: unknown, event: RecordedEvent) => checkInvariant(projection, state, event) } : {}),
     userFunctions: [
       { name: 'init', fn: projection.init },
-      ...Object.entries(projection.when ?? {}).map(([key, fn]) => ({ name: `the ${key} handler`, fn })),
-      { name: 'any', fn: projection.any },
-      { name: 'the invariant', fn: projection.invariant },
+      ...Object.entries(projection.when ?? {}).map(([key, fn]) => ({ name: `the ${key} handler`, fn, on: key })),
+      { name: 'any', fn: projection.any, on: '*' },
+      { name: 'the invariant', fn: projection.invariant, on: '*' },
     ],
   };
 }

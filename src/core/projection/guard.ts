@@ -22,7 +22,13 @@ export function createGuardBuffer(): SharedArrayBuffer {
  * The user functions of the loaded projection, numbered in a fixed order (so a second worker that
  * loads the same code numbers them the same way), and where to mark the one entered.
  */
-const callSites = { ids: new Map<unknown, number>(), functions: [] as UserFunction[], cells: undefined as Int32Array | undefined };
+const callSites = {
+  ids: new Map<unknown, number>(),
+  functions: [] as UserFunction[],
+  cells: undefined as Int32Array | undefined,
+  /** While set: the ids of the user functions entered during step `index`, in order. */
+  trace: undefined as { index: number; ids: number[] } | undefined,
+};
 
 export function registerUserFunctions(functions: readonly UserFunction[]): void {
   callSites.ids.clear();
@@ -38,7 +44,23 @@ export function userFunction(id: number): UserFunction | undefined {
 /** Engines call this just before they call a user function. */
 export function markCall(fn: unknown): void {
   const cells = callSites.cells;
-  if (cells) cells[FUNCTION] = (callSites.ids.get(fn) ?? -1) + 1;
+  if (!cells) return;
+  const id = callSites.ids.get(fn) ?? -1;
+  cells[FUNCTION] = id + 1;
+  const trace = callSites.trace;
+  if (trace && id >= 0 && cells[WHERE] === trace.index + 2) trace.ids.push(id);
+}
+
+/** The user functions `run` enters while it runs step `index` (in the order they are called). */
+export async function traceCalls(index: number, run: () => Promise<unknown>): Promise<UserFunction[]> {
+  const trace = { index, ids: [] as number[] };
+  callSites.trace = trace;
+  try {
+    await run();
+  } finally {
+    callSites.trace = undefined;
+  }
+  return trace.ids.map((id) => callSites.functions[id]);
 }
 
 export class WorkerGuard implements UserCodeGuard {
@@ -79,6 +101,8 @@ export class Watchdog {
   private readonly timer: NodeJS.Timeout;
   private seq = -1;
   private since = 0;
+  /** While held (user code paused in a debugger), no call overruns. */
+  held = false;
 
   constructor(
     buffer: SharedArrayBuffer,
@@ -91,7 +115,7 @@ export class Watchdog {
         const where = Atomics.load(this.cells, WHERE);
         const seq = Atomics.load(this.cells, SEQ);
         const now = performance.now();
-        if (where === 0 || seq !== this.seq) {
+        if (where === 0 || seq !== this.seq || this.held) {
           this.seq = seq;
           this.since = now;
           return;

@@ -758,11 +758,11 @@ export function kurrentEngine(definition: KurrentDefinition, name: string): Proj
     userFunctions: [
       { name: '$init', fn: d.init },
       { name: '$initShared', fn: d.initShared },
-      { name: 'the $any handler', fn: d.any },
+      { name: 'the $any handler', fn: d.any, on: '*' },
       { name: '$deleted', fn: d.deleted },
       { name: '$created', fn: d.created },
-      { name: 'partitionBy', fn: d.partitionBy },
-      ...[...d.handlers].map(([key, fn]) => ({ name: `the ${key} handler`, fn })),
+      { name: 'partitionBy', fn: d.partitionBy, on: '*' },
+      ...[...d.handlers].map(([key, fn]) => ({ name: `the ${key} handler`, fn, on: key })),
       ...d.transforms.map((t) => ({ name: t.kind === 'transform' ? 'transformBy' : 'filterBy', fn: t.fn })),
     ],
   };

@@ -7,6 +7,7 @@
 
 import { SourceMap } from 'node:module';
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { compileFunction } from 'node:vm';
 import { EventscopeError, messageOf } from '../errors';
 import { genericEngine, moduleEngine } from './engines';
@@ -105,14 +106,59 @@ export class CodeLocator {
     return `${resolve(dirname(this.bundle.path), entry.originalSource)}:${(entry.originalLine ?? 0) + 1}:${(entry.originalColumn ?? 0) + 1}`;
   }
 
+  /**
+   * Where code of the user's file `path` at `line` (1-based) runs: the script V8 knows it by (its
+   * URL: the bundle, or a plain projection's own file) and the first position there made from that
+   * line (0-based, as the inspector counts). Undefined when no code comes from that line.
+   */
+  scriptPosition(path: string, line: number): { url: string; line: number; column: number } | undefined {
+    if (this.bundle.plain) {
+      const known = [this.bundle.path, ...this.bundle.inputs].find((file) => samePath(file, path));
+      return known ? { url: known, line: line - 1, column: 0 } : undefined;
+    }
+    this.reverse ??= reverseMappings(this.map, dirname(this.bundle.path));
+    const at = [...this.reverse].find(([file]) => samePath(file, path))?.[1].get(line - 1);
+    return at && { url: this.bundle.path, ...at };
+  }
+
+  /** Where a position of a script (its URL and 0-based line and column, as the inspector reports it) is in the user's files. */
+  originalOf(url: string, line: number, column: number): { path: string; line: number; column: number } {
+    const path = pathOfUrl(url);
+    const m =
+      samePath(path, this.bundle.path) && !this.bundle.plain ? /^(.*):(\d+):(\d+)$/.exec(this.original(line + 1, column + 1)) : null;
+    return m ? { path: m[1], line: Number(m[2]), column: Number(m[3]) } : { path, line: line + 1, column: column + 1 };
+  }
+
+  /** Whether a script (by its URL) holds the user's code. */
+  isUserScript(url: string): boolean {
+    const path = pathOfUrl(url);
+    return [this.bundle.path, ...(this.bundle.plain ? this.bundle.inputs : [])].some((file) => samePath(file, path));
+  }
+
+  private reverse: Map<string, Map<number, { line: number; column: number }>> | undefined;
+
   /** Where a function of the bundle is defined (by its source text), or undefined. */
   ofFunction(fn: unknown): string | undefined {
+    const range = this.rangeOf(fn);
+    return range && `${range.path}:${range.line}:${range.column}`;
+  }
+
+  /** The lines a function of the bundle spans in the user's file (1-based), or undefined. */
+  rangeOf(fn: unknown): SourceRange | undefined {
     if (typeof fn !== 'function') return undefined;
-    const offset = this.bundle.code.indexOf(Function.prototype.toString.call(fn));
+    const text = Function.prototype.toString.call(fn);
+    const offset = this.bundle.code.indexOf(text);
     if (offset < 0) return undefined;
-    const before = this.bundle.code.slice(0, offset);
-    const line = before.split('\n').length;
-    return this.original(line, offset - before.lastIndexOf('\n'));
+    const at = (o: number) => {
+      const before = this.bundle.code.slice(0, o);
+      return this.original(before.split('\n').length, o - before.lastIndexOf('\n'));
+    };
+    const start = /^(.*):(\d+):(\d+)$/.exec(at(offset));
+    const end = /^(.*):(\d+):(\d+)$/.exec(at(offset + Math.max(text.length - 1, 0)));
+    if (!start) return undefined;
+    const line = Number(start[2]);
+    const endLine = end && end[1] === start[1] ? Math.max(Number(end[2]), line) : line;
+    return { path: start[1], line, column: Number(start[3]), endLine };
   }
 
   /** The innermost frame of an error's stack that is in the user's code. */
@@ -129,6 +175,64 @@ export class CodeLocator {
     const name = error instanceof Error && error.name !== 'Error' && !(error instanceof EventscopeError) ? `${error.name}: ` : '';
     return `${name}${messageOf(error)}${where ? ` (at ${where})` : ''}`;
   }
+}
+
+/** A script's path from its URL as V8 reports it (a path, or a file: URL). */
+function pathOfUrl(url: string): string {
+  return url.startsWith('file:') ? fileURLToPath(url) : url;
+}
+
+/** Whether two paths name the same file (case-insensitively where the file system is). */
+export function samePath(a: string, b: string): boolean {
+  return process.platform === 'win32' || process.platform === 'darwin' ? a.toLowerCase() === b.toLowerCase() : a === b;
+}
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * For each original file of a source map (resolved against `base`), its lines (0-based) and the
+ * first generated position made from each: the reverse of `SourceMap.findEntry`, which Node lacks.
+ */
+export function reverseMappings(map: SourceMap | undefined, base: string): Map<string, Map<number, { line: number; column: number }>> {
+  const result = new Map<string, Map<number, { line: number; column: number }>>();
+  const payload = map?.payload as { sources?: string[]; sourceRoot?: string; mappings?: string } | undefined;
+  if (!payload?.mappings || !payload.sources) return result;
+  const files = payload.sources.map((source) => resolve(base, payload.sourceRoot ?? '', source));
+  const fields = [0, 0, 0, 0]; // generated column (unused across lines), source, original line, original column
+  payload.mappings.split(';').forEach((line, generatedLine) => {
+    let column = 0;
+    for (const segment of line.split(',')) {
+      if (!segment) continue;
+      const values: number[] = [];
+      for (let i = 0, value = 0, shift = 0; i < segment.length; i++) {
+        const digit = BASE64.indexOf(segment[i]);
+        value += (digit & 31) << shift;
+        if (digit & 32) shift += 5;
+        else {
+          values.push(value & 1 ? -(value >>> 1) : value >>> 1);
+          value = 0;
+          shift = 0;
+        }
+      }
+      column += values[0];
+      if (values.length < 4) continue;
+      for (let k = 1; k < 4; k++) fields[k] += values[k];
+      const file = files[fields[1]];
+      if (file === undefined) continue;
+      let lines = result.get(file);
+      if (!lines) result.set(file, (lines = new Map()));
+      if (!lines.has(fields[2])) lines.set(fields[2], { line: generatedLine, column });
+    }
+  });
+  return result;
+}
+
+/** Where a user function is: its file, first line and column, and last line (1-based). */
+export interface SourceRange {
+  path: string;
+  line: number;
+  column: number;
+  endLine: number;
 }
 
 export interface LoadedEngine {

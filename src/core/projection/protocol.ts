@@ -7,9 +7,9 @@
 import type { WireError } from '../errors';
 import type { EventKey, RecordedEvent } from '../events';
 import type { LabelRules } from '../labels';
-import type { ProjectionSpec } from './load';
+import type { ProjectionSpec, SourceRange } from './load';
 import type { ReplaySourceSpec } from './source';
-import type { Breakpoint, EngineKind, Mark, ScanResult, StepRecord } from './types';
+import type { Breakpoint, EngineKind, Mark, ScanBounds, ScanResult, StepRecord } from './types';
 
 /** What a step record carries across to the host (states can be tens of MB). */
 export interface StepOptions {
@@ -51,7 +51,7 @@ export interface WorkerOps {
   events: { args: { from: number; count: number }; reply: RecordedEvent[] };
   step: { args: { index: number; options?: StepOptions }; reply: StepRecord };
   state: { args: { count: number }; reply: unknown };
-  scan: { args: { breakpoints: Breakpoint[]; from?: number }; reply: ScanResult };
+  scan: { args: { breakpoints: Breakpoint[]; from?: number; bounds?: ScanBounds }; reply: ScanResult };
   filter: { args: { text: string }; reply: number[] };
   /** Stream id -> label, for those streams that have one. */
   labels: { args: { streamIds: string[] }; reply: Record<string, string> };
@@ -59,10 +59,35 @@ export interface WorkerOps {
   find: { args: { from: number; expression?: string }; reply: Mark | undefined };
   /** Names a step's event (and the user function `fn`, by its registered id) for an error message. */
   describe: { args: { index: number; fn?: number }; reply: { event: string; fn?: string } };
+  /** A JavaScript expression over `state` (after step `index`), `event` and `previousState`. */
+  evaluate: { args: { index: number; expression: string }; reply: Evaluation };
+  /** The user functions step `index` runs, in order, and where they are. */
+  calls: { args: { index: number }; reply: UserCall[] };
+  /**
+   * Runs steps `from`…`to - 1` live (live.ts: the debugger's breakpoints in user code pause in
+   * them); the step after which it ended early (a breakpoint hit), if it did.
+   */
+  live: { args: { from: number; to: number; resetCounts?: boolean }; reply: number | undefined };
+  /** Rebuilds the state before step `count` and keeps it (the floating keyframe), so a live run from there re-runs nothing. */
+  seek: { args: { count: number }; reply: undefined };
   close: { args: Record<string, never>; reply: undefined };
 }
 
 export type WorkerOp = keyof WorkerOps;
+
+/** What an expression gave: its value (structured-cloned; functions and symbols as their text) and its type. */
+export interface Evaluation {
+  value: unknown;
+  type: string;
+}
+
+/** A user function: what to call it ("the Credited handler") and where it is, when known. */
+export interface UserCall {
+  name: string;
+  /** The events it runs for: an event type key, `*` for every event, none at load. */
+  on?: string;
+  range?: SourceRange;
+}
 
 /** A request as sent: its operation, its id, and that operation's arguments. */
 export type WorkerRequest<K extends WorkerOp = WorkerOp> = { [Op in K]: { op: Op; id: number } & WorkerOps[Op]['args'] }[K];

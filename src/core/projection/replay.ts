@@ -14,11 +14,13 @@ import { deserialize, serialize } from 'node:v8';
 import { EventscopeError, messageOf } from '../errors';
 import { sameEvent, type EventKey, type RecordedEvent } from '../events';
 import { LabelCache } from '../labels';
+import { liveRun } from './live';
 import type { ReplaySource } from './source';
 import {
   MARK_LIMIT,
   type Breakpoint,
   type Mark,
+  type ScanBounds,
   type ProjectionEngine,
   type ScanResult,
   type StepOutput,
@@ -77,14 +79,19 @@ interface Condition {
   usesBefore: boolean;
 }
 
+/** A JavaScript expression typed by the user, as a function of `names` (strict mode). */
+export function compileExpression(expression: string, names: string[], what = 'expression'): (...values: unknown[]) => unknown {
+  try {
+    return new Function(...names, `"use strict"; return (${expression}\n);`) as (...values: unknown[]) => unknown;
+  } catch (error) {
+    throw new EventscopeError(`The ${what} "${expression}" is not a JavaScript expression: ${messageOf(error)}.`, { cause: error });
+  }
+}
+
 /** A condition breakpoint or an invariant typed by the user: `state`, `event` and `before` in scope. */
 export function compileCondition(expression: string): Condition {
-  try {
-    const test = new Function('state', 'event', 'before', `"use strict"; return (${expression}\n);`) as Condition['test'];
-    return { expression, test, usesBefore: /\bbefore\b/.test(expression) };
-  } catch (error) {
-    throw new EventscopeError(`The condition "${expression}" is not a JavaScript expression: ${messageOf(error)}.`, { cause: error });
-  }
+  const test = compileExpression(expression, ['state', 'event', 'before'], 'condition') as Condition['test'];
+  return { expression, test, usesBefore: /\bbefore\b/.test(expression) };
 }
 
 export class Replay {
@@ -457,45 +464,60 @@ export class Replay {
    * after the event. A condition that does not compile, or that throws, is reported in `problems`
    * (once) and never hits.
    */
-  async scan(breakpoints: Breakpoint[], matchesType: (type: string, key: string) => boolean, from = 0): Promise<ScanResult> {
+  async scan(
+    breakpoints: Breakpoint[],
+    matchesType: (type: string, key: string) => boolean,
+    from = 0,
+    bounds: ScanBounds = {},
+  ): Promise<ScanResult> {
     this.checkRange(from, this.length);
+    const to = Math.min(bounds.to ?? this.length, this.length);
+    const limit = Math.min(bounds.limit ?? MARK_LIMIT, MARK_LIMIT);
     const problems = new Map<string, string>();
-    const types = breakpoints.flatMap((b) => (b.kind === 'type' ? [b.type] : []));
-    const conditions = breakpoints.flatMap((b) => {
-      if (b.kind !== 'condition') return [];
+    // Each breakpoint: an event type, a condition, or both (a type with a condition).
+    const compiled = breakpoints.flatMap((b): { type: string | undefined; condition: Condition | undefined }[] => {
+      const expression = b.kind === 'condition' ? b.expression : b.condition;
+      if (expression === undefined) return [{ type: b.kind === 'type' ? b.type : undefined, condition: undefined }];
       try {
-        return [compileCondition(b.expression)];
+        return [{ type: b.kind === 'type' ? b.type : undefined, condition: compileCondition(expression) }];
       } catch (error) {
-        problems.set(b.expression, messageOf(error));
+        problems.set(expression, messageOf(error));
         return [];
       }
     });
-    const copyBefore = conditions.some((c) => c.usesBefore);
+    const conditional = compiled.some((b) => b.condition);
+    const copyBefore = compiled.some((b) => b.condition?.usesBefore);
     const hits: number[] = [];
     let truncated = false;
-    if (!types.length && !conditions.length) return { hits, truncated, problems: [...problems.values()] };
-    const start = conditions.length ? this.nearest(from) : this.keyframes[0];
-    let state = conditions.length ? thaw(start.state) : undefined;
+    if (!compiled.length) return { hits, truncated, problems: [...problems.values()] };
+    const start = conditional ? this.nearest(from) : this.keyframes[0];
+    let state = conditional ? thaw(start.state) : undefined;
     await this.walk(start, (event, index) => {
-      if (index >= this.length || truncated) return false;
+      if (index >= to || truncated) return false;
       if (index < from) {
-        if (conditions.length) state = this.apply(state, event, index).state;
+        if (conditional) state = this.apply(state, event, index).state;
         return true;
       }
-      let hit = types.some((t) => matchesType(event.type, t));
-      if (conditions.length) {
-        const before = copyBefore ? thaw(freeze(state)) : state;
+      let before: unknown;
+      if (conditional) {
+        before = copyBefore ? thaw(freeze(state)) : state;
         state = this.apply(state, event, index).state;
-        for (const c of conditions) {
-          if (hit) break;
+      }
+      let hit = false;
+      for (const b of compiled) {
+        if (b.type !== undefined && !matchesType(event.type, b.type)) continue;
+        if (!b.condition) hit = true;
+        else {
+          const c = b.condition;
           const verdict = this.evaluate(c, state, event, before, index);
           if ('error' in verdict) {
             if (!problems.has(c.expression))
               problems.set(c.expression, `"${c.expression}" failed at ${eventLabel(event, index)}: ${verdict.error}`);
           } else hit = verdict.holds;
         }
+        if (hit) break;
       }
-      if (hit && hits.length < MARK_LIMIT) hits.push(index);
+      if (hit && hits.length < limit) hits.push(index);
       else if (hit) truncated = true;
       return true;
     });
@@ -541,6 +563,41 @@ export class Replay {
       return true;
     });
     return found;
+  }
+
+  /**
+   * Runs steps `from`…`to - 1` as live steps (live.ts): the debugger's breakpoints in user code
+   * pause in them. Ends after the first step in which one hit (or whose run the debugger asked to
+   * end) and returns it; undefined when every step ran. Earlier steps are rebuilt from a keyframe
+   * without pausing.
+   */
+  async runLive(from: number, to: number): Promise<number | undefined> {
+    this.checkRange(from, this.length);
+    const end = Math.min(to, this.length);
+    if (from >= end) return undefined;
+    const start = this.nearest(from);
+    let state = thaw(start.state);
+    let stopped: number | undefined;
+    liveRun.stop = false;
+    await this.walk(start, (event, index) => {
+      if (index >= end) return false;
+      if (index < from) {
+        state = this.apply(state, event, index).state;
+        return true;
+      }
+      Object.assign(liveRun, { live: true, index, event });
+      try {
+        state = this.apply(state, event, index).state;
+        this.invariant(state, event, index);
+      } finally {
+        Object.assign(liveRun, { live: false, event: undefined });
+      }
+      if (!liveRun.stop) return true;
+      stopped = index;
+      return false;
+    });
+    liveRun.stop = false;
+    return stopped;
   }
 
   /** The state after the last step. */

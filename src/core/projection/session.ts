@@ -11,10 +11,10 @@ import { EventscopeError, fromWire } from '../errors';
 import type { EventKey, RecordedEvent } from '../events';
 import { createGuardBuffer, readGuard, Watchdog, type Overrun } from './guard';
 import type { LabelRules } from '../labels';
-import { bundleProjection, type ProjectionSpec } from './load';
-import type { OpenResult, StepOptions, WorkerOp, WorkerOps, WorkerReply } from './protocol';
+import { bundleProjection, type BundledProjection, type ProjectionSpec } from './load';
+import type { Evaluation, OpenResult, StepOptions, UserCall, WorkerOp, WorkerOps, WorkerReply } from './protocol';
 import type { ReplaySourceSpec } from './source';
-import type { Breakpoint, Mark, ProjectionChoice, ScanResult, StepRecord } from './types';
+import type { Breakpoint, Mark, ProjectionChoice, ScanBounds, ScanResult, StepRecord } from './types';
 
 export interface ReplaySessionOptions {
   source: ReplaySourceSpec;
@@ -128,6 +128,11 @@ class WorkerHandle {
     });
   }
 
+  /** While user code is paused in a debugger, the time budget does not run. */
+  hold(paused: boolean): void {
+    this.watchdog.held = paused;
+  }
+
   async dispose(): Promise<void> {
     this.watchdog.dispose();
     this.lost ??= new WorkerLost(undefined, 'crash', 'the replay was closed');
@@ -166,6 +171,21 @@ export class ReplaySession {
       signal?.removeEventListener('abort', cancel);
     }
     return session;
+  }
+
+  /** The bundled projection the worker runs (none: the generic one). */
+  get bundle(): BundledProjection | undefined {
+    return this.spec.kind === 'bundle' ? this.spec.bundle : undefined;
+  }
+
+  /** The worker thread user code runs in (started if none is), for a debugger to attach to. */
+  get workerThreadId(): number {
+    return this.worker().worker.threadId;
+  }
+
+  /** Holds the time budget while user code is paused in a debugger (and lets it run again). */
+  holdTimeBudget(paused: boolean): void {
+    this.handle?.hold(paused);
   }
 
   /** The files the projection was bundled from (its own and its imports): saving one calls for a re-run. */
@@ -305,8 +325,31 @@ export class ReplaySession {
   }
 
   /** Steps at or after `from` where the breakpoints hit (the first MARK_LIMIT, and whether there are more), and problems with conditions. */
-  scan(breakpoints: Breakpoint[], from = 0): Promise<ScanResult> {
-    return this.call('scan', { breakpoints, from });
+  scan(breakpoints: Breakpoint[], from = 0, bounds?: ScanBounds): Promise<ScanResult> {
+    return this.call('scan', { breakpoints, from, ...(bounds ? { bounds } : {}) });
+  }
+
+  /** A JavaScript expression over `state` (after step `index`), `event` and `previousState`, run in the worker. */
+  evaluate(index: number, expression: string): Promise<Evaluation> {
+    return this.call('evaluate', { index, expression });
+  }
+
+  /** The user functions step `index` runs (its handler, `any`, the invariant…) and where they are. */
+  calls(index: number): Promise<UserCall[]> {
+    return this.call('calls', { index });
+  }
+
+  /**
+   * Runs steps `from`…`to - 1` as live steps, where a debugger's breakpoints in user code pause
+   * (core/projection/live.ts); the step after which the run ended early, if it did.
+   */
+  live(from: number, to: number, options: { resetCounts?: boolean } = {}): Promise<number | undefined> {
+    return this.call('live', { from, to, ...options });
+  }
+
+  /** Rebuilds the state before step `count` in the worker and keeps it there (a live run from `count` then starts at once). */
+  seek(count: number): Promise<undefined> {
+    return this.call('seek', { count });
   }
 
   /** The steps whose event's type, stream id or stream label contains every word of `text`. */

@@ -33,6 +33,8 @@ export type EngineKind = 'module' | 'kurrentdb' | 'generic';
 export interface UserFunction {
   name: string;
   fn: unknown;
+  /** The events it runs for: an event type key (a handler), `*` (every event), or none (at load). */
+  on?: string;
 }
 
 /**
@@ -95,10 +97,19 @@ export interface Mark {
   message: string;
 }
 
-/** A breakpoint: on an event type, or a condition over `state`, `event` and `before`. */
-export type Breakpoint = { kind: 'type'; type: string } | { kind: 'condition'; expression: string };
+/**
+ * A breakpoint: on an event type (and, when given, a condition that must hold too), or a condition
+ * over `state` (after the event), `event` and `before`.
+ */
+export type Breakpoint = { kind: 'type'; type: string; condition?: string } | { kind: 'condition'; expression: string };
 
-/** Where the breakpoints hit: the first MARK_LIMIT steps, and whether there are more. */
+/** Where a scan stops: before step `to`, or after `limit` hits (at most MARK_LIMIT). */
+export interface ScanBounds {
+  to?: number;
+  limit?: number;
+}
+
+/** Where the breakpoints hit: the first MARK_LIMIT steps (or `limit`), and whether there are more. */
 export interface ScanResult {
   hits: number[];
   /** There are hits past the last one listed (scan again from after it). */

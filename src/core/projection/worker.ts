@@ -12,15 +12,18 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { EventscopeError, messageOf, toWire } from '../errors';
 import { typeMatches } from '../events';
 import { outputSink } from './engines';
-import { registerUserFunctions, userFunction, WorkerGuard } from './guard';
+import { registerUserFunctions, traceCalls, userFunction, WorkerGuard } from './guard';
+import { installLiveHook, liveRun } from './live';
 import { loadEngine, type CodeLocator } from './load';
-import { eventLabel, Replay } from './replay';
+import { compileExpression, eventLabel, Replay } from './replay';
 import { openReplaySource } from './source';
-import type { OpenArgs, WorkerOp, WorkerOps, WorkerReply, WorkerRequest } from './protocol';
+import type { OpenArgs, UserCall, WorkerOp, WorkerOps, WorkerReply, WorkerRequest } from './protocol';
+import type { UserFunction } from './types';
 
 const port = parentPort!;
 const guard = new WorkerGuard((workerData as { guard: SharedArrayBuffer }).guard);
 const requireForUser = createRequire(__filename);
+installLiveHook();
 
 // console.* inside user code goes to the step being recorded (and nowhere in fast passes).
 for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
@@ -86,6 +89,11 @@ function current(): Replay {
   return replay;
 }
 
+function userCall({ name, fn, on }: UserFunction): UserCall {
+  const range = locator?.rangeOf(fn);
+  return { name, ...(on !== undefined ? { on } : {}), ...(range ? { range } : {}) };
+}
+
 type Handlers = { [K in WorkerOp]: (request: WorkerRequest<K>) => WorkerOps[K]['reply'] | Promise<WorkerOps[K]['reply']> };
 
 /** The worker's side of each operation (protocol.ts): one handler per op, typed by its reply. */
@@ -103,7 +111,7 @@ const handlers: Handlers = {
     return record;
   },
   state: (request) => current().stateAfter(request.count),
-  scan: (request) => current().scan(request.breakpoints, typeMatches, request.from),
+  scan: (request) => current().scan(request.breakpoints, typeMatches, request.from, request.bounds),
   filter: (request) => current().matching(request.text),
   labels: async (request) => Object.fromEntries(await current().labels(request.streamIds)),
   locate: (request) => current().indexOf(request.key),
@@ -114,6 +122,32 @@ const handlers: Handlers = {
     const fn = request.fn === undefined ? undefined : userFunction(request.fn);
     const at = fn && locator?.ofFunction(fn.fn);
     return { event: eventLabel(event, request.index), ...(fn ? { fn: `${fn.name}${at ? ` at ${at}` : ''}` } : {}) };
+  },
+  async evaluate(request) {
+    const evaluate = compileExpression(request.expression, ['state', 'event', 'previousState']);
+    const record = await current().step(request.index);
+    guard.enter(request.index);
+    let value: unknown;
+    try {
+      value = evaluate(record.stateAfter, record.event, record.stateBefore);
+    } finally {
+      guard.exit();
+    }
+    const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+    if (typeof value === 'function' || typeof value === 'symbol') value = String(value);
+    return { value, type };
+  },
+  async calls(request) {
+    const calls = await traceCalls(request.index, () => current().step(request.index));
+    return calls.map(userCall);
+  },
+  async seek(request) {
+    await current().stateAfter(request.count);
+    return undefined;
+  },
+  live(request) {
+    if (request.resetCounts) liveRun.resetCounts();
+    return current().runLive(request.from, request.to);
   },
   async close() {
     await replay?.close();

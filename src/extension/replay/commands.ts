@@ -20,7 +20,7 @@ export interface ReplayOptions {
   projection?: ProjectionChoice;
 }
 
-function isOptions(value: unknown): value is ReplayOptions {
+export function isOptions(value: unknown): value is ReplayOptions {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof vscode.Uri) return false;
   const { source, projection } = value as ReplayOptions;
   if (source === undefined && projection === undefined) return false;
@@ -29,7 +29,7 @@ function isOptions(value: unknown): value is ReplayOptions {
 }
 
 /** The events a tree node (or an `.events` file) stands for. */
-function sourceOf(arg: unknown): SourceDescriptor | undefined {
+export function sourceOf(arg: unknown): SourceDescriptor | undefined {
   if (arg instanceof vscode.Uri)
     return arg.scheme === 'file' && extname(arg.fsPath) === '.events' ? { kind: 'eventsFile', path: arg.fsPath } : undefined;
   const node = arg as Node | undefined;

@@ -6,9 +6,8 @@
  * modules; tests reach in through `testApi` only.
  */
 
-import { isAbsolute, relative } from 'node:path';
 import * as vscode from 'vscode';
-import { eventToJSON, type EventKey, type RecordedEvent } from '../../core/events';
+import { eventKey, eventToJSON, type EventKey } from '../../core/events';
 import { stringifyExact } from '../../core/json/exact';
 import { ReplayCancelled, ReplaySession, type ReplaySummary } from '../../core/projection/session';
 import type { StepRecord } from '../../core/projection/types';
@@ -30,7 +29,7 @@ import { Breakpoints } from './breakpoints';
 import { exportSession, exportState } from './export';
 import { replayHtml, webviewRoot } from './html';
 import { Outbox } from './outbox';
-import { panelTitle, projectionLabel, resolveSource, sourceLabel } from './target';
+import { panelTitle, projectionAllowed, projectionLabel, resolveSource, sourceLabel } from './target';
 import { rowOf, Timeline } from './timeline';
 
 /** What a panel needs from the extension. */
@@ -72,10 +71,6 @@ export interface ReplayPanelTestApi {
   /** Export State / Export Session to a file, without the dialogs. */
   exportState(to: vscode.Uri): Promise<vscode.Uri | undefined>;
   exportSession(to: vscode.Uri): Promise<vscode.Uri | undefined>;
-}
-
-function keyOf(event: RecordedEvent): EventKey {
-  return { streamId: event.streamId, revision: event.revision, position: event.position };
 }
 
 export class ReplayPanel implements vscode.Disposable {
@@ -251,10 +246,7 @@ export class ReplayPanel implements vscode.Disposable {
    * trusted workspace.
    */
   private allowed(): boolean {
-    const { projection } = this.target;
-    if (projection.kind === 'generic' || this.host.isTrusted()) return true;
-    const own = relative(this.host.extensionUri.fsPath, projection.path);
-    return !own.startsWith('..') && !isAbsolute(own);
+    return projectionAllowed(this.target.projection, this.host.isTrusted(), this.host.extensionUri);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -422,7 +414,7 @@ export class ReplayPanel implements vscode.Disposable {
         this.wantedStep = undefined;
         try {
           const record = await this.session.step(index, { maxStateBytes: STATE_TEXT_LIMIT });
-          this.cursorEvent = keyOf(record.event);
+          this.cursorEvent = eventKey(record.event);
           if (this.wantedStep === undefined) this.post({ type: 'step', step: this.stepView(record) });
         } catch (error) {
           this.host.log.failed(`Reading step ${index + 1}`, error);
@@ -450,6 +442,17 @@ export class ReplayPanel implements vscode.Disposable {
       elapsedMs: record.elapsedMs,
       output: stringifyExact(record.output, 2),
     };
+  }
+
+  /**
+   * Moves the cursor to an event (a debug session of the same replay stopped there): found by its
+   * key, else step `index`. Waits for the open / re-run in progress; does nothing unless open.
+   */
+  async follow(key: EventKey, index: number): Promise<void> {
+    await this.running;
+    if (!this.session || this.phase !== 'open') return;
+    const found = await this.session.indexOf(key);
+    return this.select(found ?? index);
   }
 
   /** First / back / forward / last; with a filter, between the events the timeline shows. */

@@ -1,6 +1,6 @@
 /** What a replay panel runs: the panel's target resolved into the engine's source and projection. */
 
-import { basename } from 'node:path';
+import { basename, isAbsolute, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { parseCipherKey } from '../../core/codecs/eventsourcing';
 import { EventscopeError } from '../../core/errors';
@@ -49,4 +49,14 @@ export async function resolveSource(
 export function sameProjection(a: ProjectionChoice, b: ProjectionChoice): boolean {
   if (a.kind === 'generic' || b.kind === 'generic') return a.kind === b.kind;
   return vscode.Uri.file(a.path).toString() === vscode.Uri.file(b.path).toString();
+}
+
+/**
+ * Whether Workspace Trust lets a projection run: always for Eventscope's own code (the generic
+ * projection, the demo's projection shipped with the extension), else only in a trusted workspace.
+ */
+export function projectionAllowed(projection: ProjectionChoice, trusted: boolean, extensionUri: vscode.Uri): boolean {
+  if (projection.kind === 'generic' || trusted) return true;
+  const own = relative(extensionUri.fsPath, projection.path);
+  return !own.startsWith('..') && !isAbsolute(own);
 }
