@@ -37,12 +37,12 @@ import { EventscopeError, messageOf } from '../core/errors';
 import { eventKey, eventToJSON, shortTypeName, type EventKey, type RecordedEvent, type ValueKinds } from '../core/events';
 import type { LabelRules } from '../core/labels';
 import type { UserCall } from '../core/projection/protocol';
-import { hitPasses } from '../core/projection/live';
 import { ReplaySession } from '../core/projection/session';
 import type { ReplaySourceSpec } from '../core/projection/source';
-import type { Breakpoint, Mark, ReplayScope, StepRecord } from '../core/projection/types';
+import type { ReplayScope, StepRecord } from '../core/projection/types';
 import { shortStreamId } from '../core/labels';
 import { flattenDelta, formatPath } from '../shared/deltaPaths';
+import { changedExpression, StopSearch, type Armed } from './search';
 import { describeRemote, UserCode, type CodePause, type LineBreakpoint, type Placed, type RemoteObject, type UserFrame } from './userCode';
 import { children, describe, expandable, expressionOf, type Container } from './values';
 
@@ -80,27 +80,6 @@ export interface StepEventBody {
   event: EventKey;
 }
 
-/** A breakpoint of the session, in the core's terms, and what the client asked for. */
-interface Armed {
-  spec: Breakpoint;
-  /** A DAP hit condition: `3`, `>= 3`, `> 2`, `== 3`, `% 2`. */
-  hitCondition?: string;
-  /** Why it stops: 'function breakpoint', 'data breakpoint'. */
-  reason: string;
-  verified: boolean;
-  description: string;
-  /** The id the client knows it by (to update it). */
-  id: number;
-}
-
-/** Where and why a run stops. */
-type Stop = Mark & { reason: string; description: string };
-
-/** The stop at step `index` that breakpoint `armed` makes. */
-function stopOf(index: number, armed: Armed): Stop {
-  return { index, message: armed.description, reason: armed.reason, description: armed.description };
-}
-
 /** A line breakpoint: what the client set, and where it pauses. */
 interface LineArmed {
   bp: LineBreakpoint;
@@ -122,15 +101,10 @@ interface Remote {
   remote: RemoteObject;
 }
 
-/** The expression a data breakpoint on `path` of the state stands for: the value there changed. */
-export function changedExpression(path: readonly (string | number)[]): string {
-  const at = (root: string) => `${root}${path.map((p) => `?.[${JSON.stringify(p)}]`).join('')}`;
-  const text = `((v) => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() + 'n' : x)))`;
-  return `${text}(${at('before')}) !== ${text}(${at('state')})`;
-}
-
 export class EventscopeDebugSession extends LoggingDebugSession {
   private session: ReplaySession | undefined;
+  /** Where runs stop: breakpoint hits and failures, found by scans in the worker. */
+  private search: StopSearch | undefined;
   private launchArgs: LaunchArguments | undefined;
   /** The step shown: the event applied last (0-based). */
   private cursor = 0;
@@ -194,6 +168,7 @@ export class EventscopeDebugSession extends LoggingDebugSession {
         ...(args.labelRules ? { labelRules: args.labelRules } : {}),
       });
       this.session = session;
+      this.search = new StopSearch(session, args.invariant);
       const { summary } = session;
       this.userCode = new UserCode(session, {
         paused: (pause) => void this.pausedInCode(pause),
@@ -458,26 +433,19 @@ export class EventscopeDebugSession extends LoggingDebugSession {
    * event that changes that partition's state.
    */
   private async stepPartition(partition: string, direction: 1 | -1): Promise<void> {
-    const spec: Breakpoint = { kind: 'condition', expression: changedExpression(['partitions', partition]) };
-    const description = `The next event of partition ${JSON.stringify(partition)}`;
-    if (direction === 1) {
-      const [hit] = (await this.session!.scan([spec], this.cursor + 1, { limit: 1 })).hits;
-      if (hit === undefined) return this.stopAt(this.steps - 1, 'end', `No later event changes partition ${JSON.stringify(partition)}`);
-      return this.stopAt(hit, 'step', description);
-    }
-    for (let size = 256, end = this.cursor; end > 0; size *= 2) {
-      const start = Math.max(0, end - size);
-      const last = (await this.session!.scan([spec], start, { to: end })).hits.at(-1);
-      if (last !== undefined) return this.stopAt(last, 'step', `The previous event of partition ${JSON.stringify(partition)}`);
-      end = start;
-    }
-    return this.stopAt(0, 'start', `No earlier event changes partition ${JSON.stringify(partition)}`);
+    const name = JSON.stringify(partition);
+    const index = await this.search!.partition(partition, this.cursor, direction);
+    if (index !== undefined) return this.stopAt(index, 'step', `The ${direction === 1 ? 'next' : 'previous'} event of partition ${name}`);
+    return direction === 1
+      ? this.stopAt(this.steps - 1, 'end', `No later event changes partition ${name}`)
+      : this.stopAt(0, 'start', `No earlier event changes partition ${name}`);
   }
 
   /** Runs on from `from` to the first stop: a hit (in the code, too), a failure, or the end. */
   private async runForward(from: number): Promise<void> {
     if (from >= this.steps) return this.stopAt(this.steps - 1, 'end', 'The end of the replay');
-    const [hit, failure] = [await this.nextHit(from, this.steps), await this.failureIn(from, this.steps)];
+    const search = this.search!;
+    const [hit, failure] = [await search.next(this.armed, from, this.steps), await search.failure(from, this.steps)];
     const stop = [hit, failure].filter((s) => s !== undefined).sort((a, b) => a.index - b.index)[0];
     if (this.userCode?.available && this.codeBreakpoints.length) {
       // Up to and with the step of the first other stop: the code's breakpoints may pause first.
@@ -532,62 +500,9 @@ export class EventscopeDebugSession extends LoggingDebugSession {
   /** Runs back from `from` to the last hit at or before it, or to the start. */
   private async runBackward(from: number): Promise<void> {
     if (from < 0) return this.stopAt(0, 'start', 'The start of the replay');
-    const hit = await this.previousHit(from);
+    const hit = await this.search!.previous(this.armed, from);
     if (!hit) return this.stopAt(0, 'start', 'The start of the replay: no breakpoint hit before');
     return this.stopAt(hit.index, hit.reason, hit.description);
-  }
-
-  /** The first step in [from, to) where an armed breakpoint hits (hit conditions counted from the start). */
-  private async nextHit(from: number, to: number): Promise<Stop | undefined> {
-    const session = this.session!;
-    let best: { index: number; armed: Armed } | undefined;
-    for (const armed of this.armed) {
-      const bound = best ? best.index : to;
-      if (bound <= from) break;
-      let index: number | undefined;
-      if (armed.hitCondition === undefined) {
-        index = (await session.scan([armed.spec], from, { to: bound, limit: 1 })).hits[0];
-      } else {
-        // Hit counts are from the start: count them, then find the first hit that passes.
-        const { hits } = await session.scan([armed.spec], 0, { to: bound });
-        const n = hits.findIndex((h, i) => h >= from && hitPasses(armed.hitCondition, i + 1));
-        index = n >= 0 ? hits[n] : undefined;
-      }
-      if (index !== undefined && (!best || index < best.index)) best = { index, armed };
-    }
-    return best && stopOf(best.index, best.armed);
-  }
-
-  /** The last step at or before `from` where an armed breakpoint hits. */
-  private async previousHit(from: number): Promise<Stop | undefined> {
-    // Scan windows backwards from `from`, each twice as long as the last.
-    for (let size = 256, end = from + 1; end > 0; size *= 2) {
-      const start = Math.max(0, end - size);
-      let best: { index: number; armed: Armed } | undefined;
-      for (const armed of this.armed) {
-        let hits: number[];
-        if (armed.hitCondition === undefined) hits = (await this.session!.scan([armed.spec], start, { to: end })).hits;
-        else {
-          const all = (await this.session!.scan([armed.spec], 0, { to: end })).hits;
-          hits = all.filter((h, i) => h >= start && hitPasses(armed.hitCondition, i + 1));
-        }
-        const last = hits.at(-1);
-        if (last !== undefined && (!best || last > best.index)) best = { index: last, armed };
-      }
-      if (best) return stopOf(best.index, best.armed);
-      end = start;
-    }
-    return undefined;
-  }
-
-  /** The first step in [from, to) after which the invariant (the launch's, or the projection's own) breaks. */
-  private async failureIn(from: number, to: number): Promise<Stop | undefined> {
-    const session = this.session!;
-    const expression = this.launchArgs?.invariant;
-    if (expression === undefined && !session.summary.hasInvariant && !session.summary.errors.length) return undefined;
-    const mark = await session.firstFailure(from, expression);
-    if (!mark || mark.index >= to) return undefined;
-    return { ...mark, reason: 'exception', description: mark.message };
   }
 
   /** Shows step `index` as stopped. */
