@@ -332,6 +332,23 @@ describe('CLI: every command and option', function () {
         assert.equal(result.steps, result.firstFailure.index + 1);
         assert.ok(result.steps < 330);
       },
+      invariant: () => {
+        const events = json<{ revision: number; position: number }[]>(['log', demo, '--json', '--limit', '1000']);
+        const first = events.findIndex((e) => e.revision >= 5);
+        const result = json<{ steps: number; firstFailure: { index: number; position: number; error: string } }>([
+          'replay',
+          demo,
+          '--invariant',
+          'event.revision < 5',
+          '--until-invariant-fails',
+        ]);
+        assert.equal(result.firstFailure.index, first);
+        assert.equal(result.firstFailure.position, events[first].position);
+        assert.match(result.firstFailure.error, /event\.revision < 5 is false/);
+        assert.equal(result.steps, first + 1);
+        // It replaces the projection's own invariant: one that always holds finds nothing.
+        assert.equal(json(['replay', demo, '--projection', PROJECTION, '--invariant', 'true']).firstFailure, null);
+      },
       'time-budget': () => {
         const loop = join(dir, 'loop.js');
         writeFileSync(loop, 'export default { init: () => ({}), when: { Credited: () => { for (;;); } } };\n');

@@ -323,7 +323,9 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
     });
     try {
       const summary = session.summary;
-      const failure = summary.firstFailure;
+      const expression = ctx.values.invariant;
+      // --invariant replaces the projection's own (handler errors still count as failures).
+      const failure = expression !== undefined ? await session.firstFailure(0, expression) : summary.firstFailure;
       const until = ctx.values['until-invariant-fails'] && failure ? failure.index + 1 : summary.steps;
       const state = await session.stateAfter(until);
       const describe = async (mark: { index: number; message: string }) => {
@@ -351,7 +353,7 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
                 'First failure',
                 firstFailure
                   ? `step ${firstFailure.index + 1}: ${qualifiedName(firstFailure.type)} in ${firstFailure.streamId} rev ${firstFailure.revision} (position ${firstFailure.position}): ${firstFailure.error}`
-                  : summary.hasInvariant
+                  : summary.hasInvariant || expression !== undefined
                     ? 'none: the invariant held throughout'
                     : 'none (the projection has no invariant)',
               ],

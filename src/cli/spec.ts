@@ -46,6 +46,11 @@ export const OPTIONS = {
   stream: { kind: 'text', value: 'ID', help: 'replay one stream' },
   all: { kind: 'flag', help: 'replay every event of the store (the default)' },
   'until-invariant-fails': { kind: 'flag', help: 'stop at the first step that fails' },
+  invariant: {
+    kind: 'text',
+    value: 'EXPR',
+    help: "a JavaScript expression over state, event and before that must hold after every event (instead of the projection's own invariant)",
+  },
   'time-budget': { kind: 'count', value: 'MS', help: 'time budget per event in milliseconds (default: 1000)' },
   help: { kind: 'flag', short: 'h', help: 'show this help' },
   version: { kind: 'flag', help: 'print the version' },
@@ -176,6 +181,7 @@ export const COMMANDS = {
       stream: true,
       category: 'replay the streams of this aggregate type',
       all: true,
+      invariant: true,
       'until-invariant-fails': true,
       'time-budget': true,
       json: 'print {"steps","state","firstFailure","errors"}',
@@ -189,6 +195,7 @@ export const COMMANDS = {
     examples: [
       'eventscope replay app.sqlite --projection examples/bank-balances.js --until-invariant-fails',
       'eventscope replay app.sqlite --category BankAccount --json',
+      'eventscope replay app.sqlite --category BankAccount --invariant "event.revision < 20" --until-invariant-fails',
     ],
   },
   demo: {
