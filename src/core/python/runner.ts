@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { decodeEventsourcingState, type DecodedState } from '../codecs/eventsourcing';
 import { EventscopeError } from '../errors';
+import type { StoredEventRow } from '../stores/eventsourcingSqlite';
 
 export interface PythonRunnerOptions {
   /** The interpreter: else EVENTSCOPE_PYTHON, else `python3` (`py` on Windows). */
@@ -135,9 +136,12 @@ export class PythonRunner {
     return this.request('configure', options);
   }
 
-  /** One aggregate's events through its own class: the aggregate's attributes after each (exact values). */
-  async replay(rows: StoredRow[]): Promise<DecodedState[]> {
-    const states = await this.request<string[]>('replay', { events: rows });
+  /** One aggregate's stored events through its own class: the aggregate's attributes after each (exact values). */
+  async replay(rows: (StoredRow | StoredEventRow)[]): Promise<DecodedState[]> {
+    const events = rows.map((r) =>
+      'originatorId' in r ? { id: r.originatorId, version: r.version, topic: r.topic, state: Buffer.from(r.state).toString('base64') } : r,
+    );
+    const states = await this.request<string[]>('replay', { events });
     return states.map((text) => decodeEventsourcingState(Buffer.from(text, 'utf8')));
   }
 

@@ -37,6 +37,14 @@ import type {
   TableInfo,
 } from './types';
 
+/** A stored event as the eventsourcing library wrote it (see `storedEvents`). */
+export interface StoredEventRow {
+  originatorId: string;
+  version: number;
+  topic: string;
+  state: Uint8Array;
+}
+
 export interface EventsourcingSqliteOptions {
   /** Raw AES key for encrypted stores (see `parseCipherKey`). */
   cipherKey?: Buffer;
@@ -416,6 +424,25 @@ export class EventsourcingSqliteStore implements EventStore {
         ? `SELECT rowid, originator_id, originator_version, topic, ${this.stateColumn} FROM stored_events WHERE originator_id = ?${from === undefined ? '' : ' AND originator_version <= ?'}${types} ORDER BY originator_version DESC LIMIT ?`
         : `SELECT rowid, originator_id, originator_version, topic, ${this.stateColumn} FROM stored_events WHERE originator_id = ?${from === undefined ? '' : ' AND originator_version >= ?'}${types} ORDER BY originator_version LIMIT ?`;
       return onlyTypes(this.page(this.stmt(sql).all(...params, limit + 1), limit, 2), options.types);
+    });
+  }
+
+  /**
+   * One stream's events as stored, in order, the state's bytes untouched (compressed, encrypted):
+   * for a runner that decodes them with the application's own code (the Python runner).
+   */
+  async storedEvents(streamId: string): Promise<StoredEventRow[]> {
+    return this.guard(() => {
+      const id = this.requireOriginatorId(streamId);
+      const rows = this.stmt(
+        'SELECT originator_id, originator_version, topic, hex(state) FROM stored_events WHERE originator_id = ? ORDER BY originator_version',
+      ).all(id);
+      return rows.map((r) => ({
+        originatorId: String(r[0]),
+        version: Number(r[1]),
+        topic: String(r[2]),
+        state: Buffer.from(String(r[3]), 'hex'),
+      }));
     });
   }
 
