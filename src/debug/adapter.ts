@@ -812,13 +812,17 @@ export class EventscopeDebugSession extends LoggingDebugSession {
   }
 }
 
+/** The scope a launch configuration replays: its stream, else its category, else everything. */
+export function scopeOf(args: Pick<LaunchArguments, 'stream' | 'category'>): ReplayScope {
+  return args.stream !== undefined ? { stream: args.stream } : args.category !== undefined ? { category: args.category } : { all: true };
+}
+
 /** The replay's source from a launch configuration. */
 export function sourceSpec(args: LaunchArguments, cipherKey?: string): ReplaySourceSpec {
   const cwd = args.cwd ?? process.cwd();
   if (args.eventsFile) return { kind: 'eventsFile', path: resolve(cwd, args.eventsFile) };
   if (!args.store) throw new EventscopeError('The launch configuration needs "store" (an eventsourcing SQLite file) or "eventsFile".');
-  const scope: ReplayScope =
-    args.stream !== undefined ? { stream: args.stream } : args.category !== undefined ? { category: args.category } : { all: true };
+  const scope = scopeOf(args);
   const key = args.cipherKey ?? cipherKey ?? process.env.EVENTSCOPE_CIPHER_KEY;
   return {
     kind: 'store',

@@ -14,13 +14,13 @@ import { existsSync } from 'node:fs';
 import { basename, extname, isAbsolute, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { EventscopeError } from '../core/errors';
-import { EventscopeDebugSession, STEP_EVENT, type LaunchArguments, type StepEventBody } from '../debug/adapter';
+import { EventscopeDebugSession, scopeOf, STEP_EVENT, type LaunchArguments, type StepEventBody } from '../debug/adapter';
 import type { ProjectionChoice, ReplayScope, ReplayTarget, SourceDescriptor } from '../shared/replayProtocol';
 import { secretKeyName } from './connections';
 import type { Ctx } from './ctx';
 import { isOptions, sourceOf } from './replay/commands';
 import { pickProjection, pickSource } from './replay/pick';
-import { panelTitle, projectionAllowed, projectionLabel, sameProjection } from './replay/target';
+import { panelTitle, projectionAllowed, projectionLabel, sameFile, sameProjection } from './replay/target';
 
 export const DEBUG_TYPE = 'eventscope';
 
@@ -43,23 +43,10 @@ function scopeArguments(scope: ReplayScope): Pick<LaunchArguments, 'stream' | 'c
   return 'stream' in scope ? { stream: scope.stream } : 'category' in scope ? { category: scope.category } : { all: true };
 }
 
-/** The scope a launch configuration replays (as the adapter reads it: stream, else category, else all). */
-function scopeOf(config: LaunchArguments): ReplayScope {
-  return config.stream !== undefined
-    ? { stream: config.stream }
-    : config.category !== undefined
-      ? { category: config.category }
-      : { all: true };
-}
-
 function sameScope(a: ReplayScope, b: ReplayScope): boolean {
   if ('stream' in a) return 'stream' in b && a.stream === b.stream;
   if ('category' in a) return 'category' in b && a.category === b.category;
   return 'all' in b;
-}
-
-function sameFile(a: string, b: string): boolean {
-  return vscode.Uri.file(a).toString() === vscode.Uri.file(b).toString();
 }
 
 /** Whether `store` names a file rather than a connection: a path, a file name with an extension, or a file that exists. */

@@ -80,6 +80,8 @@ export async function bundleProjection(file: string, esbuild: () => Promise<Esbu
 export class CodeLocator {
   private readonly map: SourceMap | undefined;
   private readonly framePattern: RegExp;
+  /** The scripts user code runs as: the bundle, or a plain projection's own files. */
+  private readonly scripts: string[];
 
   constructor(private readonly bundle: BundledProjection) {
     const inline = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/.exec(bundle.code);
@@ -89,8 +91,8 @@ export class CodeLocator {
       this.map = undefined;
     }
     // A bundle is one file; a plain projection's frames can be in any of its files.
-    const files = bundle.plain ? [bundle.path, ...bundle.inputs.filter((input) => input !== bundle.path)] : [bundle.path];
-    this.framePattern = new RegExp(`(${files.map((file) => file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')}):(\\d+):(\\d+)`);
+    this.scripts = bundle.plain ? [bundle.path, ...bundle.inputs.filter((input) => input !== bundle.path)] : [bundle.path];
+    this.framePattern = new RegExp(`(${this.scripts.map((file) => file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')}):(\\d+):(\\d+)`);
   }
 
   /** "file:line:col" in the user's file for a 1-based line and column of the bundled code. */
@@ -113,7 +115,7 @@ export class CodeLocator {
    */
   scriptPosition(path: string, line: number): { url: string; line: number; column: number } | undefined {
     if (this.bundle.plain) {
-      const known = [this.bundle.path, ...this.bundle.inputs].find((file) => samePath(file, path));
+      const known = this.scripts.find((file) => samePath(file, path));
       return known ? { url: known, line: line - 1, column: 0 } : undefined;
     }
     this.reverse ??= reverseMappings(this.map, dirname(this.bundle.path));
@@ -132,7 +134,7 @@ export class CodeLocator {
   /** Whether a script (by its URL) holds the user's code. */
   isUserScript(url: string): boolean {
     const path = pathOfUrl(url);
-    return [this.bundle.path, ...(this.bundle.plain ? this.bundle.inputs : [])].some((file) => samePath(file, path));
+    return this.scripts.some((file) => samePath(file, path));
   }
 
   private reverse: Map<string, Map<number, { line: number; column: number }>> | undefined;

@@ -190,7 +190,7 @@ export class ReplaySession {
 
   /** The files the projection was bundled from (its own and its imports): saving one calls for a re-run. */
   get projectionFiles(): string[] {
-    return this.spec.kind === 'bundle' ? this.spec.bundle.inputs : [];
+    return this.bundle?.inputs ?? [];
   }
 
   /**

@@ -45,10 +45,15 @@ export async function resolveSource(
   };
 }
 
+/** Whether two paths name the same file (as VS Code compares file URIs). */
+export function sameFile(a: string, b: string): boolean {
+  return vscode.Uri.file(a).toString() === vscode.Uri.file(b).toString();
+}
+
 /** Whether two projection choices name the same file (or are both generic). */
 export function sameProjection(a: ProjectionChoice, b: ProjectionChoice): boolean {
   if (a.kind === 'generic' || b.kind === 'generic') return a.kind === b.kind;
-  return vscode.Uri.file(a.path).toString() === vscode.Uri.file(b.path).toString();
+  return sameFile(a.path, b.path);
 }
 
 /**
