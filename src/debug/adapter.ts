@@ -117,10 +117,14 @@ export class EventscopeDebugSession extends LoggingDebugSession {
   private readonly containers = new Handles<Container | Remote>();
   /** Breakpoints in the user's code, and where the worker is paused in it. */
   private userCode: UserCode | undefined;
-  private codePause: CodePause | undefined;
   private afterCode: AfterCode | undefined;
   /** Stream labels seen at stops (a stop inside user code can't ask the paused worker). */
   private readonly streamLabels = new Map<string, string>();
+  /** Where the worker is paused in the user's code, if it is (the user code's own record of it). */
+  private get codePause(): CodePause | undefined {
+    return this.userCode?.paused;
+  }
+
   /** Partitioned KurrentDB projections: each partition's thread id. */
   private readonly partitionThreads = new Map<string, number>();
   /** Hit counts of line breakpoints start again with the first live run. */
@@ -173,7 +177,6 @@ export class EventscopeDebugSession extends LoggingDebugSession {
       this.userCode = new UserCode(session, {
         paused: (pause) => void this.pausedInCode(pause),
         resumed: () => {
-          this.codePause = undefined;
           this.containers.reset();
         },
         log: (text) => this.say(text, 'stderr'),
@@ -551,7 +554,6 @@ export class EventscopeDebugSession extends LoggingDebugSession {
 
   /** The worker paused in the user's code, applying step `pause.step.index`. */
   private pausedInCode(pause: CodePause): void {
-    this.codePause = pause;
     this.cursor = pause.step.index;
     this.record = undefined;
     this.calls = undefined;
