@@ -2,34 +2,63 @@
 
 Started by Eventscope (src/core/python/runner.ts) with the user's interpreter; standard library
 only, Python 3.8+, nothing to install. It speaks JSON lines on stdin/stdout: a request
-``{"id": 1, "op": "replay", "args": {...}}`` gets ``{"id": 1, "ok": true, "value": ...}`` or
-``{"id": 1, "ok": false, "error": {"message", "where", "traceback"}}``. Eventscope keeps reading
-the store itself (read-only); this process only decodes and applies, with the user's application:
+``{"id": 1, "op": "apply", "args": {...}}`` gets ``{"id": 1, "ok": true, "value": ...}`` or
+``{"id": 1, "ok": false, "error": {"message", "where", "traceback"}}``; while one event runs
+longer than a moment it also says ``{"id": 1, "at": n}`` (the n-th event of the request), so the
+host's watchdog can name the event that is stuck. Eventscope keeps reading the store itself
+(read-only); this process only decodes and applies, with the user's application:
 
 - ``configure`` builds the application's mapper -- its transcoder with the app's own
   ``register_transcodings``, its compressor and cipher from the environment -- *without*
-  constructing a recorder or touching any database;
-- ``replay`` turns each stored event of one aggregate into the user's domain event object
+  constructing a recorder or touching any database, and loads the user's projection module
+  (``init``, ``when``, ``invariant``) when there is one;
+- ``apply`` turns each stored event into the user's domain event object
   (``mapper.to_domain_event``: custom transcodings and upcasting work as in the app) and applies
-  it with the library's own ``mutate``; each step's state is the aggregate's attributes, encoded
-  by the app's transcoder (UUIDs, Decimals, datetimes kept exact).
+  it: with the library's own ``mutate`` to the event's aggregate, or with the projection's handler
+  to the projection's state. Each event's result is the state it touched, as *state text*: a
+  header line (``T <class topic>``: the JSON restores the aggregate; ``J``: the JSON is the
+  projection's state; ``P <base64 pickle>``: restored by unpickling, the JSON only shows it) and
+  the state as JSON through the app's transcoder, so UUIDs, Decimals and datetimes stay exact.
+  The host keeps these texts in its keyframes and sends one back (``sync``) when the state it
+  continues from is not the one this process holds: time travel needs no state kept here.
+
+User code's ``print`` goes to the step's log, never into the protocol.
 """
 
 import base64
+import copy
+import importlib.util
+import io
 import json
 import os
+import pickle
+import queue
 import sys
+import threading
+import time
 import traceback
 import uuid
 
 RUNNER = os.path.abspath(__file__)
+LIBRARY = os.sep + "eventsourcing" + os.sep
+NAMES = ("id", "version", "created_on", "modified_on")
 
 
 def describe(error):
-    """One sentence for an exception, and where in the user's code it was raised."""
+    """One sentence for an exception, and where: the innermost frame of the user's own code."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if os.path.abspath(f.filename) != RUNNER]
-    where = "%s:%d" % (frames[-1].filename, frames[-1].lineno) if frames else None
-    message = "%s: %s" % (type(error).__name__, error)
+    own = [f for f in frames if LIBRARY not in f.filename and not f.filename.startswith("<")]
+    where = "%s:%d" % (own[-1].filename, own[-1].lineno) if own else None
+    if isinstance(error, MemoryError):
+        message = "MemoryError: the Python runner ran out of memory"
+    else:
+        message = "%s: %s" % (type(error).__name__, error)
+    cause = error
+    while cause is not None and not isinstance(cause, ImportError):
+        cause = cause.__cause__ or cause.__context__
+    if cause is not None and "sys.path" not in message:
+        # A module that is not found: say where Python looked.
+        message += " (sys.path: %s)" % os.pathsep.join(p for p in sys.path if p)
     return {
         "message": message,
         "where": where,
@@ -37,19 +66,128 @@ def describe(error):
     }
 
 
-class StepFailed(Exception):
-    """The user's code could not apply the event at step ``index``."""
+def type_rank(topic, key):
+    """How well a handler key names an event type (higher wins): the topic, its qualified name, its last parts."""
+    if topic == key:
+        return 3
+    name = topic.split(":", 1)[-1]
+    if name == key:
+        return 2
+    return 1 if name.endswith("." + key) else 0
 
-    def __init__(self, index, error):
-        super().__init__(str(error))
-        self.index = index
-        self.error = error
+
+class Projection:
+    """A user's projection module: ``init()``, a ``when`` table or ``@when(...)`` functions, ``invariant``."""
+
+    def __init__(self, path, registry):
+        name = "eventscope_projection_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_").replace(".", "_")
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError("%s is not a Python module" % path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        del registry[:]
+        spec.loader.exec_module(module)
+        table = getattr(module, "when", None)
+        handlers = list(table.items()) if isinstance(table, dict) else []
+        handlers += [(key, fn) for (key, fn, owner) in registry if owner == name]
+        if not handlers and not callable(getattr(module, "init", None)):
+            raise TypeError(
+                "%s is not a projection: define init() and handlers, with a `when = {\"Credited\": fn}` table"
+                " or `@when(\"Credited\")` functions (from eventscope import when)" % path
+            )
+        self.name = getattr(module, "name", None) or os.path.basename(path)
+        self.module = module
+        self.handlers = handlers
+        self.cache = {}
+        self.check = getattr(module, "invariant", None)
+
+    def init(self):
+        init = getattr(self.module, "init", None)
+        return init() if callable(init) else {}
+
+    def handler(self, event):
+        cls = type(event)
+        found = self.cache.get(cls, False)
+        if found is False:
+            topic = "%s:%s" % (cls.__module__, cls.__qualname__)
+            best, found = 0, None
+            for key, fn in self.handlers:
+                if isinstance(key, type):
+                    rank = 4 if cls is key else (3 if isinstance(event, key) else 0)
+                else:
+                    rank = type_rank(topic, str(key))
+                if rank > best:
+                    best, found = rank, fn
+            self.cache[cls] = found
+        return found
+
+    def apply(self, state, event):
+        fn = self.handler(event)
+        if fn is None:
+            return state
+        result = fn(state, event)
+        return state if result is None else result
+
+    def invariant(self, state, event):
+        if self.check is None:
+            return None
+        try:
+            verdict = self.check(state, event)
+        except TypeError as error:
+            if "positional argument" not in str(error):
+                raise
+            verdict = self.check(state)
+        if verdict is None or verdict is True:
+            return None
+        if isinstance(verdict, str):
+            return verdict
+        return None if verdict else "the invariant returned False"
+
+
+def install_helper_module(registry):
+    """``from eventscope import when`` in a projection: ``@when("Credited")`` registers a handler."""
+    import types
+
+    helper = types.ModuleType("eventscope")
+
+    def when(*keys):
+        def register(fn):
+            for key in keys:
+                registry.append((key, fn, fn.__module__))
+            return fn
+
+        return register
+
+    helper.when = when
+    sys.modules["eventscope"] = helper
 
 
 class Runner:
-    def __init__(self):
+    def __init__(self, out):
+        self.out = out
+        self.lock = threading.Lock()
         self.mapper = None
-        self.app = None
+        self.projection = None
+        self.registry = []
+        install_helper_module(self.registry)
+        self.aggregates = {}
+        self.state = None
+        self.invariant_code = None
+        self.invariant_text = None
+        self.conditions = {}
+        self.memory_mb = None
+        self.single = True
+        # What the watchdog thread reads: the request and event running, and since when.
+        self.busy = None
+
+    def write(self, message):
+        line = json.dumps(message) + "\n"
+        with self.lock:
+            self.out.write(line)
+            self.out.flush()
+
+    # -- operations ----------------------------------------------------------------------------
 
     def op_hello(self):
         try:
@@ -58,12 +196,20 @@ class Runner:
             version = getattr(eventsourcing, "__version__", "") or "unknown"
         except ImportError:
             version = None
-        return {"python": sys.version.split()[0], "executable": sys.executable, "eventsourcing": version, "path": sys.path}
+        return {
+            "python": sys.version.split()[0],
+            "executable": sys.executable,
+            "eventsourcing": version,
+            "debugpy": importlib.util.find_spec("debugpy") is not None,
+            "path": sys.path,
+        }
 
-    def op_configure(self, path=(), app=None, env=None):
+    def op_configure(self, path=(), app=None, env=None, projection=None, invariant=None, memory_mb=None, single=True):
         for entry in reversed(list(path)):
             if entry not in sys.path:
                 sys.path.insert(0, entry)
+        if memory_mb and memory_mb != self.memory_mb:
+            self.limit_memory(memory_mb)
         try:
             from eventsourcing.application import Application
             from eventsourcing.persistence import InfrastructureFactory
@@ -89,75 +235,269 @@ class Runner:
         instance.env = instance.construct_env(cls.name, dict(env or {}))
         instance.factory = DecodingOnly(instance.env)
         self.mapper = instance.construct_mapper()
-        self.app = cls
+        self.projection = Projection(projection, self.registry) if projection else None
+        self.single = single
+        self.invariant_text = invariant
+        self.invariant_code = compile(invariant, "<invariant>", "eval") if invariant else None
+        self.aggregates = {}
+        self.state = self.projection.init() if self.projection else None
         return {
             "app": "%s:%s" % (cls.__module__, cls.__qualname__),
             "compressor": type(self.mapper.compressor).__name__ if self.mapper.compressor else None,
             "cipher": type(self.mapper.cipher).__name__ if self.mapper.cipher else None,
+            "projection": self.projection.name if self.projection else None,
+            "hasInvariant": bool(self.invariant_code or (self.projection and self.projection.check)),
+            "init": self.state_text(self.state) if self.projection else None,
         }
+
+    def op_apply(self, request_id, events, sync=None, budget_ms=50, conditions=()):
+        """Applies events in order until done or ``budget_ms`` has passed; each one's result."""
+        if self.mapper is None:
+            self.op_configure()
+        for key, text in (sync or {}).items():
+            self.restore(key, text)
+        tests = [self.condition(expression) for expression in conditions]
+        results = []
+        started = time.perf_counter()
+        capture = io.StringIO()
+        real = sys.stdout
+        sys.stdout = capture
+        try:
+            for n, stored in enumerate(events):
+                if n and (time.perf_counter() - started) * 1000 > budget_ms:
+                    break
+                self.busy = (request_id, n, time.perf_counter())
+                item = self.step(stored, tests)
+                logs = capture.getvalue()
+                if logs:
+                    item["l"] = logs.rstrip("\n").split("\n")
+                    capture.seek(0)
+                    capture.truncate()
+                results.append(item)
+                if item.get("forget"):
+                    break  # the state is gone: the host sends it again before the next event
+        finally:
+            self.busy = None
+            sys.stdout = real
+        return results
+
+    # -- one event -------------------------------------------------------------------------------
+
+    def step(self, stored, tests):
+        key = stored["k"]
+        try:
+            event = self.domain_event(stored)
+        except Exception as error:
+            return {"e": describe(error)}
+        wants_before = any(t[1] for t in tests) or (self.invariant_text and "before" in self.invariant_text)
+        current = self.aggregates.get(key) if self.projection is None else self.state
+        before = copy.deepcopy(current) if wants_before else None
+        try:
+            if self.projection is None:
+                after = event.mutate(current)
+                self.aggregates[key] = after
+            else:
+                after = self.projection.apply(self.state, event)
+                self.state = after
+            text = self.aggregate_text(after) if self.projection is None else self.state_text(after)
+        except Exception as error:
+            # What the user's code left half-changed is dropped: the host sends the state again.
+            if self.projection is None:
+                self.aggregates.pop(key, None)
+            self.state = None
+            return {"e": describe(error), "forget": True}
+        item = {"s": text}
+        # `state`: the projection's, the aggregate of a one-stream replay, else every aggregate by id.
+        state = after if self.projection is not None or self.single else self.aggregates
+        scope = {"aggregate": after, "state": state, "event": event, "before": before}
+        failure = self.check_invariant(after, event, scope)
+        if failure is not None:
+            item["f"] = failure
+        if tests:
+            verdicts = []
+            for code, _, problem in tests:
+                if code is None:
+                    verdicts.append({"error": problem})
+                    continue
+                try:
+                    verdicts.append(bool(eval(code, {}, dict(scope))))
+                except Exception as error:
+                    verdicts.append({"error": describe(error)["message"]})
+            item["c"] = verdicts
+        return item
+
+    def check_invariant(self, state, event, scope):
+        try:
+            if self.invariant_code is not None:
+                verdict = eval(self.invariant_code, {}, dict(scope))
+                return None if verdict else "%s is false" % self.invariant_text
+            if self.projection is not None:
+                return self.projection.invariant(state, event)
+        except Exception as error:
+            info = describe(error)
+            return "the invariant raised %s%s" % (info["message"], " (at %s)" % info["where"] if info["where"] else "")
+        return None
+
+    def condition(self, expression):
+        """A condition compiled once: (code, whether it reads `before`, why it does not compile)."""
+        found = self.conditions.get(expression)
+        if found is None:
+            try:
+                found = (compile(expression, "<condition>", "eval"), "before" in expression, None)
+            except SyntaxError as error:
+                found = (None, False, '"%s" is not a Python expression: %s' % (expression, error.msg))
+            self.conditions[expression] = found
+        return found
 
     def domain_event(self, stored):
         from eventsourcing.persistence import StoredEvent
 
+        state = bytes.fromhex(stored["x"]) if "x" in stored else stored["j"].encode("utf8")
         return self.mapper.to_domain_event(
-            StoredEvent(
-                originator_id=uuid.UUID(stored["id"]),
-                originator_version=stored["version"],
-                topic=stored["topic"],
-                state=base64.b64decode(stored["state"]),
-            )
+            StoredEvent(originator_id=uuid.UUID(stored["o"]), originator_version=stored["v"], topic=stored["t"], state=state)
         )
 
-    def attributes(self, aggregate):
-        """The aggregate's attributes as JSON text through the app's transcoder: id, version, times, then its own."""
+    # -- state texts -------------------------------------------------------------------------------
+
+    def encode(self, value):
+        return self.mapper.transcoder.encode(value).decode("utf8")
+
+    def aggregate_text(self, aggregate):
+        """The aggregate's attributes (id, version, times, then its own) as state text."""
         if aggregate is None:
-            return "null"
+            return None
         fields = {}
         own = dict(vars(aggregate))
-        for name in ("id", "version", "created_on", "modified_on"):
+        for name in NAMES:
             if "_" + name in own:
                 fields[name] = own.pop("_" + name)
-        for name, value in own.items():
-            if name == "_pending_events":
-                continue
-            fields[name] = value
-        return self.mapper.transcoder.encode(fields).decode("utf8")
+        own.pop("_pending_events", None)
+        fields.update(own)
+        cls = type(aggregate)
+        try:
+            return "T %s:%s\n%s" % (cls.__module__, cls.__qualname__, self.encode(fields))
+        except Exception:
+            return self.pickled(aggregate, fields)
 
-    def op_replay(self, events):
-        """Applies one aggregate's events in order; the state after each, as JSON text."""
-        if self.mapper is None:
-            self.op_configure()
-        aggregate = None
-        states = []
-        for index, stored in enumerate(events):
-            try:
-                aggregate = self.domain_event(stored).mutate(aggregate)
-                states.append(self.attributes(aggregate))
-            except Exception as error:
-                raise StepFailed(index, error)
-        return states
+    def state_text(self, state):
+        try:
+            return "J\n" + self.encode(state)
+        except Exception:
+            return self.pickled(state, state)
+
+    def pickled(self, value, shown):
+        """State the transcoder can't encode: restored from a pickle, shown as far as JSON goes."""
+        try:
+            header = "P " + base64.b64encode(pickle.dumps(value)).decode("ascii")
+        except Exception:
+            header = "N"
+        return header + "\n" + json.dumps(shown, default=repr_value)
+
+    def restore(self, key, text):
+        """Takes back a state the host kept (a keyframe): the aggregate or projection state it shows."""
+        value = None
+        if text is not None:
+            header, _, body = text.partition("\n")
+            if header.startswith("P "):
+                value = pickle.loads(base64.b64decode(header[2:]))
+            elif header.startswith("T "):
+                from eventsourcing.utils import resolve_topic
+
+                cls = resolve_topic(header[2:])
+                fields = self.mapper.transcoder.decode(body.encode("utf8"))
+                state = {}
+                for name in NAMES:
+                    if name in fields:
+                        state["_" + name] = fields.pop(name)
+                state["_pending_events"] = []
+                state.update(fields)
+                value = object.__new__(cls)
+                value.__dict__.update(state)
+            elif header == "J":
+                value = self.mapper.transcoder.decode(body.encode("utf8"))
+            else:
+                raise ValueError("this state can't be restored (neither the transcoder nor pickle can copy it)")
+        if self.projection is None:
+            if value is None:
+                self.aggregates.pop(key, None)
+            else:
+                self.aggregates[key] = value
+        else:
+            self.state = value
+
+    # -- limits ----------------------------------------------------------------------------------
+
+    def limit_memory(self, memory_mb):
+        """Caps the heap at ``memory_mb`` more than it holds now (POSIX; elsewhere the time budget still holds)."""
+        try:
+            import resource
+
+            kind = resource.RLIMIT_DATA
+            hard = resource.getrlimit(kind)[1]
+            soft = int(memory_mb) * 1024 * 1024 + data_bytes()
+            if hard != resource.RLIM_INFINITY:
+                soft = min(soft, hard)
+            resource.setrlimit(kind, (soft, hard))
+            self.memory_mb = memory_mb
+        except (ImportError, AttributeError, ValueError, OSError):
+            pass
+
+    def watch(self):
+        """Tells the host which event of a request runs long (once per event)."""
+        told = None
+        while True:
+            time.sleep(0.1)
+            busy = self.busy
+            if busy is None or busy == told:
+                continue
+            request_id, n, since = busy
+            if time.perf_counter() - since >= 0.1:
+                told = busy
+                self.write({"id": request_id, "at": n})
+
+
+def data_bytes():
+    """The data segment's size now (Linux), else 0."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[5]) * os.sysconf("SC_PAGE_SIZE")
+    except Exception:
+        return 0
+
+
+def repr_value(value):
+    return {"_type_": "repr", "_data_": repr(value)}
 
 
 def main():
-    runner = Runner()
     out = sys.stdout
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        request = json.loads(line)
+    # Stray prints (outside a step) must not break the protocol.
+    sys.stdout = sys.stderr
+    runner = Runner(out)
+    requests = queue.Queue()
+
+    def read():
+        for line in sys.stdin:
+            if line.strip():
+                requests.put(line)
+        # Eventscope closed the pipe (or went away): end, even if user code is stuck.
+        os._exit(0)
+
+    threading.Thread(target=read, name="eventscope-stdin", daemon=True).start()
+    threading.Thread(target=runner.watch, name="eventscope-watch", daemon=True).start()
+    while True:
+        request = json.loads(requests.get())
         try:
             handler = getattr(runner, "op_" + request["op"], None)
             if handler is None:
                 raise ValueError("unknown operation %r" % request["op"])
-            reply = {"id": request["id"], "ok": True, "value": handler(**request.get("args", {}))}
-        except StepFailed as failed:
-            error = describe(failed.error)
-            error["index"] = failed.index
-            reply = {"id": request["id"], "ok": False, "error": error}
+            args = dict(request.get("args", {}))
+            if request["op"] == "apply":
+                args["request_id"] = request["id"]
+            reply = {"id": request["id"], "ok": True, "value": handler(**args)}
         except Exception as error:
             reply = {"id": request["id"], "ok": False, "error": describe(error)}
-        out.write(json.dumps(reply) + "\n")
-        out.flush()
+        runner.write(reply)
 
 
 if __name__ == "__main__":

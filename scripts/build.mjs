@@ -7,6 +7,7 @@ await Promise.all([
   build({ ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'projection-worker': 'src/core/projection/worker.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'log-worker': 'src/cli/logWorker.ts' }, outdir: 'dist' }),
+  build({ ...common, entryPoints: { 'python-bridge': 'src/core/python/bridgeWorker.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { debugAdapter: 'src/debug/main.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { bench: 'scripts/bench.ts' }, outdir: 'dist' }),
   // The replay panel's UI runs in the webview (a browser), not in Node.

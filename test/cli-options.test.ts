@@ -15,6 +15,7 @@ import { writeDemoStore } from '../src/core/demo';
 import { parseEventsFile } from '../src/core/eventsFile/eventsFile';
 import { CLI, copyFixture, makeTempDir, removeTempDirs, runCli, type RunResult } from './helpers/cli';
 import { FIXTURE_KEY } from './helpers/dumps';
+import { eventsourcingEnv, FIXTURE_PYTHON } from './helpers/python';
 
 const ROOT = resolve(__dirname, '..');
 const PROJECTION = join(ROOT, 'examples', 'bank-balances.js');
@@ -112,6 +113,26 @@ describe('CLI: every command and option', function () {
   after(removeTempDirs);
 
   const help = (command: CommandName) => () => assert.equal(ok(runCli([command, '--help'])).stdout, commandHelp(command));
+
+  /**
+   * A Python replay: its JSON checked when the eventsourcing library is importable; without it
+   * (a clone with nothing beside it) the replay must say so in one line, exit 1.
+   */
+  const python = eventsourcingEnv();
+  type PythonReplay = { steps: number; state: Record<string, unknown>; errors: { error: string }[] };
+  const pythonReplay = (args: string[], check: (result: PythonReplay) => void): void => {
+    if (!python) {
+      const r = runCli(['replay', ...args]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^eventscope: Python could not load the eventsourcing library: ImportError: /);
+      return;
+    }
+    const r = runCli(['replay', ...args, '--json'], { env: { PYTHONPATH: python.PYTHONPATH ?? '' } });
+    const result = JSON.parse(r.stdout) as PythonReplay;
+    // Exit 1 when the user's code threw (the JSON says where), else 0.
+    assert.equal(r.code, result.errors.length ? 1 : 0, r.stderr);
+    check(result);
+  };
 
   const cases: Cases = {
     info: {
@@ -358,6 +379,59 @@ describe('CLI: every command and option', function () {
       },
       json: () => assert.deepEqual(Object.keys(json(['replay', plain])), ['steps', 'state', 'firstFailure', 'errors']),
       'cipher-key': () => assert.equal(json(['replay', encrypted, '--cipher-key', FIXTURE_KEY]).steps, 21),
+      python: () =>
+        pythonReplay([plain, '--python', '--stream', STREAM], (r) => {
+          // The account's own class replayed it: its attributes, closed by its last event.
+          assert.equal(r.steps, 3);
+          assert.deepEqual([r.state.id, r.state.version, r.state.full_name, r.state.is_closed], [STREAM, 3, 'Carol Müller', true]);
+        }),
+      app: () => {
+        pythonReplay(
+          [plain, '--python', '--app', 'dogschool.application:FixtureApp', '--python-path', FIXTURE_PYTHON, '--category', 'Dog'],
+          (r) => {
+            assert.equal(r.errors.length, 0);
+            assert.equal(Object.keys(r.state).length, 2);
+          },
+        );
+        const wrong = runCli(['replay', plain, '--python', '--app', 'nosuch.module:App'], {
+          env: { PYTHONPATH: python?.PYTHONPATH ?? '' },
+        });
+        assert.equal(wrong.code, 1);
+        assert.match(
+          wrong.stderr,
+          python
+            ? /^eventscope: Python could not load nosuch\.module:App: TopicError: Failed to resolve topic 'nosuch\.module:App': No module named 'nosuch' \(sys\.path: .*\)\.\n$/
+            : /Python could not load/,
+        );
+      },
+      'python-path': () => {
+        // The Dog class is in the fixtures' own code: found on the path given, missing without it.
+        pythonReplay([plain, '--python', '--python-path', FIXTURE_PYTHON, '--category', 'Dog'], (r) => assert.deepEqual(r.errors, []));
+        pythonReplay([plain, '--python', '--category', 'Dog'], (r) => assert.match(r.errors[0].error, /No module named 'dogschool'/));
+      },
+      interpreter: () => {
+        pythonReplay([plain, '--python', '--interpreter', 'python3', '--stream', STREAM], (r) => assert.equal(r.steps, 3));
+        const missing = runCli(['replay', plain, '--python', '--interpreter', join(dir, 'no-python')]);
+        assert.equal(missing.code, 1);
+        assert.match(
+          missing.stderr,
+          /^eventscope: There is no Python interpreter ".*no-python": set eventscope\.python\.interpreter, or EVENTSCOPE_PYTHON\.\n$/,
+        );
+      },
+      dotenv: () => {
+        const zlib = copyFixture('b_zlib.db', dir);
+        const envFile = join(dir, 'zlib.env');
+        writeFileSync(envFile, 'COMPRESSOR_TOPIC=eventsourcing.compressor:ZlibCompressor\n');
+        pythonReplay([zlib, '--python', '--dotenv', envFile, '--python-path', FIXTURE_PYTHON], (r) => {
+          assert.equal(r.steps, 21);
+          assert.deepEqual(r.errors, []);
+        });
+        // Without the app's settings, its compressed states can't be read.
+        pythonReplay([zlib, '--python', '--python-path', FIXTURE_PYTHON], (r) => assert.ok(r.errors.length > 0));
+        const absent = runCli(['replay', zlib, '--python', '--dotenv', join(dir, 'none.env')]);
+        assert.equal(absent.code, 1);
+        assert.match(absent.stderr, /none\.env: can't read the \.env file/);
+      },
       help: help('replay'),
     },
     demo: {

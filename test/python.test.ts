@@ -11,24 +11,13 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { eventsourcingEnv, NO_EVENTSOURCING } from './helpers/python';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { PythonError, PythonRunner, type StoredRow } from '../src/core/python/runner';
+import { join } from 'node:path';
+import { PythonError, PythonRunner, wireEvent, type WireEvent } from '../src/core/python/runner';
 import { EventsourcingSqliteStore, type StoredEventRow } from '../src/core/stores/eventsourcingSqlite';
 import { copyFixture, removeTempDirs } from './helpers/cli';
-
-/** The environment that makes `eventsourcing` importable, or undefined when nothing does. */
-function eventsourcingEnv(): NodeJS.ProcessEnv | undefined {
-  const src = process.env.EVENTSCOPE_EVENTSOURCING_SRC;
-  const env = src ? { ...process.env, PYTHONPATH: [src, process.env.PYTHONPATH].filter(Boolean).join(delimiter) } : process.env;
-  try {
-    execFileSync('python3', ['-c', 'import eventsourcing.application'], { env, stdio: 'ignore' });
-    return env;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The stored events of one aggregate, in order, read by the core as it reads any store. */
 async function rowsOf(db: string, id: string): Promise<StoredEventRow[]> {
@@ -72,7 +61,7 @@ describe('the Python runner: replays through the user’s own eventsourcing clas
 
   before(function () {
     if (!env) {
-      console.log('    (skipped: no importable eventsourcing; pip install eventsourcing==9.2.22, or set EVENTSCOPE_EVENTSOURCING_SRC)');
+      console.log(`    ${NO_EVENTSOURCING}`);
       this.skip();
     }
   });
@@ -143,12 +132,12 @@ describe('the Python runner: replays through the user’s own eventsourcing clas
         '',
       ].join('\n'),
     );
-    const json = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
+    const json = (value: unknown) => JSON.stringify(value);
     const id = 'af452e92254547bf857dc67cfb0c07e5';
     const when = { _type_: 'datetime_iso', _data_: '2026-11-28T04:52:14.610059+00:00' };
-    const rows: StoredRow[] = [
-      { id, version: 1, topic: 'broken:Account.Opened', state: json({ timestamp: when, originator_topic: 'broken:Account', name: 'A' }) },
-      { id, version: 2, topic: 'broken:Account.Renamed', state: json({ timestamp: when, name: 'B' }) },
+    const rows: WireEvent[] = [
+      wireEvent('', id, 1, 'broken:Account.Opened', json({ timestamp: when, originator_topic: 'broken:Account', name: 'A' })),
+      wireEvent('', id, 2, 'broken:Account.Renamed', json({ timestamp: when, name: 'B' })),
     ];
     runner = new PythonRunner({ env });
     await runner.configure({ path: [dir] });
@@ -159,7 +148,7 @@ describe('the Python runner: replays through the user’s own eventsourcing clas
     assert.ok(failure instanceof PythonError);
     assert.equal(failure.index, 1);
     assert.match(failure.message, /^ValueError: renaming is broken \(at .*broken\.py:10\)$/);
-    await assert.rejects(runner.replay([{ ...rows[0], topic: 'nosuch.module:Account.Opened' }]), /ModuleNotFoundError|TopicError|nosuch/);
+    await assert.rejects(runner.replay([{ ...rows[0], t: 'nosuch.module:Account.Opened' }]), /ModuleNotFoundError|TopicError|nosuch/);
   });
 
   it('a missing interpreter is one sentence', async () => {

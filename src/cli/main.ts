@@ -1,6 +1,6 @@
 /** The `eventscope` command: the core's stores and decoding, from a terminal and from CI. */
 
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseCipherKey } from '../core/codecs/eventsourcing';
@@ -13,7 +13,8 @@ import { labelStreams } from '../core/labels';
 import { eventLabel } from '../core/projection/replay';
 import { ReplaySession } from '../core/projection/session';
 import type { ReplaySourceSpec } from '../core/projection/source';
-import type { ReplayScope } from '../core/projection/types';
+import type { ProjectionChoice, ReplayScope } from '../core/projection/types';
+import { parseDotEnv } from '../core/dotEnv';
 import { openStore } from '../core/stores/open';
 import { pagesOf, type EventStore, type Page } from '../core/stores/types';
 import { parseCommandLine, UsageError } from './args';
@@ -37,6 +38,39 @@ interface Context {
   /** Writes to stdout; returns a promise when the reader is behind (loops await it). */
   out: (text: string) => Promise<void> | undefined;
   style: TableStyle;
+}
+
+/** The projection `replay` runs: --projection, the generic one, or with --python the user's Python code. */
+function projectionOf(values: Values): ProjectionChoice {
+  const { projection } = values;
+  if (!values.python) {
+    for (const name of ['app', 'python-path', 'interpreter', 'dotenv'] as const) {
+      if (values[name] !== undefined) throw new UsageError(`--${name} needs --python`, 'replay');
+    }
+    return projection ? { kind: 'file', path: projection } : { kind: 'generic' };
+  }
+  if (projection !== undefined && !/\.py$/i.test(projection)) {
+    throw new UsageError('with --python, --projection is a Python module (a .py file)', 'replay');
+  }
+  const envFile = values.dotenv;
+  let env: Record<string, string> | undefined;
+  if (envFile !== undefined) {
+    try {
+      env = parseDotEnv(readFileSync(envFile, 'utf8'));
+    } catch (error) {
+      throw new EventscopeError(`${resolve(envFile)}: can't read the .env file (${messageOf(error)}).`, { cause: error });
+    }
+  }
+  const roots = values['python-path'] ?? ['.', 'src'].filter((dir) => existsSync(dir));
+  return {
+    kind: 'python',
+    ...(projection !== undefined ? { path: resolve(projection) } : {}),
+    ...(values.app !== undefined ? { app: values.app } : {}),
+    pythonPath: roots.map((dir) => resolve(dir)),
+    ...(values.interpreter !== undefined ? { interpreter: values.interpreter } : {}),
+    ...(env ? { env } : {}),
+    ...(values.invariant !== undefined ? { invariant: values.invariant } : {}),
+  };
 }
 
 function cipherKey(values: Values): Buffer | undefined {
@@ -316,16 +350,15 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
         throw new UsageError('a .events file is replayed whole: drop --stream/--category', 'replay');
       source = { kind: 'eventsFile', path: resolve(location) };
     } else source = { kind: 'store', location, scope, ...(key ? { cipherKey: key } : {}) };
-    const session = await ReplaySession.open({
-      source,
-      projection: ctx.values.projection ? { kind: 'file', path: ctx.values.projection } : { kind: 'generic' },
-      timeBudgetMs: ctx.values['time-budget'],
-    });
+    const projection = projectionOf(ctx.values);
+    const session = await ReplaySession.open({ source, projection, timeBudgetMs: ctx.values['time-budget'] });
     try {
       const summary = session.summary;
       const expression = ctx.values.invariant;
-      // --invariant replaces the projection's own (handler errors still count as failures).
-      const failure = expression !== undefined ? await session.firstFailure(0, expression) : summary.firstFailure;
+      // --invariant replaces the projection's own (handler errors still count as failures); a
+      // Python replay checks it in its first pass already.
+      const failure =
+        expression !== undefined && projection.kind !== 'python' ? await session.firstFailure(0, expression) : summary.firstFailure;
       const until = ctx.values['until-invariant-fails'] && failure ? failure.index + 1 : summary.steps;
       const state = await session.stateAfter(until);
       const describe = async (mark: { index: number; message: string }) => {
@@ -343,6 +376,7 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
           renderFields(
             [
               ['Projection', `${summary.projection.name}${summary.projection.kind === 'kurrentdb' ? ' (KurrentDB script)' : ''}`],
+              ...(summary.runtime ? [['Runtime', summary.runtime] as [string, string]] : []),
               ['Source', summary.source],
               [
                 'Steps',

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { compileFunction } from 'node:vm';
 import { EventscopeError, messageOf } from '../errors';
 import { genericEngine, moduleEngine } from './engines';
-import type { ProjectionEngine } from './types';
+import type { ProjectionEngine, PythonChoice, UserCodeGuard } from './types';
+import { pythonEngine } from '../python/engine';
 import { registerUserFunctions } from './guard';
 import { createKurrentEnvironment, kurrentEngine } from './kurrent';
 import { plainProjection, runPlain, STRICT } from './plain';
@@ -30,8 +31,11 @@ export interface BundledProjection {
   plain?: { reason: string };
 }
 
-/** What to replay with: the built-in generic projection, or a bundled user file. */
-export type ProjectionSpec = { kind: 'generic' } | { kind: 'bundle'; bundle: BundledProjection };
+/** What to replay with: the built-in generic projection, a bundled user file, or the user's Python code. */
+export type ProjectionSpec =
+  | { kind: 'generic' }
+  | { kind: 'bundle'; bundle: BundledProjection }
+  | { kind: 'python'; choice: PythonChoice; single: boolean; memoryMb?: number };
 
 /** What of esbuild this needs; a test can pass one that fails like a missing binary. */
 export type Esbuild = Pick<typeof import('esbuild'), 'build'>;
@@ -246,13 +250,28 @@ export interface LoadedEngine {
  * Evaluates bundled code and returns its engine: a KurrentDB script when it called `fromAll`,
  * `fromStream`… at load, else the module's default export (or module.exports).
  */
-export function loadEngine(spec: ProjectionSpec, require: NodeJS.Require): LoadedEngine {
-  const loaded = evaluate(spec, require);
+export function loadEngine(spec: ProjectionSpec, require: NodeJS.Require, guard?: UserCodeGuard): LoadedEngine {
+  const loaded = spec.kind === 'python' ? { engine: pythonEngineOf(spec, guard) } : evaluate(spec, require);
   registerUserFunctions(loaded.engine.userFunctions);
   return loaded;
 }
 
-function evaluate(spec: ProjectionSpec, require: NodeJS.Require): LoadedEngine {
+function pythonEngineOf(spec: Extract<ProjectionSpec, { kind: 'python' }>, guard: UserCodeGuard | undefined): ProjectionEngine {
+  const { choice } = spec;
+  return pythonEngine(
+    {
+      ...(choice.path ? { projection: choice.path } : {}),
+      ...(choice.app ? { app: choice.app } : {}),
+      ...(choice.pythonPath ? { path: choice.pythonPath } : {}),
+      ...(choice.interpreter ? { interpreter: choice.interpreter } : {}),
+      ...(choice.env ? { env: choice.env } : {}),
+      ...(choice.invariant ? { invariant: choice.invariant } : {}),
+    },
+    { single: spec.single, ...(spec.memoryMb ? { memoryMb: spec.memoryMb } : {}), ...(guard ? { guard } : {}) },
+  );
+}
+
+function evaluate(spec: Exclude<ProjectionSpec, { kind: 'python' }>, require: NodeJS.Require): LoadedEngine {
   if (spec.kind === 'generic') return { engine: genericEngine() };
   const { bundle } = spec;
   const locator = new CodeLocator(bundle);

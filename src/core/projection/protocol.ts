@@ -34,6 +34,8 @@ export interface OpenResult {
   steps: number;
   source: string;
   projection: { name: string; kind: EngineKind };
+  /** What runs the user's code, when not the worker (see ProjectionEngine.runtime). */
+  runtime?: string;
   hasInvariant: boolean;
   /** The first MARK_LIMIT handler errors and invariant failures, in order. */
   errors: Mark[];

@@ -156,14 +156,60 @@ export class Replay {
     return floating && floating.index <= index && floating.index > fixed.index ? floating : fixed;
   }
 
-  /** Accepted events from a keyframe on, with their indexes, until `visit` returns false. */
-  private async walk(from: Keyframe, visit: (event: RecordedEvent, index: number) => boolean | void): Promise<void> {
+  /**
+   * Accepted events from a keyframe on, with their indexes, until `visit` returns false. An engine
+   * that looks ahead sees each page only up to step `end` (default: the replay's length): no event
+   * the walk won't visit is run (one that overran its time budget lies past the length).
+   */
+  private async walk(from: Keyframe, visit: (event: RecordedEvent, index: number) => boolean | void, end = this.length): Promise<void> {
     let index = from.index;
+    const engine = this.engine;
     for await (const page of this.source.pages(from.cursor)) {
+      engine.lookahead?.(page.length > end - index ? page.slice(0, Math.max(0, end - index)) : page);
       for (const event of page) {
-        if (!this.engine.accepts(event)) continue;
+        if (!engine.accepts(event)) continue;
         if (visit(event, index++) === false) return;
       }
+    }
+  }
+
+  /**
+   * Conditions typed by the user, by expression: in the engine's own language when it has one (a
+   * Python replay's conditions are Python), else JavaScript. One that does not compile: its error.
+   */
+  private conditions(expressions: string[]): Map<string, Condition | Error> {
+    const unique = [...new Set(expressions)];
+    const engine = this.engine;
+    if (!engine.compileConditions) {
+      return new Map<string, Condition | Error>(
+        unique.map((expression): [string, Condition | Error] => {
+          try {
+            return [expression, compileCondition(expression)];
+          } catch (error) {
+            return [expression, error instanceof Error ? error : new Error(String(error))];
+          }
+        }),
+      );
+    }
+    const tests = engine.compileConditions(unique);
+    return new Map<string, Condition | Error>(
+      unique.map((expression, i): [string, Condition] => [
+        expression,
+        { expression, test: (_state, event) => tests[i](event as RecordedEvent), usesBefore: false },
+      ]),
+    );
+  }
+
+  /** A walk that evaluates `conditions`: an engine that evaluates them itself forgets them after. */
+  private async walkWith(
+    conditions: Map<string, Condition | Error>,
+    from: Keyframe,
+    visit: (event: RecordedEvent, index: number) => boolean | void,
+  ): Promise<void> {
+    try {
+      await this.walk(from, visit);
+    } finally {
+      if (conditions.size) this.engine.compileConditions?.([]);
     }
   }
 
@@ -171,7 +217,7 @@ export class Replay {
   private apply(state: unknown, event: RecordedEvent, index: number, output?: StepOutput): { state: unknown; error?: string } {
     this.guard.enter(index);
     try {
-      return { state: this.engine.apply(state, event, output) };
+      return { state: this.engine.apply(state, event, output, index) };
     } catch (error) {
       return { state, error: this.describeError(error) };
     } finally {
@@ -248,6 +294,7 @@ export class Replay {
     let gap = this.minGap;
     let last = { index: 0, at: performance.now() };
     outer: for await (const page of this.source.pages()) {
+      engine.lookahead?.(page.length > limit - index ? page.slice(0, Math.max(0, limit - index)) : page);
       for (const event of page) {
         if (!engine.accepts(event)) continue;
         if (index >= limit) break outer;
@@ -279,22 +326,35 @@ export class Replay {
     this.elapsedMs = performance.now() - started;
   }
 
-  /** The state after `count` steps (0: the initial state), re-run from the nearest keyframe. */
+  /** The user's view of a state (see ProjectionEngine.present). */
+  private present(state: unknown): unknown {
+    return this.engine.present ? this.engine.present(state) : state;
+  }
+
+  /** The state after `count` steps (0: the initial state), re-run from the nearest keyframe, as the user sees it. */
   async stateAfter(count: number): Promise<unknown> {
+    return this.present(await this.stateAt(count));
+  }
+
+  private async stateAt(count: number): Promise<unknown> {
     this.checkRange(count, this.length);
     if (count === this.length && this.finalState) return thaw(this.finalState);
     const from = this.nearest(count);
     let state = thaw(from.state);
     if (count === from.index) return state;
     let next: number | undefined;
-    await this.walk(from, (event, index) => {
-      if (index === count) {
-        next = this.source.cursorOf(event, index);
-        return false;
-      }
-      state = this.apply(state, event, index).state;
-      return true;
-    });
+    await this.walk(
+      from,
+      (event, index) => {
+        if (index === count) {
+          next = this.source.cursorOf(event, index);
+          return false;
+        }
+        state = this.apply(state, event, index).state;
+        return true;
+      },
+      count,
+    );
     this.remember(count, next, state);
     return state;
   }
@@ -310,36 +370,44 @@ export class Replay {
     const from = this.nearest(index);
     let before = thaw(from.state);
     let record: StepRecord | undefined;
-    await this.walk(from, (event, i) => {
-      if (i < index) {
-        before = this.apply(before, event, i).state;
-        return true;
-      }
-      if (record) {
-        // The event after: stepping on from here starts at the state after this step.
-        record.stateBytes = this.remember(i, this.source.cursorOf(event, i), record.stateAfter);
-        return false;
-      }
-      const output: StepOutput = { emitted: [], logs: [] };
-      // A copy to apply on, so `before` stays; straight from the keyframe's bytes when it is one.
-      const working = i === from.index ? thaw(from.state) : thaw(freeze(before));
-      const started = performance.now();
-      const applied = this.apply(working, event, i, output);
-      const elapsedMs = performance.now() - started;
-      const invariantFailure = this.invariant(applied.state, event, i);
-      record = {
-        index,
-        event,
-        stateBefore: before,
-        stateAfter: applied.state,
-        changes: diffStates(before, applied.state),
-        ...(applied.error !== undefined ? { error: applied.error } : {}),
-        ...(invariantFailure !== undefined ? { invariantFailure } : {}),
-        elapsedMs,
-        output,
-      };
-      return i + 1 < this.length;
-    });
+    let after: unknown;
+    await this.walk(
+      from,
+      (event, i) => {
+        if (i < index) {
+          before = this.apply(before, event, i).state;
+          return true;
+        }
+        if (record) {
+          // The event after: stepping on from here starts at the state after this step.
+          record.stateBytes = this.remember(i, this.source.cursorOf(event, i), after);
+          return false;
+        }
+        const output: StepOutput = { emitted: [], logs: [] };
+        // A copy to apply on, so `before` stays; straight from the keyframe's bytes when it is one.
+        const working = i === from.index ? thaw(from.state) : thaw(freeze(before));
+        const started = performance.now();
+        const applied = this.apply(working, event, i, output);
+        after = applied.state;
+        const elapsedMs = performance.now() - started;
+        const invariantFailure = this.invariant(applied.state, event, i);
+        const shownBefore = this.present(before);
+        const shownAfter = this.present(applied.state);
+        record = {
+          index,
+          event,
+          stateBefore: shownBefore,
+          stateAfter: shownAfter,
+          changes: diffStates(shownBefore, shownAfter),
+          ...(applied.error !== undefined ? { error: applied.error } : {}),
+          ...(invariantFailure !== undefined ? { invariantFailure } : {}),
+          elapsedMs,
+          output,
+        };
+        return i + 1 < this.length;
+      },
+      index + 1,
+    );
     if (!record) throw new EventscopeError(`Step ${index} could not be read again from ${this.source.label}; has the store changed?`);
     const label = await this.labelCache?.label(record.event.streamId);
     if (label !== undefined) record.label = label;
@@ -474,16 +542,18 @@ export class Replay {
     const to = Math.min(bounds.to ?? this.length, this.length);
     const limit = Math.min(bounds.limit ?? MARK_LIMIT, MARK_LIMIT);
     const problems = new Map<string, string>();
+    const expressionOf = (b: Breakpoint) => (b.kind === 'condition' ? b.expression : b.condition);
+    const conditions = this.conditions(breakpoints.map(expressionOf).filter((e) => e !== undefined));
     // Each breakpoint: an event type, a condition, or both (a type with a condition).
     const compiled = breakpoints.flatMap((b): { type: string | undefined; condition: Condition | undefined }[] => {
-      const expression = b.kind === 'condition' ? b.expression : b.condition;
+      const expression = expressionOf(b);
       if (expression === undefined) return [{ type: b.kind === 'type' ? b.type : undefined, condition: undefined }];
-      try {
-        return [{ type: b.kind === 'type' ? b.type : undefined, condition: compileCondition(expression) }];
-      } catch (error) {
-        problems.set(expression, messageOf(error));
+      const condition = conditions.get(expression)!;
+      if (condition instanceof Error) {
+        problems.set(expression, messageOf(condition));
         return [];
       }
+      return [{ type: b.kind === 'type' ? b.type : undefined, condition }];
     });
     const conditional = compiled.some((b) => b.condition);
     const copyBefore = compiled.some((b) => b.condition?.usesBefore);
@@ -492,7 +562,7 @@ export class Replay {
     if (!compiled.length) return { hits, truncated, problems: [...problems.values()] };
     const start = conditional ? this.nearest(from) : this.keyframes[0];
     let state = conditional ? thaw(start.state) : undefined;
-    await this.walk(start, (event, index) => {
+    await this.walkWith(conditions, start, (event, index) => {
       if (index >= to || truncated) return false;
       if (index < from) {
         if (conditional) state = this.apply(state, event, index).state;
@@ -534,11 +604,13 @@ export class Replay {
       // The first pass marked every failure: no need to run again.
       return [...this.errors, ...this.failures].filter((m) => m.index >= from).sort((a, b) => a.index - b.index)[0];
     }
-    const test = expression === undefined ? undefined : compileCondition(expression);
+    const conditions = this.conditions(expression === undefined ? [] : [expression]);
+    const test = expression === undefined ? undefined : conditions.get(expression);
+    if (test instanceof Error) throw test;
     const start = this.nearest(from);
     let state = thaw(start.state);
     let found: Mark | undefined;
-    await this.walk(start, (event, index) => {
+    await this.walkWith(conditions, start, (event, index) => {
       if (index >= this.length) return false;
       const before = test?.usesBefore && index >= from ? thaw(freeze(state)) : state;
       const applied = this.apply(state, event, index);
@@ -579,23 +651,27 @@ export class Replay {
     let state = thaw(start.state);
     let stopped: number | undefined;
     liveRun.stop = false;
-    await this.walk(start, (event, index) => {
-      if (index >= end) return false;
-      if (index < from) {
-        state = this.apply(state, event, index).state;
-        return true;
-      }
-      Object.assign(liveRun, { live: true, index, event });
-      try {
-        state = this.apply(state, event, index).state;
-        this.invariant(state, event, index);
-      } finally {
-        Object.assign(liveRun, { live: false, event: undefined });
-      }
-      if (!liveRun.stop) return true;
-      stopped = index;
-      return false;
-    });
+    await this.walk(
+      start,
+      (event, index) => {
+        if (index >= end) return false;
+        if (index < from) {
+          state = this.apply(state, event, index).state;
+          return true;
+        }
+        Object.assign(liveRun, { live: true, index, event });
+        try {
+          state = this.apply(state, event, index).state;
+          this.invariant(state, event, index);
+        } finally {
+          Object.assign(liveRun, { live: false, event: undefined });
+        }
+        if (!liveRun.stop) return true;
+        stopped = index;
+        return false;
+      },
+      end,
+    );
     liveRun.stop = false;
     return stopped;
   }
@@ -606,6 +682,7 @@ export class Replay {
   }
 
   async close(): Promise<void> {
+    this.engine.dispose?.();
     await this.source.close();
   }
 }

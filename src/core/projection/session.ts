@@ -190,6 +190,8 @@ export class ReplaySession {
 
   /** The files the projection was bundled from (its own and its imports): saving one calls for a re-run. */
   get projectionFiles(): string[] {
+    const { projection } = this.options;
+    if (projection.kind === 'python') return projection.path ? [projection.path] : [];
     return this.bundle?.inputs ?? [];
   }
 
@@ -198,9 +200,17 @@ export class ReplaySession {
    * previous run stays (the worker keeps it open), and so does the code it ran.
    */
   async reload(): Promise<ReplaySummary> {
-    const { projection } = this.options;
-    const spec: ProjectionSpec =
-      projection.kind === 'generic' ? { kind: 'generic' } : { kind: 'bundle', bundle: await bundleProjection(projection.path) };
+    const { projection, source } = this.options;
+    let spec: ProjectionSpec;
+    if (projection.kind === 'python') {
+      if (source.kind !== 'store') {
+        throw new EventscopeError(
+          'A Python replay reads an eventsourcing store (its events as stored); replay a .events file with a JavaScript projection.',
+        );
+      }
+      spec = { kind: 'python', choice: projection, single: 'stream' in source.scope, memoryMb: this.memoryLimitMb };
+    } else if (projection.kind === 'generic') spec = { kind: 'generic' };
+    else spec = { kind: 'bundle', bundle: await bundleProjection(projection.path) };
     return this.serial(async () => {
       const previous = this.spec;
       this.spec = spec;
@@ -211,6 +221,12 @@ export class ReplaySession {
         throw error;
       }
     });
+  }
+
+  /** The user's projection file, if the replay runs one. */
+  private get projectionPath(): string | undefined {
+    const { projection } = this.options;
+    return projection.kind === 'generic' ? undefined : projection.path;
   }
 
   private get workerScript(): string {
@@ -236,7 +252,7 @@ export class ReplaySession {
       const firstFailure = [result.errors[0], result.failures[0]].filter(Boolean).sort((a, b) => a.index - b.index)[0];
       this.summary = {
         ...result,
-        ...(this.options.projection.kind === 'file' ? { projectionPath: this.options.projection.path } : {}),
+        ...(this.projectionPath ? { projectionPath: this.projectionPath } : {}),
         ...(firstFailure ? { firstFailure } : {}),
         ...(stopped ? { stopped } : {}),
       };
@@ -258,7 +274,8 @@ export class ReplaySession {
         : lost.reason === 'memory'
           ? `ran out of memory (limit ${this.memoryLimitMb} MB)`
           : `crashed (${lost.message})`;
-    const file = this.options.projection.kind === 'file' ? this.options.projection.path : 'The generic projection';
+    const { projection } = this.options;
+    const file = this.projectionPath ?? (projection.kind === 'python' ? 'The Python replay' : 'The generic projection');
     const stuck = lost.where;
     if (stuck === undefined) return `The replay worker ${what}.`;
     if (stuck.index < 0) return `${file} ${what} while loading.`;

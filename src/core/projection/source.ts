@@ -45,7 +45,8 @@ function baseName(path: string): string {
   return path.split(/[\\/]/).pop() ?? path;
 }
 
-export async function openReplaySource(spec: ReplaySourceSpec): Promise<ReplaySource> {
+/** `keepStored`: keep each event's stored form beside it (stores/types.ts `storedForms`), for a Python replay. */
+export async function openReplaySource(spec: ReplaySourceSpec, options: { keepStored?: boolean } = {}): Promise<ReplaySource> {
   switch (spec.kind) {
     case 'events':
       return memorySource(spec.label, spec.events);
@@ -71,7 +72,10 @@ export async function openReplaySource(spec: ReplaySourceSpec): Promise<ReplaySo
       return memorySource(baseName(spec.path), events);
     }
     case 'store': {
-      const store = openStore(spec.location, spec.cipherKey ? { cipherKey: Buffer.from(spec.cipherKey) } : {});
+      const store = openStore(spec.location, {
+        ...(spec.cipherKey ? { cipherKey: Buffer.from(spec.cipherKey) } : {}),
+        ...(options.keepStored ? { keepStored: true } : {}),
+      });
       try {
         return await storeSource(store, spec.scope, `${describeScope(spec.scope)} of ${baseName(spec.location)}`);
       } catch (error) {

@@ -27,7 +27,7 @@ export interface StepOutput {
   logs: string[];
 }
 
-export type EngineKind = 'module' | 'kurrentdb' | 'generic';
+export type EngineKind = 'module' | 'kurrentdb' | 'generic' | 'python';
 
 /** A function of the user's projection and what to call it in a message ("the Debited handler"). */
 export interface UserFunction {
@@ -54,9 +54,22 @@ export interface ProjectionEngine {
    * Applies one event and returns the new state (handlers may mutate the one they get). Emits and
    * logs go to `output` when given (stepping), and are dropped when not (fast passes).
    */
-  apply(state: unknown, event: RecordedEvent, output: StepOutput | undefined): unknown;
+  apply(state: unknown, event: RecordedEvent, output: StepOutput | undefined, index?: number): unknown;
   /** The failure message when the projection's invariant does not hold after this event. */
   invariant?(state: unknown, event: RecordedEvent): string | undefined;
+  /** The events of a page, before any of them is applied (an engine that applies in batches looks ahead). */
+  lookahead?(events: readonly RecordedEvent[]): void;
+  /** The user's view of a state the engine keeps in a form of its own (the Python engine's state texts). */
+  present?(state: unknown): unknown;
+  /**
+   * Conditions in the engine's own language (Python expressions), used until the next call: each
+   * test gives its verdict on an event just applied, or throws what the expression raised.
+   */
+  compileConditions?(expressions: string[]): ((event: RecordedEvent) => unknown)[];
+  /** What runs the user's code, when it is not this process: "Python 3.11.7 (/usr/bin/python3), eventsourcing 9.2.22". */
+  readonly runtime?: string;
+  /** Ends what the engine started (the Python runner). */
+  dispose?(): void;
   /**
    * The user's functions in a fixed order (see guard.ts `registerUserFunctions`), so that the one
    * a stuck or crashed step was in can be named with its source line.
@@ -121,5 +134,24 @@ export interface ScanResult {
 /** What to replay of a store; a stream's `label` (its name, see core/labels.ts) only names it. */
 export type ReplayScope = { stream: string; label?: string } | { category: string } | { all: true };
 
-/** The projection a replay runs: the built-in generic one, or a file (JS/TS module or KurrentDB script). */
-export type ProjectionChoice = { kind: 'generic' } | { kind: 'file'; path: string };
+/** How a replay runs through the user's own Python code (see core/python/engine.ts). */
+export interface PythonChoice {
+  kind: 'python';
+  /** A Python projection module; without one each stream replays through its own aggregate class. */
+  path?: string;
+  /** The application class (`package.module:AppClass`) whose transcoder, compressor and cipher decode the events. */
+  app?: string;
+  /** Source roots for `sys.path` (the workspace folder and its `src/` by default, in the extension). */
+  pythonPath?: string[];
+  interpreter?: string;
+  /** The application's environment (from its .env file and the process environment). */
+  env?: Record<string, string>;
+  /** A Python expression over `aggregate`, `state`, `event` and `before` that must hold after every event. */
+  invariant?: string;
+}
+
+/**
+ * The projection a replay runs: the built-in generic one, a file (JS/TS module or KurrentDB
+ * script), or the user's Python code.
+ */
+export type ProjectionChoice = { kind: 'generic' } | { kind: 'file'; path: string } | PythonChoice;

@@ -41,7 +41,7 @@ async function open(request: OpenArgs): Promise<WorkerOps['open']['reply']> {
   guard.enter(-1);
   let loaded;
   try {
-    loaded = loadEngine(request.projection, requireForUser);
+    loaded = loadEngine(request.projection, requireForUser, guard);
   } catch (error) {
     restore();
     throw error;
@@ -51,7 +51,7 @@ async function open(request: OpenArgs): Promise<WorkerOps['open']['reply']> {
   const { engine, locator: nextLocator } = loaded;
   let next: Replay | undefined;
   try {
-    const source = await openReplaySource(request.source);
+    const source = await openReplaySource(request.source, { keepStored: engine.kind === 'python' });
     next = new Replay(engine, source, {
       labels: (streamIds) => source.labels(streamIds, request.labelRules),
       limit: request.limit,
@@ -62,7 +62,8 @@ async function open(request: OpenArgs): Promise<WorkerOps['open']['reply']> {
     });
     await next.run();
   } catch (error) {
-    await next?.close();
+    if (next) await next.close();
+    else engine.dispose?.();
     restore();
     throw error;
   }
@@ -74,6 +75,7 @@ async function open(request: OpenArgs): Promise<WorkerOps['open']['reply']> {
     steps: next.length,
     source: next.source.label,
     projection: { name: engine.name, kind: engine.kind },
+    ...(engine.runtime ? { runtime: engine.runtime } : {}),
     hasInvariant: engine.invariant !== undefined,
     errors: next.errors,
     failures: next.failures,

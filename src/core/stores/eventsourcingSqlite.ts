@@ -36,6 +36,7 @@ import type {
   StoreInfo,
   TableInfo,
 } from './types';
+import { storedForms } from './types';
 
 /** A stored event as the eventsourcing library wrote it (see `storedEvents`). */
 export interface StoredEventRow {
@@ -49,6 +50,11 @@ export interface EventsourcingSqliteOptions {
   /** Raw AES key for encrypted stores (see `parseCipherKey`). */
   cipherKey?: Buffer;
   engine?: SqliteEngine;
+  /**
+   * Keep each event's stored form (`storedForms`) for a runner that decodes it itself; an event the
+   * core can't decode (a cipher of the application's own) is then read with empty data, not refused.
+   */
+  keepStored?: boolean;
 }
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
@@ -120,10 +126,12 @@ export class EventsourcingSqliteStore implements EventStore {
    * A string costs far less to fetch than a Buffer per row (see StoredState).
    */
   private readonly stateColumn: string;
+  private readonly keepStored: boolean;
 
   constructor(path: string, options: EventsourcingSqliteOptions = {}) {
     this.location = resolve(path);
     this.cipherKey = options.cipherKey;
+    this.keepStored = options.keepStored ?? false;
     this.stateColumn = this.cipherKey ? 'hex(state)' : "CASE WHEN substr(state, 1, 1) = X'7B' THEN CAST(state AS TEXT) ELSE hex(state) END";
     const wal = checkSqliteFile(this.location);
     const engine = options.engine ?? defaultSqliteEngine();
@@ -220,21 +228,26 @@ export class EventsourcingSqliteStore implements EventStore {
       throw this.damaged(`the event at position ${position} has no valid originator_id, originator_version or topic`);
     }
     const streamId = streamIdOf(originatorId);
-    const decoded =
+    const where = () => `the event at position ${position} (stream ${streamId}, revision ${revision})`;
+    const decoded: DecodedState & { undecoded?: string } =
       state instanceof DecodeError
-        ? this.located(state, () => `the event at position ${position} (stream ${streamId}, revision ${revision})`)
+        ? this.keepStored
+          ? { value: {}, kinds: {}, undecoded: `cannot decode ${where()}: ${state.message}` }
+          : this.located(state, where)
         : state;
     const ts = decoded.value.timestamp;
-    return {
+    const event: RecordedEvent = {
       streamId,
       revision,
       position,
       type,
       timestamp: typeof ts === 'string' ? ts : null,
       data: decoded.value,
-      metadata: {},
+      metadata: decoded.undecoded !== undefined ? { undecoded: decoded.undecoded } : {},
       kinds: decoded.kinds,
     };
+    if (this.keepStored) storedForms.set(event, { originatorId, topic: type, state: stateValue(row[4]) });
+    return event;
   }
 
   private head(): number {

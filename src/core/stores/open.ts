@@ -8,6 +8,8 @@ import type { EventStore } from './types';
 export interface OpenStoreOptions {
   cipherKey?: Buffer;
   engine?: SqliteEngine;
+  /** Keep each event's stored form (see `storedForms`): for replays through the application's own Python code. */
+  keepStored?: boolean;
 }
 
 export function openStore(location: string, options: OpenStoreOptions = {}): EventStore {

@@ -152,3 +152,17 @@ export async function* iterateAll(store: EventStore, options: ReadAllOptions = {
   const read = (fromPosition: number | undefined, limit: number | undefined) => store.readAll({ ...options, fromPosition, limit });
   for await (const items of pagesOf(read, { from: options.fromPosition, pageSize: options.limit })) yield* items;
 }
+
+/** An event as the eventsourcing library stored it: its originator id, topic, and state untouched (bytes, hex, or JSON text). */
+export interface StoredForm {
+  originatorId: string;
+  topic: string;
+  state: Uint8Array | string;
+}
+
+/**
+ * The stored form of events read by a store opened with `keepStored` (for a runner that decodes
+ * them with the application's own code: the Python runner). Beside the event, not in it, so it
+ * never travels with the event to a host or a page.
+ */
+export const storedForms = new WeakMap<RecordedEvent, StoredForm>();

@@ -19,6 +19,7 @@ export function sourceLabel(source: SourceDescriptor): string {
 }
 
 export function projectionLabel(projection: ProjectionChoice): string {
+  if (projection.kind === 'python') return projection.path ? `${basename(projection.path)} (Python)` : 'Python aggregates';
   return projection.kind === 'generic' ? GENERIC_LABEL : basename(projection.path);
 }
 
@@ -52,8 +53,10 @@ export function sameFile(a: string, b: string): boolean {
 
 /** Whether two projection choices name the same file (or are both generic). */
 export function sameProjection(a: ProjectionChoice, b: ProjectionChoice): boolean {
-  if (a.kind === 'generic' || b.kind === 'generic') return a.kind === b.kind;
-  return sameFile(a.path, b.path);
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'generic' || b.kind === 'generic') return true;
+  const samePath = a.path === undefined || b.path === undefined ? a.path === b.path : sameFile(a.path, b.path);
+  return samePath && (a.kind !== 'python' || (b.kind === 'python' && a.app === b.app));
 }
 
 /**
@@ -62,6 +65,8 @@ export function sameProjection(a: ProjectionChoice, b: ProjectionChoice): boolea
  */
 export function projectionAllowed(projection: ProjectionChoice, trusted: boolean, extensionUri: vscode.Uri): boolean {
   if (projection.kind === 'generic' || trusted) return true;
+  // Python replays run the workspace's own code (its aggregates, its interpreter).
+  if (projection.kind === 'python') return false;
   const own = relative(extensionUri.fsPath, projection.path);
   return !own.startsWith('..') && !isAbsolute(own);
 }
