@@ -27,6 +27,8 @@ User code's ``print`` goes to the step's log, never into the protocol.
 
 import base64
 import copy
+import datetime
+import decimal
 import importlib.util
 import io
 import json
@@ -38,10 +40,12 @@ import threading
 import time
 import traceback
 import uuid
+from json.encoder import encode_basestring_ascii as encode_string
 
 RUNNER = os.path.abspath(__file__)
 LIBRARY = os.sep + "eventsourcing" + os.sep
 NAMES = ("id", "version", "created_on", "modified_on")
+IMMUTABLE = frozenset((str, int, bool, float, type(None), decimal.Decimal, uuid.UUID, datetime.datetime, datetime.date, datetime.time))
 
 
 def describe(error):
@@ -178,6 +182,10 @@ class Runner:
         self.conditions = {}
         self.memory_mb = None
         self.single = True
+        self.fast_types = None
+        self.wants_before = False
+        # Per aggregate, the JSON of its immutable attribute values as last written (see encode_fields).
+        self.fragments = {}
         # What the watchdog thread reads: the request and event running, and since when.
         self.busy = None
 
@@ -235,6 +243,13 @@ class Runner:
         instance.env = instance.construct_env(cls.name, dict(env or {}))
         instance.factory = DecodingOnly(instance.env)
         self.mapper = instance.construct_mapper()
+        # The fast path of encode_fields: for the library's own JSON transcoder (not a replacement).
+        from eventsourcing.persistence import JSONTranscoder, StoredEvent
+
+        self.StoredEvent = StoredEvent
+        transcoder = self.mapper.transcoder
+        plain = isinstance(transcoder, JSONTranscoder) and type(transcoder).encode is JSONTranscoder.encode
+        self.fast_types = getattr(transcoder, "types", None) if plain else None
         self.projection = Projection(projection, self.registry) if projection else None
         self.single = single
         self.invariant_text = invariant
@@ -257,6 +272,7 @@ class Runner:
         for key, text in (sync or {}).items():
             self.restore(key, text)
         tests = [self.condition(expression) for expression in conditions]
+        self.wants_before = any(t[1] for t in tests) or bool(self.invariant_text and "before" in self.invariant_text)
         results = []
         started = time.perf_counter()
         capture = io.StringIO()
@@ -289,7 +305,7 @@ class Runner:
             event = self.domain_event(stored)
         except Exception as error:
             return {"e": describe(error)}
-        wants_before = any(t[1] for t in tests) or (self.invariant_text and "before" in self.invariant_text)
+        wants_before = self.wants_before
         current = self.aggregates.get(key) if self.projection is None else self.state
         before = copy.deepcopy(current) if wants_before else None
         try:
@@ -299,7 +315,7 @@ class Runner:
             else:
                 after = self.projection.apply(self.state, event)
                 self.state = after
-            text = self.aggregate_text(after) if self.projection is None else self.state_text(after)
+            text = self.aggregate_text(after, key) if self.projection is None else self.state_text(after)
         except Exception as error:
             # What the user's code left half-changed is dropped: the host sends the state again.
             if self.projection is None:
@@ -307,6 +323,8 @@ class Runner:
             self.state = None
             return {"e": describe(error), "forget": True}
         item = {"s": text}
+        if not tests and self.invariant_code is None and (self.projection is None or self.projection.check is None):
+            return item
         # `state`: the projection's, the aggregate of a one-stream replay, else every aggregate by id.
         state = after if self.projection is not None or self.single else self.aggregates
         scope = {"aggregate": after, "state": state, "event": event, "before": before}
@@ -350,11 +368,9 @@ class Runner:
         return found
 
     def domain_event(self, stored):
-        from eventsourcing.persistence import StoredEvent
-
         state = bytes.fromhex(stored["x"]) if "x" in stored else stored["j"].encode("utf8")
         return self.mapper.to_domain_event(
-            StoredEvent(originator_id=uuid.UUID(stored["o"]), originator_version=stored["v"], topic=stored["t"], state=state)
+            self.StoredEvent(originator_id=uuid.UUID(stored["o"]), originator_version=stored["v"], topic=stored["t"], state=state)
         )
 
     # -- state texts -------------------------------------------------------------------------------
@@ -362,7 +378,7 @@ class Runner:
     def encode(self, value):
         return self.mapper.transcoder.encode(value).decode("utf8")
 
-    def aggregate_text(self, aggregate):
+    def aggregate_text(self, aggregate, key=""):
         """The aggregate's attributes (id, version, times, then its own) as state text."""
         if aggregate is None:
             return None
@@ -375,9 +391,49 @@ class Runner:
         fields.update(own)
         cls = type(aggregate)
         try:
-            return "T %s:%s\n%s" % (cls.__module__, cls.__qualname__, self.encode(fields))
+            cache = self.fragments.get(key)
+            if cache is None:
+                cache = self.fragments[key] = {}
+            return "T %s:%s\n%s" % (cls.__module__, cls.__qualname__, self.encode_fields(fields, cache))
         except Exception:
             return self.pickled(aggregate, fields)
+
+    def encode_fields(self, fields, cache):
+        """``encode(fields)``, field by field: plain values and the transcoder's string-valued
+        transcodings (UUID, Decimal, datetime) written directly, the rest by the transcoder. Done
+        after every event, so it must cost little; the JSON is what the transcoder would write."""
+        types = self.fast_types
+        if types is None:
+            return self.encode(fields)
+        parts = []
+        for name, value in fields.items():
+            kind = type(value)
+            if kind in IMMUTABLE:
+                # An unchanged immutable value (the same object as last time) keeps its JSON.
+                known = cache.get(name)
+                if known is not None and known[0] is value:
+                    parts.append(known[1])
+                    continue
+            if kind is str:
+                text = encode_string(value)
+            elif value is None:
+                text = "null"
+            elif kind is bool:
+                text = "true" if value else "false"
+            elif kind is int:
+                text = int.__repr__(value)
+            else:
+                transcoding = types.get(kind)
+                data = transcoding.encode(value) if transcoding is not None else None
+                if type(data) is str:
+                    text = '{"_type_":%s,"_data_":%s}' % (encode_string(transcoding.name), encode_string(data))
+                else:
+                    text = self.encode(value)
+            part = encode_string(name) + ":" + text if type(name) is str else self.encode({name: value})[1:-1]
+            if kind in IMMUTABLE:
+                cache[name] = (value, part)
+            parts.append(part)
+        return "{" + ",".join(parts) + "}"
 
     def state_text(self, state):
         try:

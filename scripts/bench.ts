@@ -17,6 +17,7 @@
  *   EVENTSCOPE_BENCH_ONLY=debug   only the debugger's
  *   EVENTSCOPE_BENCH_ONLY=read    only the whole-log reads (store vs raw scan)
  *   EVENTSCOPE_BENCH_ONLY=cli     only the CLI against the Python loop
+ *   EVENTSCOPE_BENCH_ONLY=python  only Python replays against the library's repository.get
  *
  * The last section runs `node dist/cli.js log STORE --json --limit 200000` against
  * scripts/bench_python_loop.py (sqlite3 + AES-GCM + zlib + json, printing the same JSON) on the
@@ -1004,6 +1005,128 @@ async function benchReplay(engine: SqliteEngine, stores: Stores): Promise<Result
   return rows;
 }
 
+const PYTHON_EVENTS = 100_000;
+const BANKAPP = resolve(__dirname, '..', 'examples', 'bankapp');
+
+/**
+ * Python replays (issue 10): one bank account of 100,000 events (the demo's bankapp topics), replayed
+ * through its own class (examples/bankapp) by a ReplaySession with the Python engine, against the
+ * library's own `repository.get(id)` of the same aggregate in one Python process (best of 3 each);
+ * then seeks to random steps and a step back at the end.
+ */
+async function benchPython(dir: string): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  const row = rowAdder('python', rows);
+  const src = process.env.EVENTSCOPE_EVENTSOURCING_SRC;
+  const env = { ...process.env, ...(src ? { PYTHONPATH: [src, process.env.PYTHONPATH].filter(Boolean).join(':') } : {}) };
+  if (spawnSync('python3', ['-c', 'import eventsourcing.application'], { env }).status !== 0) {
+    row('Python replay', 'skipped: no importable eventsourcing (set EVENTSCOPE_EVENTSOURCING_SRC)');
+    return rows;
+  }
+  const path = join(dir, 'python-100k.db');
+  const next = random(42);
+  const id = uuidHex(next);
+  if (!existsSync(path)) {
+    const writer = new EventsourcingSqliteWriter(path, { engine: bulkWriteEngine(defaultSqliteEngine()) });
+    const topic = 'bankapp.domainmodel:BankAccount';
+    const when = transcoded.datetime('2026-03-02T09:00:00.000000+00:00');
+    let batch: StoredEventInput[] = [
+      {
+        originatorId: id,
+        version: 1,
+        topic: `${topic}.Opened`,
+        state: { timestamp: when, originator_topic: topic, full_name: 'Ada', email_address: 'ada@example.com' },
+      },
+    ];
+    for (let version = 2; version <= PYTHON_EVENTS; version++) {
+      const amount = transcoded.decimal(cents(100 + Math.floor(next() * 10_000)));
+      const kind = version % 3 === 0 ? 'Debited' : 'Credited';
+      batch.push({
+        originatorId: id,
+        version,
+        topic: `${topic}.${kind}`,
+        state: { timestamp: when, amount, transaction_id: transcoded.uuid(uuidHex(next)) },
+      });
+      if (batch.length === BATCH) {
+        writer.append(batch);
+        batch = [];
+      }
+    }
+    writer.append(batch);
+    writer.close();
+  }
+  console.error(`  [python] repository.get vs a Python replay of ${fmtCount(PYTHON_EVENTS)} events ...`);
+  const script = `
+import json, sys, time, uuid
+sys.path.insert(0, sys.argv[3])
+from eventsourcing.application import Application
+app = Application(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": sys.argv[1]})
+times = []
+for _ in range(3):
+    started = time.perf_counter()
+    account = app.repository.get(uuid.UUID(sys.argv[2]))
+    times.append((time.perf_counter() - started) * 1000)
+print(json.dumps({"ms": min(times), "balance": str(account.balance), "version": account.version}))
+`;
+  const library = spawnSync('python3', ['-c', script, path, id, BANKAPP], { env, encoding: 'utf8' });
+  if (library.status !== 0) throw new Error(`repository.get failed: ${library.stderr}`);
+  const expected = JSON.parse(library.stdout) as { ms: number; balance: string; version: number };
+  const saved = process.env.PYTHONPATH;
+  process.env.PYTHONPATH = env.PYTHONPATH;
+  try {
+    let best = { pass: Infinity, wall: Infinity };
+    let session: ReplaySession | undefined;
+    for (let run = 0; run < 3; run++) {
+      await session?.dispose();
+      const started = performance.now();
+      session = await ReplaySession.open({
+        source: { kind: 'store', location: path, scope: { stream: dashUuid(id) } },
+        projection: { kind: 'python', pythonPath: [BANKAPP] },
+        workerScript: join(__dirname, 'projection-worker.js'),
+      });
+      best = { pass: Math.min(best.pass, session.summary.elapsedMs), wall: Math.min(best.wall, performance.now() - started) };
+    }
+    const final = (await session!.finalState()) as { balance: string; version: number };
+    if (final.balance !== expected.balance || final.version !== expected.version)
+      throw new Error(
+        `the Python replay ends at ${final.balance} v${final.version}, repository.get at ${expected.balance} v${expected.version}`,
+      );
+    const perSecond = (ms: number) => (PYTHON_EVENTS / ms) * 1000;
+    row(`repository.get(id), ${fmtCount(PYTHON_EVENTS)} events (library)`, `${fmtMs(expected.ms)} (${fmtRate(perSecond(expected.ms))})`);
+    const ratio = expected.ms / best.pass;
+    row('Python replay, first pass (session)', `${fmtMs(best.pass)} (${fmtRate(perSecond(best.pass))})`, {
+      target: '>= 0.5x repository.get',
+      ratio,
+      pass: ratio >= 0.5,
+    });
+    row('  with Python start-up and imports', fmtMs(best.wall), { ratio: expected.ms / best.wall });
+    const { keyframes, keyframeInterval } = session!.summary;
+    row('  keyframes', `${fmtCount(keyframes)} every ${fmtCount(keyframeInterval)} steps`);
+    const [p50, p95, max] = await seekTimes(session!);
+    row('seek to a random step (100, p50 / p95 / max)', `${fmtMs(p50)} / ${fmtMs(p95)} / ${fmtMs(max)}`, {
+      target: 'p95 < 100 ms',
+      pass: p95 < 100,
+    });
+    await session!.step(PYTHON_EVENTS - 1);
+    const backs: number[] = [];
+    for (let i = 2; i <= 11; i++) {
+      const started = performance.now();
+      await session!.step(PYTHON_EVENTS - i);
+      backs.push(performance.now() - started);
+    }
+    backs.sort((a, b) => a - b);
+    row('step back at step 100,000 (10, p50 / max)', `${fmtMs(median(backs))} / ${fmtMs(backs[backs.length - 1])}`, {
+      target: '< 100 ms',
+      pass: backs[backs.length - 1] < 100,
+    });
+    await session!.dispose();
+  } finally {
+    if (saved === undefined) delete process.env.PYTHONPATH;
+    else process.env.PYTHONPATH = saved;
+  }
+  return rows;
+}
+
 /**
  * The debugger (issue 9): the standalone adapter (dist/debugAdapter.js) over stdio on the 1M store
  * with the trivial projection, stopped at step 500,000 (by an invariant); then the time of each
@@ -1288,6 +1411,12 @@ async function main(): Promise<void> {
     process.exit(130);
   });
   try {
+    if (process.env.EVENTSCOPE_BENCH_ONLY === 'python') {
+      const rows = await benchPython(dir);
+      console.log('');
+      printTable(rows);
+      return;
+    }
     const keyFile = join(dir, 'cipher.key');
     const key = existsSync(keyFile) ? readFileSync(keyFile) : randomBytes(32);
     const big: StoreSpec = {
@@ -1355,6 +1484,7 @@ async function main(): Promise<void> {
         }
       }
     }
+    if (only === undefined) rows.push(...(await benchPython(dir)));
     if (only === undefined || only === 'cli')
       rows.push(
         ...benchCliVsPython(

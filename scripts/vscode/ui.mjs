@@ -150,6 +150,8 @@ export async function runUi({ sandbox, resources }, options) {
     await page.keyboard.press('Enter');
     await row('encrypted-bank').waitFor({ state: 'visible', timeout: 15_000 });
     await row('encrypted-bank').click();
+    // A click that lands while the tree re-renders may not toggle it: ArrowRight expands (and never collapses).
+    await page.keyboard.press('ArrowRight');
     await tree.filter({ hasText: 'BankAccount' }).nth(1).waitFor({ state: 'visible', timeout: 15_000 });
     log('Add Connection: an encrypted store connected with its key');
     await shoot('add-connection-done.png');

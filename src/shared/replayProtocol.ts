@@ -200,7 +200,16 @@ export function isReplayTarget(v: unknown): v is ReplayTarget {
   const sourceOk =
     (source.kind === 'connection' && isString(source.connection) && isScope(source.scope)) ||
     (source.kind === 'eventsFile' && isString(source.path));
-  const projectionOk = projection.kind === 'generic' || (projection.kind === 'file' && isString(projection.path));
+  const projectionOk =
+    projection.kind === 'generic' ||
+    (projection.kind === 'file' && isString(projection.path)) ||
+    // A Python target names its projection file and source roots at most: the interpreter and the
+    // application's settings come from the user's settings when it opens, never from a message.
+    (projection.kind === 'python' &&
+      Object.keys(projection).every((k) => ['kind', 'path', 'app', 'pythonPath'].includes(k)) &&
+      (projection.path === undefined || isString(projection.path)) &&
+      (projection.app === undefined || isString(projection.app)) &&
+      (projection.pythonPath === undefined || (Array.isArray(projection.pythonPath) && projection.pythonPath.every(isString))));
   return sourceOk && projectionOk;
 }
 

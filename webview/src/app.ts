@@ -66,6 +66,7 @@ export class ReplayApp extends LightElement {
       <es-find-bar
         .open=${open}
         .hasInvariant=${s.summary?.hasInvariant ?? false}
+        .python=${s.summary?.projection.kind === 'python'}
         .expression=${s.expression}
         .breakpoints=${s.breakpoints}
         .hits=${s.hits.length}

@@ -26,6 +26,7 @@ export class FindBar extends LightElement {
   static override properties = {
     open: { attribute: false },
     hasInvariant: { attribute: false },
+    python: { attribute: false },
     expression: { attribute: false },
     breakpoints: { attribute: false },
     hits: { attribute: false },
@@ -38,6 +39,8 @@ export class FindBar extends LightElement {
   /** The replay is open (its summary arrived). */
   declare open: boolean;
   declare hasInvariant: boolean;
+  /** A Python replay: expressions are Python, over `aggregate` too. */
+  declare python: boolean;
   declare expression: string;
   declare breakpoints: Breakpoint[];
   declare hits: number;
@@ -51,6 +54,7 @@ export class FindBar extends LightElement {
     super();
     this.open = false;
     this.hasInvariant = false;
+    this.python = false;
     this.expression = '';
     this.breakpoints = [];
     this.hits = 0;
@@ -70,9 +74,10 @@ export class FindBar extends LightElement {
   protected override render(): TemplateResult {
     const open = this.open;
     const a = this.actions;
+    const over = this.python ? 'a Python expression over aggregate, state, event, before' : 'an expression over state, event, before';
     const invariantHint = this.hasInvariant
-      ? 'Empty: the projection’s invariant. Or an expression over state, event, before that must stay true'
-      : 'An expression over state, event, before that must stay true (this projection has no invariant)';
+      ? `Empty: the projection’s invariant. Or ${over} that must stay true`
+      : `${over[0].toUpperCase()}${over.slice(1)} that must stay true (this projection has no invariant)`;
     return html`<div class="tools">
       <div class="tool">
         <vscode-textfield
@@ -104,7 +109,11 @@ export class FindBar extends LightElement {
       <div class="tool">
         <vscode-textfield
           id="breakpoint-input"
-          placeholder="Breakpoint: an event type (Debited) or a condition (state.count > 3)"
+          placeholder=${
+            this.python
+              ? 'Breakpoint: an event type (Debited) or a Python condition (aggregate.balance < 0)'
+              : 'Breakpoint: an event type (Debited) or a condition (state.count > 3)'
+          }
           aria-label="New breakpoint: an event type or a condition"
           .value=${live(this.breakpointText)}
           @input=${(e: Event) => (this.breakpointText = (e.target as HTMLInputElement).value)}

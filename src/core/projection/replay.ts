@@ -292,20 +292,21 @@ export class Replay {
     const checks = engine.invariant !== undefined;
     this.addKeyframe(0, undefined, state);
     let gap = this.minGap;
-    let last = { index: 0, at: performance.now() };
+    let lastKeyframe = 0;
     outer: for await (const page of this.source.pages()) {
       engine.lookahead?.(page.length > limit - index ? page.slice(0, Math.max(0, limit - index)) : page);
       for (const event of page) {
         if (!engine.accepts(event)) continue;
         if (index >= limit) break outer;
-        if (index - last.index >= gap) {
-          // Space keyframes so that serializing them costs at most a share of the replay time.
+        if (index - lastKeyframe >= gap) {
+          // Space keyframes so that serializing them costs at most a share of the replay time: the
+          // time per step so far (an engine that applies in batches spends it unevenly).
           const now = performance.now();
-          const perStep = (now - last.at) / (index - last.index);
+          const perStep = (now - started) / index;
           this.addKeyframe(index, this.source.cursorOf(event, index), state);
           const after = performance.now();
           gap = Math.max(this.minGap, Math.ceil((KEYFRAME_COST_SHARE * (after - now)) / Math.max(perStep, 1e-6)));
-          last = { index, at: after };
+          lastKeyframe = index;
         }
         const applied = this.apply(state, event, index);
         state = applied.state;

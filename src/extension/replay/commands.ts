@@ -6,7 +6,7 @@
  * they opened is `ctx.replays.lastOpened`.
  */
 
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { isReplayTarget, type ProjectionChoice, type SourceDescriptor } from '../../shared/replayProtocol';
 import { DEMO_NAME } from '../connections';
@@ -50,7 +50,7 @@ export function sourceOf(arg: unknown): SourceDescriptor | undefined {
 }
 
 function isProjectionFile(uri: vscode.Uri): boolean {
-  return uri.scheme === 'file' && PROJECTION_EXTENSIONS.includes(extname(uri.fsPath).slice(1));
+  return uri.scheme === 'file' && [...PROJECTION_EXTENSIONS, 'py'].includes(extname(uri.fsPath).slice(1));
 }
 
 /** The demo store's projection, shipped with the extension (examples/bank-balances.js). */
@@ -65,6 +65,16 @@ export const replayCommands = {
     ctx.replays.open({
       source: { kind: 'connection', connection: DEMO_NAME, scope: { all: true } },
       projection: { kind: 'file', path: demoProjectionPath(ctx) },
+    });
+  },
+
+  /** Replay the Demo with Python: the same story through the demo bank's own Python code (examples/bankapp). */
+  'eventscope.replayDemoPython': async (ctx: Ctx): Promise<void> => {
+    await vscode.commands.executeCommand('eventscope.openDemo');
+    const bankapp = vscode.Uri.joinPath(ctx.context.extensionUri, 'examples', 'bankapp').fsPath;
+    ctx.replays.open({
+      source: { kind: 'connection', connection: DEMO_NAME, scope: { all: true } },
+      projection: { kind: 'python', path: join(bankapp, 'balances.py'), pythonPath: [bankapp] },
     });
   },
 
@@ -87,7 +97,7 @@ export const replayCommands = {
       if (uri && isProjectionFile(uri)) {
         const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
         if (open?.isDirty) await open.save();
-        projection = { kind: 'file', path: uri.fsPath };
+        projection = extname(uri.fsPath) === '.py' ? { kind: 'python', path: uri.fsPath } : { kind: 'file', path: uri.fsPath };
       } else {
         projection = await pickProjection(ctx.replays.isTrusted());
       }

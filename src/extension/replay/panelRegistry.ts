@@ -108,7 +108,9 @@ export class ReplayPanelRegistry implements vscode.Disposable, ReplayHost {
       const own = panel.target.projection.kind === 'file' && sameProjection(panel.target.projection, saved);
       // A file the projection imports counts too (the bundle's inputs, known once it ran).
       const imported = panel.session?.projectionFiles.some((file) => sameProjection({ kind: 'file', path: file }, saved));
-      if (own || imported) {
+      // A Python replay runs the workspace's own modules (aggregates, the application): any of them.
+      const python = panel.target.projection.kind === 'python' && uri.fsPath.endsWith('.py');
+      if (own || imported || python) {
         this.log.info(`${uri.fsPath} saved: re-running its replay`);
         void panel.rerun();
       }

@@ -11,12 +11,26 @@ const EXCLUDE = '{**/node_modules/**,**/dist/**,**/out/**,**/.git/**,**/.cache/*
 
 type ProjectionItem = vscode.QuickPickItem & { projection?: ProjectionChoice; browse?: true };
 
+/** A Python module that looks like a projection: it defines `init` or uses `when`. */
+async function isPythonProjection(uri: vscode.Uri): Promise<boolean> {
+  try {
+    const text = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
+    return /^\s*(def init\s*\(|when\s*=\s*\{|@when\s*\(|from eventscope import)/m.test(text);
+  } catch {
+    return false;
+  }
+}
+
 /** Folder names that hint a file is a projection (listed first). */
 const HINT = /projection|read-?model|view/i;
 
 /** Asks for the projection: the generic one, a JS/TS file of the workspace, or one to browse for. */
 export async function pickProjection(trusted: boolean): Promise<ProjectionChoice | undefined> {
-  const files = await vscode.workspace.findFiles(`**/*.{${PROJECTION_EXTENSIONS.join(',')}}`, EXCLUDE, 500);
+  const [files, python] = await Promise.all([
+    vscode.workspace.findFiles(`**/*.{${PROJECTION_EXTENSIONS.join(',')}}`, EXCLUDE, 500),
+    vscode.workspace.findFiles('**/*.py', `{${EXCLUDE.slice(1, -1)},**/.venv/**,**/venv/**,**/site-packages/**}`, 500),
+  ]);
+  const pythonProjections = (await Promise.all(python.map(async (uri) => ((await isPythonProjection(uri)) ? [uri] : [])))).flat();
   const active = vscode.window.activeTextEditor?.document.uri;
   const rank = (uri: vscode.Uri) => (active && uri.toString() === active.toString() ? 0 : HINT.test(uri.fsPath) ? 1 : 2);
   files.sort((a, b) => rank(a) - rank(b) || a.fsPath.localeCompare(b.fsPath));
@@ -28,6 +42,17 @@ export async function pickProjection(trusted: boolean): Promise<ProjectionChoice
       detail: 'Eventscope’s own projection: useful before you write one, and runs in Restricted Mode too.',
       projection: { kind: 'generic' },
     },
+    {
+      label: '$(symbol-class) Your Python aggregates',
+      description: `each stream through its own eventsourcing class${trusted ? '' : ' · needs a trusted workspace'}`,
+      detail: 'Decodes with your application (eventscope.python.app) and applies each event with the library’s mutate, in your Python.',
+      projection: { kind: 'python' },
+    },
+    ...pythonProjections.map((uri): ProjectionItem => ({
+      label: `$(file-code) ${basename(uri.fsPath)}`,
+      description: `Python projection · ${vscode.workspace.asRelativePath(dirname(uri.fsPath))}${restricted}`,
+      projection: { kind: 'python', path: uri.fsPath },
+    })),
     { label: 'Workspace files', kind: vscode.QuickPickItemKind.Separator },
     ...files.map((uri): ProjectionItem => ({
       label: `$(file-code) ${basename(uri.fsPath)}`,
@@ -48,9 +73,11 @@ export async function pickProjection(trusted: boolean): Promise<ProjectionChoice
     title: 'Projection file',
     canSelectMany: false,
     openLabel: 'Replay with this projection',
-    filters: { 'JavaScript / TypeScript': PROJECTION_EXTENSIONS },
+    filters: { 'JavaScript / TypeScript': PROJECTION_EXTENSIONS, Python: ['py'] },
   });
-  return chosen?.[0] ? { kind: 'file', path: chosen[0].fsPath } : undefined;
+  const file = chosen?.[0]?.fsPath;
+  if (!file) return undefined;
+  return file.endsWith('.py') ? { kind: 'python', path: file } : { kind: 'file', path: file };
 }
 
 type SourceItem = vscode.QuickPickItem & { connection?: Connection; eventsFile?: string; browse?: true };

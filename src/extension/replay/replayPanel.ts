@@ -30,6 +30,7 @@ import { exportSession, exportState } from './export';
 import { replayHtml, webviewRoot } from './html';
 import { Outbox } from './outbox';
 import { panelTitle, projectionAllowed, projectionLabel, resolveSource, sourceLabel } from './target';
+import { resolvePythonChoice } from '../python';
 import { rowOf, Timeline } from './timeline';
 
 /** What a panel needs from the extension. */
@@ -202,7 +203,7 @@ export class ReplayPanel implements vscode.Disposable {
         this.host.log.show();
         return;
       case 'openProjection':
-        if (this.target.projection.kind === 'file') {
+        if (this.target.projection.kind !== 'generic' && this.target.projection.path) {
           await vscode.window.showTextDocument(vscode.Uri.file(this.target.projection.path), { viewColumn: vscode.ViewColumn.Beside });
         }
         return;
@@ -275,6 +276,8 @@ export class ReplayPanel implements vscode.Disposable {
     const label = `${projectionLabel(this.target.projection)} over ${sourceLabel(this.target.source)}`;
     try {
       const source = await resolveSource(this.target.source, this.host.connections, this.host.secrets);
+      const { projection: chosen } = this.target;
+      const projection = chosen.kind === 'python' ? await resolvePythonChoice(chosen, this.host.log) : chosen;
       const { timeBudgetMs, memoryLimitMb, labelRules } = this.host.settings();
       const session = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Replaying ${label}`, cancellable: true },
@@ -283,7 +286,7 @@ export class ReplayPanel implements vscode.Disposable {
           token.onCancellationRequested(() => cancel.abort());
           return ReplaySession.open({
             source,
-            projection: this.target.projection,
+            projection,
             timeBudgetMs,
             memoryLimitMb,
             labelRules,
@@ -489,7 +492,9 @@ export class ReplayPanel implements vscode.Disposable {
       this.post({ type: 'found', from: start });
       this.notice(
         'warning',
-        `${summary.projection.kind === 'generic' ? 'The generic projection' : summary.projection.name} has no invariant: type an expression over state, event and before that must stay true (e.g. state.events < 100).`,
+        summary.projection.kind === 'python'
+          ? `${summary.projection.name} has no invariant: type a Python expression over aggregate, state, event and before that must stay true (e.g. aggregate.balance >= 0).`
+          : `${summary.projection.kind === 'generic' ? 'The generic projection' : summary.projection.name} has no invariant: type an expression over state, event and before that must stay true (e.g. state.events < 100).`,
       );
       return;
     }
