@@ -212,10 +212,12 @@ class Runner:
             "path": sys.path,
         }
 
-    def op_configure(self, path=(), app=None, env=None, projection=None, invariant=None, memory_mb=None, single=True):
+    def op_configure(self, path=(), app=None, env=None, projection=None, invariant=None, memory_mb=None, single=True, debug=None):
         for entry in reversed(list(path)):
             if entry not in sys.path:
                 sys.path.insert(0, entry)
+        if debug:
+            self.meet_debugger(debug)
         if memory_mb and memory_mb != self.memory_mb:
             self.limit_memory(memory_mb)
         try:
@@ -296,6 +298,24 @@ class Runner:
             self.busy = None
             sys.stdout = real
         return results
+
+    def meet_debugger(self, debug):
+        """Connects to the debugger listening at host:port (or listens there), and waits until it is ready."""
+        if debug.get("debugpyPath") and debug["debugpyPath"] not in sys.path:
+            sys.path.append(debug["debugpyPath"])
+        try:
+            import debugpy
+        except ImportError:
+            raise ImportError(
+                "debugging a Python replay needs debugpy, which %s can't import: install VS Code's Python Debugger"
+                " extension (ms-python.debugpy), or `%s -m pip install debugpy`" % (sys.executable, sys.executable)
+            )
+        address = (debug["host"], int(debug["port"]))
+        if debug.get("mode") == "listen":
+            debugpy.listen(address)
+        else:
+            debugpy.connect(address)
+        debugpy.wait_for_client()
 
     # -- one event -------------------------------------------------------------------------------
 
@@ -539,8 +559,13 @@ def main():
         # Eventscope closed the pipe (or went away): end, even if user code is stuck.
         os._exit(0)
 
-    threading.Thread(target=read, name="eventscope-stdin", daemon=True).start()
-    threading.Thread(target=runner.watch, name="eventscope-watch", daemon=True).start()
+    for target, name in ((read, "eventscope-stdin"), (runner.watch, "eventscope-watch")):
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        # Not the user's code: a Python debugger (debugpy) must neither trace nor suspend these
+        # threads (one suspended while it writes would hold the protocol's lock).
+        thread.pydev_do_not_trace = True
+        thread.is_pydev_daemon_thread = True
+        thread.start()
     while True:
         request = json.loads(requests.get())
         try:

@@ -3,8 +3,8 @@
 // then the panel's page (a webview: an iframe inside an iframe) driven with the keyboard and the
 // toolbar, its State and Diff tabs read from the DOM, and "Find first failure" clicked until the
 // timeline and the step show Dana Whitfield's duplicated Debited. Screenshot: replay-panel.png.
-import { copyFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { REPO, log, waitUntil } from './common.mjs';
 
 const STORY = { name: 'Dana Whitfield' };
@@ -136,12 +136,41 @@ export async function runReplayUi({ page, sandbox, runCommand, shoot, row }) {
   // The screenshot: hide the side bars so the panel has the room.
   await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
   if (await page.locator('.part.auxiliarybar').isVisible()) await runCommand(page, 'View: Hide Secondary Side Bar');
-  await view
-    .locator('#notice-banner .dismiss')
-    .click()
-    .catch(() => {});
-  await runCommand(page, 'Notifications: Clear All Notifications');
-  await page.waitForTimeout(500);
-  await shoot('replay-panel.png');
+  /** A screenshot of the panel without the notices over it. */
+  const shootPanel = async (name) => {
+    await view
+      .locator('#notice-banner .dismiss')
+      .click()
+      .catch(() => {});
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await page.waitForTimeout(500);
+    await shoot(name);
+  };
+  await shootPanel('replay-panel.png');
+
+  // The same story through the demo bank's own Python code (examples/bankapp), when the eventsourcing
+  // library is at hand (.ci/run points EVENTSCOPE_EVENTSOURCING_SRC at it): its folder goes on the
+  // replay's sys.path through the workspace setting, as a user's extra source root would.
+  const library = process.env.EVENTSCOPE_EVENTSOURCING_SRC;
+  if (library) {
+    const settings = join(sandbox.workspace, '.vscode', 'settings.json');
+    mkdirSync(dirname(settings), { recursive: true });
+    const current = existsSync(settings) ? JSON.parse(readFileSync(settings, 'utf8')) : {};
+    writeFileSync(settings, JSON.stringify({ ...current, 'eventscope.python.path': [library] }, null, 2));
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'Eventscope: Replay the Demo Store with Python');
+    await until('Step 1 of 330 (Python)', async () => (await counter.textContent())?.trim() === 'Step 1 of 330', 60_000);
+    await until(
+      'the Python projection',
+      async () => (await view.locator('#projection-name').textContent())?.trim() === 'Account balances (Python)',
+    );
+    await view.locator('#find-failure').click();
+    await until('the failing step (Python)', async () => /^Step 226 of 330$/.test((await counter.textContent())?.trim() ?? ''));
+    await until('the Python failure banner', async () =>
+      squash(await view.locator('#failure-banner').innerText()).includes(squash(`step 226: ${STORY.name}'s balance is -787.93`)),
+    );
+    await shootPanel('python-replay.png');
+    log("replay: Replay the Demo Store with Python found Dana Whitfield's balance at step 226 too");
+  } else log('replay: no EVENTSCOPE_EVENTSOURCING_SRC, so no Python replay screenshot');
   await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
 }

@@ -149,10 +149,14 @@ export async function runUi({ sandbox, resources }, options) {
     await shoot('add-connection-key.png');
     await page.keyboard.press('Enter');
     await row('encrypted-bank').waitFor({ state: 'visible', timeout: 15_000 });
-    await row('encrypted-bank').click();
-    // A click that lands while the tree re-renders may not toggle it: ArrowRight expands (and never collapses).
-    await page.keyboard.press('ArrowRight');
-    await tree.filter({ hasText: 'BankAccount' }).nth(1).waitFor({ state: 'visible', timeout: 15_000 });
+    // The tree refreshes as the connection and its key are saved, which can fold the row again:
+    // expand it until its aggregate types show.
+    const encryptedTypes = tree.filter({ hasText: 'BankAccount' }).nth(1);
+    for (let attempt = 0; !(await encryptedTypes.isVisible()); attempt++) {
+      if (attempt === 15) throw new Error('the encrypted-bank connection does not expand to show its aggregate types');
+      if ((await row('encrypted-bank').getAttribute('aria-expanded')) !== 'true') await row('encrypted-bank').click();
+      await encryptedTypes.waitFor({ state: 'visible', timeout: 1_000 }).catch(() => {});
+    }
     log('Add Connection: an encrypted store connected with its key');
     await shoot('add-connection-done.png');
 

@@ -18,6 +18,7 @@ import { EventscopeDebugSession, scopeOf, STEP_EVENT, type LaunchArguments, type
 import type { ProjectionChoice, ReplayScope, ReplayTarget, SourceDescriptor } from '../shared/replayProtocol';
 import { secretKeyName } from './connections';
 import type { Ctx } from './ctx';
+import { debugPythonReplay } from './pythonDebug';
 import { isOptions, sourceOf } from './replay/commands';
 import { pickProjection, pickSource } from './replay/pick';
 import { panelTitle, projectionAllowed, projectionLabel, sameFile, sameProjection } from './replay/target';
@@ -203,8 +204,21 @@ export const debugCommands = {
     if (!source) return false;
     const projection = given.projection ?? (await pickProjection(ctx.replays.isTrusted()));
     if (!projection) return false;
+    // Python code is debugged by VS Code's Python debugger, beside a replay panel.
+    if (projection.kind === 'python') return debugPythonReplay(ctx, source, projection);
     const folder = vscode.workspace.workspaceFolders?.[0];
     ctx.log.info(`Debugging a replay of ${projectionLabel(projection)}`);
     return vscode.debug.startDebugging(folder, launchConfiguration(source, projection));
+  },
+
+  /** Debug Python Replay…: `(node | .py Uri | undefined, options?)`; your aggregates unless a .py projection is named. */
+  'eventscope.debugPythonReplay': async (ctx: Ctx, arg?: unknown, options?: unknown): Promise<boolean> => {
+    const given = isOptions(options) ? options : isOptions(arg) ? arg : {};
+    const file = arg instanceof vscode.Uri && arg.fsPath.endsWith('.py') ? arg.fsPath : undefined;
+    const source = given.source ?? sourceOf(arg) ?? (await pickSource(ctx.connections));
+    if (!source) return false;
+    const projection =
+      given.projection?.kind === 'python' ? given.projection : { kind: 'python' as const, ...(file ? { path: file } : {}) };
+    return debugPythonReplay(ctx, source, projection);
   },
 };

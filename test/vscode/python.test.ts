@@ -135,4 +135,15 @@ describe('Python replays in the panel (in a real VS Code)', function () {
     await panel.testApi.settled();
     assert.equal(panel.phase, 'untrusted');
   });
+
+  it('Debug Python Replay without VS Code’s Python Debugger extension says what to install and starts nothing', async () => {
+    assert.equal(vscode.extensions.getExtension('ms-python.debugpy'), undefined, 'this VS Code has no Python Debugger extension');
+    const before = ctx.replays.panels.size;
+    const started = await vscode.commands.executeCommand('eventscope.debugPythonReplay', {
+      source: { kind: 'connection', connection: DEMO, scope: { all: true } },
+    });
+    assert.equal(started, false);
+    assert.equal(ctx.replays.panels.size, before);
+    assert.equal(vscode.debug.activeDebugSession, undefined);
+  });
 });

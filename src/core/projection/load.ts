@@ -266,6 +266,7 @@ function pythonEngineOf(spec: Extract<ProjectionSpec, { kind: 'python' }>, guard
       ...(choice.interpreter ? { interpreter: choice.interpreter } : {}),
       ...(choice.env ? { env: choice.env } : {}),
       ...(choice.invariant ? { invariant: choice.invariant } : {}),
+      ...(choice.debug ? { debug: choice.debug } : {}),
     },
     { single: spec.single, ...(spec.memoryMb ? { memoryMb: spec.memoryMb } : {}), ...(guard ? { guard } : {}) },
   );

@@ -150,7 +150,9 @@ export class ReplaySession {
   private disposed = false;
 
   private constructor(private readonly options: ReplaySessionOptions) {
-    this.budgetMs = options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS;
+    // Under a Python debugger the user's code pauses at breakpoints: no step overruns then.
+    const debugged = options.projection.kind === 'python' && options.projection.debug !== undefined;
+    this.budgetMs = debugged ? Infinity : (options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS);
     this.memoryLimitMb = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
   }
 

@@ -148,6 +148,21 @@ export interface PythonChoice {
   env?: Record<string, string>;
   /** A Python expression over `aggregate`, `state`, `event` and `before` that must hold after every event. */
   invariant?: string;
+  /** Run the user's code under debugpy (core/python/runner.ts `PythonDebug`). */
+  debug?: PythonDebug;
+}
+
+/**
+ * How the Python runner meets a debugger (debugpy): it connects to one listening at host:port
+ * (VS Code's Python debugger, attached with `listen`), or listens there itself for a client (any
+ * DAP client), and waits until that client has set its breakpoints. `debugpyPath`: a folder to
+ * import debugpy from (the Python Debugger extension's bundled copy) when the interpreter has none.
+ */
+export interface PythonDebug {
+  mode: 'connect' | 'listen';
+  host: string;
+  port: number;
+  debugpyPath?: string;
 }
 
 /**

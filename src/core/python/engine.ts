@@ -79,7 +79,8 @@ export function pythonEngine(
       'configure',
       { ...config, single: context.single, ...(context.memoryMb ? { memory_mb: context.memoryMb } : {}) },
       undefined,
-      STARTUP_DEADLINE_MS,
+      // While a debugger is attached, a breakpoint in the user's module may hold the start.
+      options.debug ? Infinity : STARTUP_DEADLINE_MS,
     );
   } catch (error) {
     python.dispose();

@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { decodeEventsourcingState, type DecodedState } from '../codecs/eventsourcing';
 import { EventscopeError } from '../errors';
 import type { StoredEventRow } from '../stores/eventsourcingSqlite';
+import type { PythonDebug } from '../projection/types';
 
 export interface PythonRunnerOptions {
   /** The interpreter: else EVENTSCOPE_PYTHON, else `python3` (`py` on Windows). */
@@ -52,6 +53,8 @@ export interface PythonConfig {
   memory_mb?: number;
   /** One stream: `state` in expressions is its aggregate (else every aggregate by id). */
   single?: boolean;
+  /** Meet a debugger first (see PythonDebug). */
+  debug?: PythonDebug;
 }
 
 export interface PythonConfigured {
