@@ -183,6 +183,7 @@ class Runner:
         self.memory_mb = None
         self.single = True
         self.fast_types = None
+        self.process = None
         self.wants_before = False
         # Per aggregate, the JSON of its immutable attribute values as last written (see encode_fields).
         self.fragments = {}
@@ -212,7 +213,9 @@ class Runner:
             "path": sys.path,
         }
 
-    def op_configure(self, path=(), app=None, env=None, projection=None, invariant=None, memory_mb=None, single=True, debug=None):
+    def op_configure(
+        self, path=(), app=None, env=None, projection=None, invariant=None, memory_mb=None, single=True, debug=None, policy=False
+    ):
         for entry in reversed(list(path)):
             if entry not in sys.path:
                 sys.path.insert(0, entry)
@@ -241,10 +244,15 @@ class Runner:
         cls = resolve_topic(app) if app else Application
         if not (isinstance(cls, type) and issubclass(cls, Application)):
             raise TypeError("%s is not an eventsourcing Application class" % app)
-        instance = object.__new__(cls)
-        instance.env = instance.construct_env(cls.name, dict(env or {}))
-        instance.factory = DecodingOnly(instance.env)
-        self.mapper = instance.construct_mapper()
+        self.process = None
+        if policy:
+            self.process = self.process_application(cls, env)
+            self.mapper = self.process.mapper
+        else:
+            instance = object.__new__(cls)
+            instance.env = instance.construct_env(cls.name, dict(env or {}))
+            instance.factory = DecodingOnly(instance.env)
+            self.mapper = instance.construct_mapper()
         # The fast path of encode_fields: for the library's own JSON transcoder (not a replacement).
         from eventsourcing.persistence import JSONTranscoder, StoredEvent
 
@@ -258,14 +266,49 @@ class Runner:
         self.invariant_code = compile(invariant, "<invariant>", "eval") if invariant else None
         self.aggregates = {}
         self.state = self.projection.init() if self.projection else None
+        if self.process is not None:
+            name = "%s policy" % cls.__qualname__
+            init = self.aggregates_text()
+        elif self.projection is not None:
+            name = self.projection.name
+            init = self.state_text(self.state)
+        else:
+            name, init = None, None
         return {
             "app": "%s:%s" % (cls.__module__, cls.__qualname__),
             "compressor": type(self.mapper.compressor).__name__ if self.mapper.compressor else None,
             "cipher": type(self.mapper.cipher).__name__ if self.mapper.cipher else None,
-            "projection": self.projection.name if self.projection else None,
+            "projection": name,
             "hasInvariant": bool(self.invariant_code or (self.projection and self.projection.check)),
-            "init": self.state_text(self.state) if self.projection else None,
+            "init": init,
         }
+
+    def process_application(self, cls, env):
+        """The user's process application, to replay its policy: its own events kept in memory
+        (the library's POPO recorder), and its repository answering from the aggregates the
+        replay holds, so no database is ever opened."""
+        from eventsourcing.application import AggregateNotFound
+        from eventsourcing.system import ProcessApplication
+
+        if not issubclass(cls, ProcessApplication):
+            raise TypeError("%s:%s has no policy to replay: it is not a ProcessApplication" % (cls.__module__, cls.__qualname__))
+        settings = dict(env or {})
+        settings["PERSISTENCE_MODULE"] = "eventsourcing.popo"
+        process = cls(env=settings)
+        aggregates = self.aggregates_by_id
+
+        def get(aggregate_id, version=None, projector_func=None):
+            found = aggregates().get(str(aggregate_id))
+            if found is None:
+                raise AggregateNotFound(aggregate_id)
+            # A copy: a policy that fails half way leaves the replay's aggregates as they were.
+            return copy.deepcopy(found)
+
+        process.repository.get = get
+        return process
+
+    def aggregates_by_id(self):
+        return self.aggregates
 
     def op_apply(self, request_id, events, sync=None, budget_ms=50, conditions=()):
         """Applies events in order until done or ``budget_ms`` has passed; each one's result."""
@@ -329,6 +372,8 @@ class Runner:
         current = self.aggregates.get(key) if self.projection is None else self.state
         before = copy.deepcopy(current) if wants_before else None
         try:
+            if self.process is not None:
+                return self.apply_policy(stored, event)
             if self.projection is None:
                 after = event.mutate(current)
                 self.aggregates[key] = after
@@ -362,6 +407,24 @@ class Runner:
                 except Exception as error:
                     verdicts.append({"error": describe(error)["message"]})
             item["c"] = verdicts
+        return item
+
+    def apply_policy(self, stored, event):
+        """The process application's policy on one upstream event: the aggregates it saved, and the
+        events it collected as the step's output."""
+        from eventsourcing.application import ProcessingEvent
+        from eventsourcing.persistence import Tracking
+
+        processing = ProcessingEvent(Tracking(application_name="upstream", notification_id=stored.get("p", 0)))
+        self.process.policy(event, processing)
+        for aggregate in processing.aggregates.values():
+            self.aggregates[str(aggregate.id)] = aggregate
+        item = {"s": self.aggregates_text()}
+        if processing.events:
+            item["o"] = [
+                {"stream": str(e.originator_id), "type": "%s:%s" % (type(e).__module__, type(e).__qualname__), "data": self.encode(dict(vars(e)))}
+                for e in processing.events
+            ]
         return item
 
     def check_invariant(self, state, event, scope):
@@ -402,21 +465,28 @@ class Runner:
         """The aggregate's attributes (id, version, times, then its own) as state text."""
         if aggregate is None:
             return None
-        fields = {}
-        own = dict(vars(aggregate))
-        for name in NAMES:
-            if "_" + name in own:
-                fields[name] = own.pop("_" + name)
-        own.pop("_pending_events", None)
-        fields.update(own)
+        fields = attributes(aggregate)
         cls = type(aggregate)
         try:
-            cache = self.fragments.get(key)
-            if cache is None:
-                cache = self.fragments[key] = {}
-            return "T %s:%s\n%s" % (cls.__module__, cls.__qualname__, self.encode_fields(fields, cache))
+            return "T %s:%s\n%s" % (cls.__module__, cls.__qualname__, self.encode_fields(fields, self.fragments_of(key)))
         except Exception:
             return self.pickled(aggregate, fields)
+
+    def fragments_of(self, key):
+        cache = self.fragments.get(key)
+        if cache is None:
+            cache = self.fragments[key] = {}
+        return cache
+
+    def aggregates_text(self):
+        """Every aggregate by id (a policy's): their class topics in the header, their attributes."""
+        topics = {}
+        parts = []
+        for key, aggregate in self.aggregates.items():
+            cls = type(aggregate)
+            topics[key] = "%s:%s" % (cls.__module__, cls.__qualname__)
+            parts.append(encode_string(key) + ":" + self.encode_fields(attributes(aggregate), self.fragments_of(key)))
+        return "Q %s\n{%s}" % (json.dumps(topics), ",".join(parts))
 
     def encode_fields(self, fields, cache):
         """``encode(fields)``, field by field: plain values and the transcoder's string-valued
@@ -477,18 +547,11 @@ class Runner:
             if header.startswith("P "):
                 value = pickle.loads(base64.b64decode(header[2:]))
             elif header.startswith("T "):
-                from eventsourcing.utils import resolve_topic
-
-                cls = resolve_topic(header[2:])
+                value = rebuild(header[2:], self.mapper.transcoder.decode(body.encode("utf8")))
+            elif header.startswith("Q "):
                 fields = self.mapper.transcoder.decode(body.encode("utf8"))
-                state = {}
-                for name in NAMES:
-                    if name in fields:
-                        state["_" + name] = fields.pop(name)
-                state["_pending_events"] = []
-                state.update(fields)
-                value = object.__new__(cls)
-                value.__dict__.update(state)
+                self.aggregates = {k: rebuild(topic, fields[k]) for k, topic in json.loads(header[2:]).items()}
+                return
             elif header == "J":
                 value = self.mapper.transcoder.decode(body.encode("utf8"))
             else:
@@ -530,6 +593,34 @@ class Runner:
             if time.perf_counter() - since >= 0.1:
                 told = busy
                 self.write({"id": request_id, "at": n})
+
+
+def attributes(aggregate):
+    """An aggregate's attributes as shown: id, version, created_on, modified_on, then its own."""
+    fields = {}
+    own = dict(vars(aggregate))
+    for name in NAMES:
+        if "_" + name in own:
+            fields[name] = own.pop("_" + name)
+    own.pop("_pending_events", None)
+    fields.update(own)
+    return fields
+
+
+def rebuild(topic, fields):
+    """An aggregate from its attributes, the way the library restores one from a snapshot."""
+    from eventsourcing.utils import resolve_topic
+
+    cls = resolve_topic(topic)
+    state = {}
+    for name in NAMES:
+        if name in fields:
+            state["_" + name] = fields.pop(name)
+    state["_pending_events"] = []
+    state.update(fields)
+    aggregate = object.__new__(cls)
+    aggregate.__dict__.update(state)
+    return aggregate
 
 
 def data_bytes():

@@ -404,6 +404,21 @@ describe('CLI: every command and option', function () {
             : /Python could not load/,
         );
       },
+      policy: () => {
+        // The fixtures' Counters process application, replayed over the log it followed: a counter per trick.
+        pythonReplay([plain, '--python', '--app', 'dogschool.application:Counters', '--policy', '--python-path', FIXTURE_PYTHON], (r) => {
+          assert.equal(r.steps, 21);
+          const counters = Object.values(r.state) as { name: string; count: number }[];
+          assert.deepEqual(counters.map((c) => c.name).sort(), ['fetch ball', 'play dead', 'roll over', 'sit']);
+          assert.equal(
+            counters.reduce((n, c) => n + c.count, 0),
+            5,
+          );
+        });
+        const r = runCli(['replay', plain, '--python', '--policy']);
+        assert.equal(r.code, 2);
+        assert.match(r.stderr, /--policy replays the policy of the application --app names/);
+      },
       'python-path': () => {
         // The Dog class is in the fixtures' own code: found on the path given, missing without it.
         pythonReplay([plain, '--python', '--python-path', FIXTURE_PYTHON, '--category', 'Dog'], (r) => assert.deepEqual(r.errors, []));

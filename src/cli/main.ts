@@ -44,10 +44,13 @@ interface Context {
 function projectionOf(values: Values): ProjectionChoice {
   const { projection } = values;
   if (!values.python) {
-    for (const name of ['app', 'python-path', 'interpreter', 'dotenv'] as const) {
+    for (const name of ['app', 'policy', 'python-path', 'interpreter', 'dotenv'] as const) {
       if (values[name] !== undefined) throw new UsageError(`--${name} needs --python`, 'replay');
     }
     return projection ? { kind: 'file', path: projection } : { kind: 'generic' };
+  }
+  if (values.policy && (values.app === undefined || projection !== undefined)) {
+    throw new UsageError('--policy replays the policy of the application --app names, instead of a --projection', 'replay');
   }
   if (projection !== undefined && !/\.py$/i.test(projection)) {
     throw new UsageError('with --python, --projection is a Python module (a .py file)', 'replay');
@@ -66,6 +69,7 @@ function projectionOf(values: Values): ProjectionChoice {
     kind: 'python',
     ...(projection !== undefined ? { path: resolve(projection) } : {}),
     ...(values.app !== undefined ? { app: values.app } : {}),
+    ...(values.policy ? { policy: true } : {}),
     pythonPath: roots.map((dir) => resolve(dir)),
     ...(values.interpreter !== undefined ? { interpreter: values.interpreter } : {}),
     ...(env ? { env } : {}),

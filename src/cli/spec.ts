@@ -64,6 +64,7 @@ export const OPTIONS = {
     multiple: true,
     help: 'with --python: a source root for sys.path; give it again for more (default: . and ./src)',
   },
+  policy: { kind: 'flag', help: "with --python and --app: replay the process application's policy; its new events are each step's output" },
   interpreter: { kind: 'file', value: 'PATH', help: 'with --python: the Python to run (default: $EVENTSCOPE_PYTHON, else python3)' },
   dotenv: {
     kind: 'file',
@@ -205,6 +206,7 @@ export const COMMANDS = {
       'time-budget': true,
       python: true,
       app: true,
+      policy: true,
       'python-path': true,
       interpreter: true,
       dotenv: true,

@@ -267,6 +267,7 @@ function pythonEngineOf(spec: Extract<ProjectionSpec, { kind: 'python' }>, guard
       ...(choice.env ? { env: choice.env } : {}),
       ...(choice.invariant ? { invariant: choice.invariant } : {}),
       ...(choice.debug ? { debug: choice.debug } : {}),
+      ...(choice.policy ? { policy: true } : {}),
     },
     { single: spec.single, ...(spec.memoryMb ? { memoryMb: spec.memoryMb } : {}), ...(guard ? { guard } : {}) },
   );

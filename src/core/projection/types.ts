@@ -150,6 +150,8 @@ export interface PythonChoice {
   invariant?: string;
   /** Run the user's code under debugpy (core/python/runner.ts `PythonDebug`). */
   debug?: PythonDebug;
+  /** Replay the application's policy (`app` is a ProcessApplication): the events it collects are each step's output. */
+  policy?: boolean;
 }
 
 /**

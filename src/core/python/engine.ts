@@ -112,7 +112,7 @@ export function pythonEngine(
         `Python replays read events as the eventsourcing library stored them; ${event.type} at position ${event.position} comes from a source that has none (replay an eventsourcing store).`,
       );
     }
-    return wireEvent(keyOf(event), stored.originatorId, event.revision, stored.topic, stored.state);
+    return wireEvent(keyOf(event), stored.originatorId, event.revision, stored.topic, stored.state, event.position);
   }
 
   /** The next result of the batch, when it is this event's and the state is the one the runner assumed. */
@@ -181,6 +181,9 @@ export function pythonEngine(
       }
       last = { event, result };
       if (output && result.l) output.logs.push(...result.l);
+      if (output && result.o) {
+        for (const e of result.o) output.emitted.push({ kind: 'emit', stream: e.stream, type: e.type, data: presentText(`\n${e.data}`) });
+      }
       if (result.e) throw PythonError.of(result.e);
       const text = result.s ?? null;
       if (one) return text;

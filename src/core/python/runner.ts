@@ -55,6 +55,8 @@ export interface PythonConfig {
   single?: boolean;
   /** Meet a debugger first (see PythonDebug). */
   debug?: PythonDebug;
+  /** Replay the app's policy (a ProcessApplication) over the events. */
+  policy?: boolean;
 }
 
 export interface PythonConfigured {
@@ -68,12 +70,16 @@ export interface PythonConfigured {
   init: string | null;
 }
 
-/** A stored event as the runner takes it: its key (stream or ''), originator id, version, topic, and state (hex `x` or JSON text `j`). */
+/**
+ * A stored event as the runner takes it: its key (stream or ''), originator id, version, topic,
+ * position `p` (a policy's tracking), and state (hex `x` or JSON text `j`).
+ */
 export interface WireEvent {
   k: string;
   o: string;
   v: number;
   t: string;
+  p?: number;
   x?: string;
   j?: string;
 }
@@ -97,6 +103,8 @@ export interface StepResult {
   f?: string;
   c?: (boolean | { error: string })[];
   l?: string[];
+  /** The events a policy collected: their stream, topic, and attributes as JSON (the app's transcoder). */
+  o?: { stream: string; type: string; data: string }[];
 }
 
 export interface ApplyArgs {
@@ -260,11 +268,19 @@ export class PythonRunner {
 }
 
 /** A stored event for the runner: the state's bytes as hex, or its JSON text when it is plain JSON. */
-export function wireEvent(key: string, originatorId: string, version: number, topic: string, state: Uint8Array | string): WireEvent {
-  if (typeof state !== 'string') return { k: key, o: originatorId, v: version, t: topic, x: Buffer.from(state).toString('hex') };
-  return state.startsWith('{')
-    ? { k: key, o: originatorId, v: version, t: topic, j: state }
-    : { k: key, o: originatorId, v: version, t: topic, x: state };
+export function wireEvent(
+  key: string,
+  originatorId: string,
+  version: number,
+  topic: string,
+  state: Uint8Array | string,
+  position?: number,
+): WireEvent {
+  const event: WireEvent = { k: key, o: originatorId, v: version, t: topic, ...(position !== undefined ? { p: position } : {}) };
+  if (typeof state !== 'string') event.x = Buffer.from(state).toString('hex');
+  else if (state.startsWith('{')) event.j = state;
+  else event.x = state;
+  return event;
 }
 
 /** The JSON part of a state text (see the runner: a header line, then the state's JSON). */

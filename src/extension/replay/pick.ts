@@ -30,6 +30,7 @@ export async function pickProjection(trusted: boolean): Promise<ProjectionChoice
     vscode.workspace.findFiles(`**/*.{${PROJECTION_EXTENSIONS.join(',')}}`, EXCLUDE, 500),
     vscode.workspace.findFiles('**/*.py', `{${EXCLUDE.slice(1, -1)},**/.venv/**,**/venv/**,**/site-packages/**}`, 500),
   ]);
+  const app = vscode.workspace.getConfiguration('eventscope.python').get<string>('app')?.trim();
   const pythonProjections = (await Promise.all(python.map(async (uri) => ((await isPythonProjection(uri)) ? [uri] : [])))).flat();
   const active = vscode.window.activeTextEditor?.document.uri;
   const rank = (uri: vscode.Uri) => (active && uri.toString() === active.toString() ? 0 : HINT.test(uri.fsPath) ? 1 : 2);
@@ -48,6 +49,17 @@ export async function pickProjection(trusted: boolean): Promise<ProjectionChoice
       detail: 'Decodes with your application (eventscope.python.app) and applies each event with the library’s mutate, in your Python.',
       projection: { kind: 'python' },
     },
+    // A process application's policy, when the settings name the application.
+    ...(app
+      ? [
+          {
+            label: '$(symbol-event) Your application’s policy',
+            description: `${app}: the events its policy collects${trusted ? '' : ' · needs a trusted workspace'}`,
+            detail: 'Replays the ProcessApplication’s policy over these events; the new events it collects are each step’s output.',
+            projection: { kind: 'python', policy: true } as ProjectionChoice,
+          },
+        ]
+      : []),
     ...pythonProjections.map((uri): ProjectionItem => ({
       label: `$(file-code) ${basename(uri.fsPath)}`,
       description: `Python projection · ${vscode.workspace.asRelativePath(dirname(uri.fsPath))}${restricted}`,
