@@ -21,6 +21,7 @@ import { iterateAll } from '../src/core/stores/types';
 import { copyFixture, removeTempDirs, sha256 } from './helpers/cli';
 import { FIXTURE_KEY } from './helpers/dumps';
 import { cents } from './helpers/money';
+import { eventsourcingEnv, NO_EVENTSOURCING } from './helpers/python';
 
 const ADAPTER = resolve(__dirname, '..', 'dist', 'debugAdapter.js');
 const PROJECTION = resolve(__dirname, '..', 'examples', 'bank-balances.js');
@@ -200,6 +201,44 @@ describe('debug adapter: a replay as a DAP session over stdio', function () {
       next.step.index,
       demo.events.findIndex((e, i) => i > previousDebit && e.type.endsWith('.Debited')),
     );
+  });
+
+  it('debugs a replay through the user’s Python code: each stream’s aggregate as the state, stepping both ways, a Python invariant', async function () {
+    const python = eventsourcingEnv();
+    if (!python) {
+      console.log(`      ${NO_EVENTSOURCING}`);
+      this.skip();
+    }
+    const dana = demo.events.find((e) => e.data.full_name === DEMO_STORY.accountName)!.streamId;
+    const events = demo.events.filter((e) => e.streamId === dana);
+    const roots = [
+      resolve(__dirname, '..', 'examples', 'bankapp'),
+      ...(process.env.EVENTSCOPE_EVENTSOURCING_SRC ? [process.env.EVENTSCOPE_EVENTSOURCING_SRC] : []),
+    ];
+    const entry = await launch({ store: demo.path, stream: dana, python: true, pythonPath: roots, stopOnEntry: true });
+    assert.equal(entry.body.reason, 'entry');
+    assert.deepEqual(await valueOf('[state.full_name, state.version, state.balance]'), [DEMO_STORY.accountName, 1, '0.00']);
+    await stopAfter(() => dc.nextRequest(THREAD));
+    assert.deepEqual(await valueOf('[state.version, state.balance]'), [2, events[1].data.amount]);
+    const back = await stopAfter(() => dc.stepBackRequest(THREAD));
+    assert.equal(back.step.index, 0);
+    assert.equal(await valueOf('state.version'), 1);
+    await dc.stop();
+
+    // The invariant is a Python expression: Continue stops where Dana's balance goes below zero.
+    dc = new DebugClient(process.execPath, ADAPTER, 'eventscope');
+    await dc.start();
+    const stop = await launch({ store: demo.path, stream: dana, python: true, pythonPath: roots, invariant: 'aggregate.balance >= 0' });
+    assert.equal(stop.body.reason, 'exception');
+    assert.match(stop.body.text ?? '', /aggregate\.balance >= 0 is false/);
+    const at = (await valueOf('event.revision')) as number;
+    let balance = 0;
+    const broken = events.findIndex((e) => {
+      if (e.type.endsWith('.Credited')) balance += cents(e.data.amount as string);
+      if (e.type.endsWith('.Debited')) balance -= cents(e.data.amount as string);
+      return balance < 0;
+    });
+    assert.equal(at, events[broken].revision);
   });
 
   it('function breakpoints with a condition and a hit count; a data breakpoint on a state value', async () => {

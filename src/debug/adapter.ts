@@ -14,6 +14,7 @@
  * an invariant (or the launch gives one), `continue` also stops after the first event that breaks it.
  */
 
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   Breakpoint as DapBreakpoint,
@@ -39,7 +40,8 @@ import type { LabelRules } from '../core/labels';
 import type { UserCall } from '../core/projection/protocol';
 import { ReplaySession } from '../core/projection/session';
 import type { ReplaySourceSpec } from '../core/projection/source';
-import type { ReplayScope, StepRecord } from '../core/projection/types';
+import type { ProjectionChoice, ReplayScope, StepRecord } from '../core/projection/types';
+import { parseDotEnv } from '../core/dotEnv';
 import { shortStreamId } from '../core/labels';
 import { flattenDelta, formatPath } from '../shared/deltaPaths';
 import { changedExpression, StopSearch, type Armed } from './search';
@@ -55,8 +57,20 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
   all?: boolean;
   /** A `.events` file to replay instead of a store. */
   eventsFile?: string;
-  /** A JS/TS module or KurrentDB script; omitted: the generic built-in projection. */
+  /** A JS/TS module or KurrentDB script (with `python`: a Python projection module); omitted: the generic built-in projection. */
   projection?: string;
+  /** Replay through the user's own Python code (each stream's aggregate class, or a Python `projection`). */
+  python?: boolean;
+  /** With `python`: the application class (`package.module:AppClass`) that decodes the events. */
+  app?: string;
+  /** With `python` and `app`: replay the process application's policy. */
+  policy?: boolean;
+  /** With `python`: source roots for `sys.path` (resolved against `cwd`). */
+  pythonPath?: string[];
+  /** With `python`: the interpreter (default: EVENTSCOPE_PYTHON, else python3). */
+  interpreter?: string;
+  /** With `python`: a .env file of the application's settings (COMPRESSOR_TOPIC, CIPHER_KEY…). */
+  dotenv?: string;
   /** An expression over `state`, `event`, `before` that must stay truthy; `continue` stops where it breaks. */
   invariant?: string;
   stopOnEntry?: boolean;
@@ -68,6 +82,33 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
   timeBudgetMs?: number;
   memoryLimitMb?: number;
   labelRules?: LabelRules;
+}
+
+/**
+ * The projection a launch configuration runs: the generic one, a JS/TS file, or the user's Python
+ * code (paths resolved against `cwd`). `readDotenv`: read the `dotenv` file's settings into the
+ * choice (the adapter does, just before it runs; the extension only compares choices).
+ */
+export function projectionChoiceOf(args: LaunchArguments, options: { readDotenv?: boolean } = {}): ProjectionChoice {
+  const at = (path: string) => resolve(args.cwd ?? process.cwd(), path);
+  if (!args.python) return args.projection ? { kind: 'file', path: at(args.projection) } : { kind: 'generic' };
+  let env: Record<string, string> | undefined;
+  if (options.readDotenv && args.dotenv) {
+    try {
+      env = parseDotEnv(readFileSync(at(args.dotenv), 'utf8'));
+    } catch (error) {
+      throw new EventscopeError(`${at(args.dotenv)}: can't read the .env file (${messageOf(error)}).`, { cause: error });
+    }
+  }
+  return {
+    kind: 'python',
+    ...(args.projection ? { path: at(args.projection) } : {}),
+    ...(args.app ? { app: args.app } : {}),
+    ...(args.policy ? { policy: true } : {}),
+    ...(args.pythonPath ? { pythonPath: args.pythonPath.map(at) } : {}),
+    ...(args.interpreter ? { interpreter: args.interpreter } : {}),
+    ...(env ? { env } : {}),
+  };
 }
 
 export const THREAD_ID = 1;
@@ -166,7 +207,7 @@ export class EventscopeDebugSession extends LoggingDebugSession {
       this.launchArgs = args;
       const session = await ReplaySession.open({
         source: sourceSpec(args, this.options.cipherKey),
-        projection: args.projection ? { kind: 'file', path: resolve(args.cwd ?? process.cwd(), args.projection) } : { kind: 'generic' },
+        projection: projectionChoiceOf(args, { readDotenv: true }),
         ...(args.timeBudgetMs ? { timeBudgetMs: args.timeBudgetMs } : {}),
         ...(args.memoryLimitMb ? { memoryLimitMb: args.memoryLimitMb } : {}),
         ...(args.labelRules ? { labelRules: args.labelRules } : {}),

@@ -14,7 +14,15 @@ import { existsSync } from 'node:fs';
 import { basename, extname, isAbsolute, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { EventscopeError } from '../core/errors';
-import { EventscopeDebugSession, scopeOf, STEP_EVENT, type LaunchArguments, type StepEventBody } from '../debug/adapter';
+import {
+  EventscopeDebugSession,
+  projectionChoiceOf,
+  scopeOf,
+  STEP_EVENT,
+  type LaunchArguments,
+  type StepEventBody,
+} from '../debug/adapter';
+import { resolvePythonChoice } from './python';
 import type { ProjectionChoice, ReplayScope, ReplayTarget, SourceDescriptor } from '../shared/replayProtocol';
 import { secretKeyName } from './connections';
 import type { Ctx } from './ctx';
@@ -148,14 +156,22 @@ export class ReplayDebugging implements vscode.DebugConfigurationProvider, vscod
         `The launch configuration "${String(config.name)}" needs "store" (a connection's name or an eventsourcing SQLite file) or "eventsFile".`,
       );
     }
-    if (resolved.projection) {
-      resolved.projection = at(resolved.projection);
-      const projection: ProjectionChoice = { kind: 'file', path: resolved.projection };
-      if (!projectionAllowed(projection, this.ctx.replays.isTrusted(), this.ctx.context.extensionUri)) {
-        throw new EventscopeError(
-          `${basename(resolved.projection)} is code from this workspace, and the workspace is not trusted, so Eventscope does not run it: trust the workspace, or leave "projection" out to debug with the built-in generic projection.`,
-        );
-      }
+    if (resolved.projection) resolved.projection = at(resolved.projection);
+    if (resolved.python) {
+      // The user's Python settings where the configuration says nothing (paths only: a .env's values reach the runner alone).
+      const python = await resolvePythonChoice({ kind: 'python' }, this.ctx.log, { readEnv: false });
+      resolved.pythonPath = [...(resolved.pythonPath ?? []).map(at), ...(python.pythonPath ?? [])];
+      resolved.interpreter ??= python.interpreter;
+      resolved.app ??= python.app;
+      resolved.dotenv ??= python.envFile;
+    }
+    const projection = projectionChoiceOf(resolved);
+    if (!projectionAllowed(projection, this.ctx.replays.isTrusted(), this.ctx.context.extensionUri)) {
+      throw new EventscopeError(
+        projection.kind === 'python'
+          ? 'A Python replay runs this workspace’s own code, and the workspace is not trusted, so Eventscope does not run it: trust the workspace.'
+          : `${basename(resolved.projection!)} is code from this workspace, and the workspace is not trusted, so Eventscope does not run it: trust the workspace, or leave "projection" out to debug with the built-in generic projection.`,
+      );
     }
     const { timeBudgetMs, memoryLimitMb, labelRules } = this.ctx.replays.settings();
     resolved.timeBudgetMs ??= timeBudgetMs;
@@ -177,8 +193,7 @@ export class ReplayDebugging implements vscode.DebugConfigurationProvider, vscod
   /** Whether a panel's target replays what a (resolved) launch configuration does. */
   private sameReplay(target: ReplayTarget, config: LaunchConfiguration): boolean {
     const at = (path: string) => resolve(config.cwd ?? '.', path);
-    const projection: ProjectionChoice = config.projection ? { kind: 'file', path: at(config.projection) } : { kind: 'generic' };
-    if (!sameProjection(target.projection, projection)) return false;
+    if (!sameProjection(target.projection, projectionChoiceOf(config))) return false;
     const { source } = target;
     if (config.eventsFile) return source.kind === 'eventsFile' && sameFile(source.path, at(config.eventsFile));
     if (source.kind !== 'connection' || !config.store) return false;

@@ -51,7 +51,11 @@ function folderPath(path: string, folder: string | undefined): string {
  * A Python choice completed from the settings (what it names itself wins: the demo names its own
  * source roots). Throws a sentence when the `.env` file named can't be read.
  */
-export async function resolvePythonChoice(choice: PythonChoice, log: Log): Promise<PythonChoice> {
+export async function resolvePythonChoice(
+  choice: PythonChoice,
+  log: Log,
+  options: { readEnv?: boolean } = {},
+): Promise<PythonChoice & { envFile?: string }> {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const root = folder?.fsPath;
   const config = vscode.workspace.getConfiguration('eventscope.python', folder);
@@ -68,7 +72,7 @@ export async function resolvePythonChoice(choice: PythonChoice, log: Log): Promi
   const named = config.get<string>('envFile')?.trim();
   const envFile = named ? folderPath(named, root) : root && existsSync(join(root, '.env')) ? join(root, '.env') : undefined;
   let env = choice.env;
-  if (!env && envFile) {
+  if (!env && envFile && options.readEnv !== false) {
     try {
       env = parseDotEnv(readFileSync(envFile, 'utf8'));
     } catch (error) {
@@ -83,5 +87,12 @@ export async function resolvePythonChoice(choice: PythonChoice, log: Log): Promi
   log.info(
     `Python replay: interpreter ${interpreter ?? '(default)'}, sys.path + ${pythonPath.join(', ') || '(none)'}${app ? `, app ${app}` : ''}${envFile && !choice.env ? `, settings from ${envFile} (${Object.keys(env ?? {}).join(', ')})` : ''}`,
   );
-  return { ...choice, pythonPath, ...(interpreter ? { interpreter } : {}), ...(app ? { app } : {}), ...(env ? { env } : {}) };
+  return {
+    ...choice,
+    pythonPath,
+    ...(interpreter ? { interpreter } : {}),
+    ...(app ? { app } : {}),
+    ...(env ? { env } : {}),
+    ...(envFile ? { envFile } : {}),
+  };
 }
