@@ -101,7 +101,8 @@ ${synopses()
   .map((l) => `  ${l}`)
   .join('\n')}
 
-<store> is the path of an eventsourcing SQLite file (replay also reads a .events file).
+<store> is the path of an eventsourcing SQLite file, or postgres://user@host:port/db?app=NAME
+(the password from PGPASSWORD or EVENTSCOPE_PASSWORD); replay also reads a .events file.
 
 Common options (see each command's --help):
 ${columns([

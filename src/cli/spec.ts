@@ -115,7 +115,11 @@ export interface CommandSpec {
 /** Options every command takes (`--version` only means something on its own). */
 export const GLOBAL_OPTIONS: readonly OptionName[] = ['help', 'version'];
 
-const STORE: ArgSpec = { name: 'store', kind: 'file', help: 'the path of an eventsourcing SQLite file (SQLITE_DBNAME)' };
+const STORE: ArgSpec = {
+  name: 'store',
+  kind: 'file',
+  help: 'an eventsourcing SQLite file (SQLITE_DBNAME), or postgres://user@host:port/db?app=NAME',
+};
 const STREAM_ID: ArgSpec = { name: 'streamId', kind: 'text', help: 'a stream (aggregate) id, dashes optional' };
 const OUTPUTS = ['json', 'ndjson', 'events-format'] as const satisfies OptionName[];
 

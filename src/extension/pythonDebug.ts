@@ -9,7 +9,7 @@
  */
 
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../core/freePort';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { EventscopeError } from '../core/errors';
@@ -19,18 +19,6 @@ import type { Ctx } from './ctx';
 import { panelTitle } from './replay/target';
 
 const DEBUGPY_EXTENSION = 'ms-python.debugpy';
-
-/** A free local port (for VS Code's debugpy to listen on). */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 /** Starts VS Code's Python debugger and a replay panel whose runner connects to it. */
 export async function debugPythonReplay(ctx: Ctx, source: SourceDescriptor, choice: PythonChoice): Promise<boolean> {

@@ -1,6 +1,7 @@
 /** Opens an event store from what a user typed: a path (or, as adapters land, a URL). */
 
 import { EventscopeError } from '../errors';
+import { EventsourcingPostgresStore, isPostgresUrl } from './eventsourcingPostgres';
 import type { SqliteEngine } from '../sqlite/drivers';
 import { EventsourcingSqliteStore } from './eventsourcingSqlite';
 import type { EventStore } from './types';
@@ -8,14 +9,25 @@ import type { EventStore } from './types';
 export interface OpenStoreOptions {
   cipherKey?: Buffer;
   engine?: SqliteEngine;
+  /** A server's password (PostgreSQL); else the environment's (EVENTSCOPE_PASSWORD, PGPASSWORD). */
+  password?: string;
   /** Keep each event's stored form (see `storedForms`): for replays through the application's own Python code. */
   keepStored?: boolean;
 }
 
 export function openStore(location: string, options: OpenStoreOptions = {}): EventStore {
+  if (isPostgresUrl(location)) {
+    return new EventsourcingPostgresStore(location, {
+      ...(options.cipherKey ? { cipherKey: options.cipherKey } : {}),
+      ...(options.keepStored ? { keepStored: true } : {}),
+      ...(options.password !== undefined ? { password: options.password } : {}),
+    });
+  }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1];
   if (scheme && scheme.toLowerCase() !== 'file') {
-    throw new EventscopeError(`${location}: "${scheme}://" stores are not supported yet; give the path of an eventsourcing SQLite file.`);
+    throw new EventscopeError(
+      `${location}: "${scheme}://" stores are not supported yet; give the path of an eventsourcing SQLite file or a postgres:// URL.`,
+    );
   }
   const path = scheme ? decodeURIComponent(new URL(location).pathname) : location;
   return new EventsourcingSqliteStore(path, options);

@@ -1,0 +1,209 @@
+/**
+ * The eventsourcing PostgreSQL store (issue 11) against a real PostgreSQL (initdb + pg_ctl on a
+ * temp folder, see helpers/postgresServer.ts): the library's table layout (`<app>_events` with
+ * `notification_id`, `_snapshots`, `_tracking`) loaded with the very rows of the shared fixtures,
+ * which must read and decode exactly as the SQLite store reads them; paging, filters, categories,
+ * snapshots, checkpoints; the session is read-only; and each failure is one sentence.
+ */
+
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { EventsourcingPostgresStore } from '../src/core/stores/eventsourcingPostgres';
+import { EventsourcingSqliteStore } from '../src/core/stores/eventsourcingSqlite';
+import { parseCipherKey } from '../src/core/codecs/eventsourcing';
+import { iterateAll, iterateStream, pagesOf, type EventStore } from '../src/core/stores/types';
+import type { StreamInfo } from '../src/core/events';
+import { copyFixture, removeTempDirs, runCli } from './helpers/cli';
+import { FIXTURE_KEY } from './helpers/dumps';
+import { startPostgres, type PostgresServer } from './helpers/postgresServer';
+import { eventsourcingEnv, FIXTURE_PYTHON, NO_EVENTSOURCING } from './helpers/python';
+
+/** Copies a SQLite fixture's tables into PostgreSQL in the library's layout for application `app`. */
+async function load(server: PostgresServer, sqlitePath: string, app: string, schema = 'public'): Promise<void> {
+  const client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'eventscope', password: server.password, database: 'bank' });
+  await client.connect();
+  try {
+    const t = (name: string) => `"${schema}"."${app}_${name}"`;
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await client.query(`CREATE TABLE ${t('events')} (originator_id uuid NOT NULL, originator_version bigint NOT NULL, topic text, state bytea,
+      notification_id bigserial, PRIMARY KEY (originator_id, originator_version))`);
+    await client.query(`CREATE UNIQUE INDEX ON ${t('events')} (notification_id ASC)`);
+    await client.query(`CREATE TABLE ${t('snapshots')} (originator_id uuid NOT NULL, originator_version bigint NOT NULL, topic text, state bytea,
+      PRIMARY KEY (originator_id, originator_version))`);
+    await client.query(
+      `CREATE TABLE ${t('tracking')} (application_name text, notification_id bigint, PRIMARY KEY (application_name, notification_id))`,
+    );
+    const db = new Database(sqlitePath, { readonly: true });
+    const rows = (sql: string) => db.prepare(sql).raw().all() as string[][];
+    for (const [rowid, id, version, topic, hex] of rows(
+      'SELECT rowid, originator_id, originator_version, topic, hex(state) FROM stored_events ORDER BY rowid',
+    ))
+      await client.query(`INSERT INTO ${t('events')} VALUES ($1::uuid, $2, $3, decode($4, 'hex'), $5)`, [id, version, topic, hex, rowid]);
+    for (const [id, version, topic, hex] of rows('SELECT originator_id, originator_version, topic, hex(state) FROM stored_snapshots'))
+      await client.query(`INSERT INTO ${t('snapshots')} VALUES ($1::uuid, $2, $3, decode($4, 'hex'))`, [id, version, topic, hex]);
+    db.close();
+  } finally {
+    await client.end();
+  }
+}
+
+async function all<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of pages) out.push(...page);
+  return out;
+}
+
+const streamsOf = (store: EventStore, options = {}) =>
+  all(pagesOf((after: string | undefined, limit) => store.listStreams({ ...options, after, limit }), { pageSize: 2 }));
+
+describe('eventsourcing on PostgreSQL (a real server)', function () {
+  this.timeout(120_000);
+  let server: PostgresServer | undefined;
+  const stores: EventStore[] = [];
+  const open = (url: string, options = {}) => {
+    const store = new EventsourcingPostgresStore(url, { password: server!.password, ...options });
+    stores.push(store);
+    return store;
+  };
+
+  before(async function () {
+    server = await startPostgres();
+    if (!server) {
+      console.log('    (skipped: no initdb/pg_ctl/psql here; apt-get install postgresql)');
+      this.skip();
+    }
+    await load(server, copyFixture('a_plain.db'), 'fixtureapp');
+    await load(server, copyFixture('c_aes_zlib.db'), 'secretapp', 'vault');
+  });
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close();
+  });
+  after(() => {
+    server?.stop();
+    removeTempDirs();
+  });
+
+  it('reads and decodes every event exactly as the SQLite store reads the same rows, in the same order, paged', async () => {
+    const sqlite = new EventsourcingSqliteStore(copyFixture('a_plain.db'));
+    const store = open(`${server!.url()}?app=FixtureApp`);
+    const expected = await all(
+      pagesOf((from: number | undefined, limit) => sqlite.readAll({ fromPosition: from, limit }), { pageSize: 5 }),
+    );
+    const got = await all(pagesOf((from: number | undefined, limit) => store.readAll({ fromPosition: from, limit }), { pageSize: 5 }));
+    assert.equal(got.length, 21);
+    assert.deepEqual(got, expected);
+    assert.equal(await store.headPosition(), await sqlite.headPosition());
+    // Streams (a skip scan over the key), two at a time; categories; a stream both ways; snapshots.
+    const streams = await streamsOf(store);
+    assert.deepEqual(streams, await streamsOf(sqlite));
+    assert.deepEqual(await store.categories(), await sqlite.categories());
+    const dogs = await streamsOf(store, { category: 'Dog' });
+    assert.deepEqual(
+      dogs.map((s: StreamInfo) => s.category),
+      ['Dog', 'Dog'],
+    );
+    const account = streams.find((s: StreamInfo) => s.category === 'BankAccount')!;
+    assert.deepEqual(await streamsOf(store, { prefix: account.streamId.slice(0, 6) }), [account]);
+    const forwards: unknown[] = [];
+    for await (const e of iterateStream(store, account.streamId, { limit: 2 })) forwards.push(e);
+    assert.deepEqual(forwards, (await sqlite.readStream(account.streamId)).items);
+    const back = await store.readStream(account.streamId, { direction: 'backwards', limit: 2 });
+    assert.deepEqual(
+      back.items.map((e) => e.revision),
+      [account.lastRevision, account.lastRevision - 1],
+    );
+    assert.equal(back.next, account.lastRevision - 2);
+    assert.deepEqual(await store.snapshots(account.streamId), await sqlite.snapshots(account.streamId));
+    assert.deepEqual(
+      (await store.readAll({ types: ['Credited'], limit: 100 })).items,
+      (await sqlite.readAll({ types: ['Credited'], limit: 100 })).items,
+    );
+    const info = await store.info();
+    assert.equal(info.events, 21);
+    assert.equal(info.streams, 5);
+    assert.doesNotMatch(info.location, new RegExp(server!.password));
+    await sqlite.close();
+  });
+
+  it('decodes an encrypted store with its key, in its own schema; without app, names the candidates', async () => {
+    const store = open(`${server!.url()}?app=secretapp&schema=vault`, { cipherKey: parseCipherKey(FIXTURE_KEY) });
+    const sqlite = new EventsourcingSqliteStore(copyFixture('c_aes_zlib.db'), { cipherKey: parseCipherKey(FIXTURE_KEY) });
+    const events = [];
+    for await (const e of iterateAll(store)) events.push(e);
+    assert.deepEqual(events, (await sqlite.readAll({ limit: 100 })).items);
+    await sqlite.close();
+    await assert.rejects(
+      open(server!.url()).readAll(),
+      /has several events tables \(public\.fixtureapp_events, vault\.secretapp_events\): add \?app=<name>/,
+    );
+  });
+
+  it('the session is read-only, whatever the role may do', async () => {
+    const store = open(`${server!.url()}?app=fixtureapp`);
+    await store.headPosition();
+    // The store's own session refuses writes (reached here only to prove it).
+    const client = await (store as unknown as { connection(): Promise<pg.Client> }).connection();
+    await assert.rejects(client.query('DELETE FROM fixtureapp_events'), /read-only transaction/);
+  });
+
+  it('says in one sentence what is wrong: a wrong password, no server, no database, no such stream', async () => {
+    await assert.rejects(
+      new EventsourcingPostgresStore(`${server!.url()}?app=fixtureapp`, { password: 'wrong' }).headPosition(),
+      /^EventscopeError: PostgreSQL at postgres:\/\/eventscope@127\.0\.0\.1:\d+\/bank\?app=fixtureapp refused the password of role "eventscope"/,
+    );
+    await assert.rejects(
+      open('postgres://eventscope@127.0.0.1:1/bank').headPosition(),
+      /Can't reach PostgreSQL at postgres:\/\/eventscope@127\.0\.0\.1:1\/bank: connection refused\./,
+    );
+    await assert.rejects(open(server!.url('nosuch')).headPosition(), /there is no database "nosuch"/);
+    await assert.rejects(
+      open(`${server!.url()}?app=fixtureapp`).readStream('00000000-0000-0000-0000-000000000000'),
+      /There is no stream "00000000-0000-0000-0000-000000000000"/,
+    );
+  });
+
+  it('a server that goes away mid-session: the read says so in one sentence, and the next one after it is back works', async () => {
+    const store = open(`${server!.url()}?app=fixtureapp`);
+    assert.equal(await store.headPosition(), 21);
+    server!.halt();
+    try {
+      await assert.rejects(
+        store.readAll(),
+        /^EventscopeError: (PostgreSQL at postgres:\/\/eventscope@127\.0\.0\.1:\d+\/bank\?app=fixtureapp closed the connection|Can't reach PostgreSQL at .*: connection refused\.)/,
+      );
+    } finally {
+      server!.start();
+    }
+    assert.equal((await store.readAll({ limit: 3 })).items.length, 3);
+  });
+
+  it('replays run on it unchanged: the JS generic projection, and through the user’s Python classes', async function () {
+    const url = `${server!.url()}?app=fixtureapp`;
+    const generic = runCli(['replay', url, '--json'], { env: { PGPASSWORD: server!.password } });
+    assert.equal(generic.code, 0, generic.stderr);
+    assert.equal((JSON.parse(generic.stdout) as { steps: number }).steps, 21);
+    const python = eventsourcingEnv();
+    if (!python) return console.log(`      ${NO_EVENTSOURCING}`);
+    const r = runCli(['replay', url, '--python', '--python-path', FIXTURE_PYTHON, '--category', 'Dog', '--json'], {
+      env: { PGPASSWORD: server!.password, PYTHONPATH: python.PYTHONPATH ?? '' },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout) as { errors: unknown[]; state: Record<string, { name: string }> };
+    assert.deepEqual(result.errors, []);
+    assert.equal(Object.keys(result.state).length, 2);
+  });
+
+  it('the CLI reads it by URL, the password from the environment, never in its output', () => {
+    const r = runCli(['log', `${server!.url()}?app=fixtureapp`, '--json', '--limit', '3'], { env: { PGPASSWORD: server!.password } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as unknown[]).length, 3);
+    const bad = runCli(['info', `${server!.url()}?app=fixtureapp`], { env: { PGPASSWORD: 'nope' } });
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.stderr,
+      /^eventscope: PostgreSQL at postgres:\/\/eventscope@127\.0\.0\.1:\d+\/bank\?app=fixtureapp refused the password/,
+    );
+    assert.doesNotMatch(bad.stderr, /nope/);
+  });
+});
