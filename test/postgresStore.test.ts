@@ -7,7 +7,6 @@
  */
 
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
 import pg from 'pg';
 import { EventsourcingPostgresStore } from '../src/core/stores/eventsourcingPostgres';
 import { EventsourcingSqliteStore } from '../src/core/stores/eventsourcingSqlite';
@@ -16,37 +15,8 @@ import { iterateAll, iterateStream, pagesOf, type EventStore } from '../src/core
 import type { StreamInfo } from '../src/core/events';
 import { copyFixture, removeTempDirs, runCli } from './helpers/cli';
 import { FIXTURE_KEY } from './helpers/dumps';
-import { startPostgres, type PostgresServer } from './helpers/postgresServer';
+import { loadFixture, startPostgres, type PostgresServer } from './helpers/postgresServer';
 import { eventsourcingEnv, FIXTURE_PYTHON, NO_EVENTSOURCING } from './helpers/python';
-
-/** Copies a SQLite fixture's tables into PostgreSQL in the library's layout for application `app`. */
-async function load(server: PostgresServer, sqlitePath: string, app: string, schema = 'public'): Promise<void> {
-  const client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'eventscope', password: server.password, database: 'bank' });
-  await client.connect();
-  try {
-    const t = (name: string) => `"${schema}"."${app}_${name}"`;
-    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    await client.query(`CREATE TABLE ${t('events')} (originator_id uuid NOT NULL, originator_version bigint NOT NULL, topic text, state bytea,
-      notification_id bigserial, PRIMARY KEY (originator_id, originator_version))`);
-    await client.query(`CREATE UNIQUE INDEX ON ${t('events')} (notification_id ASC)`);
-    await client.query(`CREATE TABLE ${t('snapshots')} (originator_id uuid NOT NULL, originator_version bigint NOT NULL, topic text, state bytea,
-      PRIMARY KEY (originator_id, originator_version))`);
-    await client.query(
-      `CREATE TABLE ${t('tracking')} (application_name text, notification_id bigint, PRIMARY KEY (application_name, notification_id))`,
-    );
-    const db = new Database(sqlitePath, { readonly: true });
-    const rows = (sql: string) => db.prepare(sql).raw().all() as string[][];
-    for (const [rowid, id, version, topic, hex] of rows(
-      'SELECT rowid, originator_id, originator_version, topic, hex(state) FROM stored_events ORDER BY rowid',
-    ))
-      await client.query(`INSERT INTO ${t('events')} VALUES ($1::uuid, $2, $3, decode($4, 'hex'), $5)`, [id, version, topic, hex, rowid]);
-    for (const [id, version, topic, hex] of rows('SELECT originator_id, originator_version, topic, hex(state) FROM stored_snapshots'))
-      await client.query(`INSERT INTO ${t('snapshots')} VALUES ($1::uuid, $2, $3, decode($4, 'hex'))`, [id, version, topic, hex]);
-    db.close();
-  } finally {
-    await client.end();
-  }
-}
 
 async function all<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
   const out: T[] = [];
@@ -73,8 +43,8 @@ describe('eventsourcing on PostgreSQL (a real server)', function () {
       console.log('    (skipped: no initdb/pg_ctl/psql here; apt-get install postgresql)');
       this.skip();
     }
-    await load(server, copyFixture('a_plain.db'), 'fixtureapp');
-    await load(server, copyFixture('c_aes_zlib.db'), 'secretapp', 'vault');
+    await loadFixture(server, copyFixture('a_plain.db'), 'fixtureapp');
+    await loadFixture(server, copyFixture('c_aes_zlib.db'), 'secretapp', 'vault');
   });
   afterEach(async () => {
     for (const store of stores.splice(0)) await store.close();

@@ -42,6 +42,7 @@ import { ReplaySession } from '../core/projection/session';
 import type { ReplaySourceSpec } from '../core/projection/source';
 import type { ProjectionChoice, ReplayScope, StepRecord } from '../core/projection/types';
 import { parseDotEnv } from '../core/dotEnv';
+import { isPostgresUrl } from '../core/stores/eventsourcingPostgres';
 import { shortStreamId } from '../core/labels';
 import { flattenDelta, formatPath } from '../shared/deltaPaths';
 import { changedExpression, StopSearch, type Armed } from './search';
@@ -174,7 +175,7 @@ export class EventscopeDebugSession extends LoggingDebugSession {
   private markConfigured!: () => void;
 
   /** `cipherKey`: the key of the store (VS Code passes a connection's key from secret storage this way, never in the configuration). */
-  constructor(private readonly options: { cipherKey?: string } = {}) {
+  constructor(private readonly options: { cipherKey?: string; password?: string } = {}) {
     super();
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
@@ -206,7 +207,7 @@ export class EventscopeDebugSession extends LoggingDebugSession {
     try {
       this.launchArgs = args;
       const session = await ReplaySession.open({
-        source: sourceSpec(args, this.options.cipherKey),
+        source: sourceSpec(args, this.options.cipherKey, this.options.password),
         projection: projectionChoiceOf(args, { readDotenv: true }),
         ...(args.timeBudgetMs ? { timeBudgetMs: args.timeBudgetMs } : {}),
         ...(args.memoryLimitMb ? { memoryLimitMb: args.memoryLimitMb } : {}),
@@ -861,7 +862,7 @@ export function scopeOf(args: Pick<LaunchArguments, 'stream' | 'category'>): Rep
 }
 
 /** The replay's source from a launch configuration. */
-export function sourceSpec(args: LaunchArguments, cipherKey?: string): ReplaySourceSpec {
+export function sourceSpec(args: LaunchArguments, cipherKey?: string, password?: string): ReplaySourceSpec {
   const cwd = args.cwd ?? process.cwd();
   if (args.eventsFile) return { kind: 'eventsFile', path: resolve(cwd, args.eventsFile) };
   if (!args.store) throw new EventscopeError('The launch configuration needs "store" (an eventsourcing SQLite file) or "eventsFile".');
@@ -869,8 +870,9 @@ export function sourceSpec(args: LaunchArguments, cipherKey?: string): ReplaySou
   const key = args.cipherKey ?? cipherKey ?? process.env.EVENTSCOPE_CIPHER_KEY;
   return {
     kind: 'store',
-    location: resolve(cwd, args.store),
+    location: isPostgresUrl(args.store) ? args.store : resolve(cwd, args.store),
     ...(key ? { cipherKey: new Uint8Array(parseCipherKey(key)) } : {}),
+    ...(password !== undefined ? { password } : {}),
     scope,
   };
 }

@@ -8,6 +8,7 @@ import { isMissingCipherKey, messageOf } from '../core/errors';
 import { eventToJSON, streamToJSON } from '../core/events';
 import { stringifyExact } from '../core/json/exact';
 import { openStore } from '../core/stores/open';
+import { EventsourcingPostgresStore, isPostgresUrl } from '../core/stores/eventsourcingPostgres';
 import type { EventStore } from '../core/stores/types';
 import { parseCipherKey } from '../core/codecs/eventsourcing';
 import { DEMO_NAME, type Connection } from './connections';
@@ -81,6 +82,61 @@ async function addSqliteConnection(ctx: Ctx, path: string, suggestedKey?: string
   ctx.tree.refresh();
 }
 
+/**
+ * A PostgreSQL connection: its URL (no password in it), the role's password (to secret storage),
+ * then a test: the connection is saved only once the store answers.
+ */
+async function addPostgresConnection(ctx: Ctx): Promise<void> {
+  const url = await vscode.window.showInputBox({
+    title: 'PostgreSQL URL',
+    prompt: 'postgres://user@host:port/database?app=NAME (the application’s <name>_events table; also &schema=…). No password here.',
+    placeHolder: 'postgres://eventsourcing@localhost:5432/eventsourcing?app=bankaccounts',
+    validateInput: (text) => {
+      if (!isPostgresUrl(text.trim())) return 'A postgres:// (or postgresql://) URL.';
+      try {
+        return new URL(text.trim()).password ? 'Leave the password out: it is asked next, and kept in secret storage.' : undefined;
+      } catch {
+        return 'Not a URL.';
+      }
+    },
+  });
+  if (!url) return;
+  const location = url.trim();
+  const password = await vscode.window.showInputBox({
+    title: 'Password',
+    prompt: `The password of ${new URL(location).username || 'the role'} (kept in VS Code's secret storage, never in settings). Empty: none.`,
+    password: true,
+  });
+  if (password === undefined) return;
+  const suggested = new URL(location).searchParams.get('app') ?? (new URL(location).pathname.slice(1) || 'postgres');
+  const name = await vscode.window.showInputBox({
+    title: 'Connection name',
+    value: suggested,
+    validateInput: (text) => (!text.trim() ? 'A name is needed.' : ctx.connections.get(text.trim()) ? 'That name is taken.' : undefined),
+  });
+  if (!name) return;
+  const store = new EventsourcingPostgresStore(location, password ? { password } : {});
+  try {
+    const head = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Connecting to ${store.location}…` },
+      () => store.headPosition(),
+    );
+    ctx.log.info(`${store.location}: connected, head position ${head}`);
+  } catch (error) {
+    ctx.log.showError(error, `Adding ${store.location}`);
+    return;
+  } finally {
+    await store.close();
+  }
+  await ctx.connections.add(
+    { name: name.trim(), kind: 'eventsourcing-postgres', path: location },
+    undefined,
+    undefined,
+    password || undefined,
+  );
+  ctx.tree.refresh();
+}
+
 async function pickConnection(ctx: Ctx, node?: Node): Promise<Connection | undefined> {
   if (node && 'connection' in node) return node.connection;
   const all = ctx.connections.list();
@@ -118,10 +174,22 @@ function copy(what: 'id' | 'type' | 'json'): Handler {
 export const commands: Record<string, Handler> = {
   'eventscope.addConnection': async (ctx: Ctx) => {
     const kind = await vscode.window.showQuickPick(
-      [{ label: '$(database) eventsourcing SQLite file', detail: 'A store written by the Python eventsourcing library (SQLITE_DBNAME)' }],
+      [
+        {
+          label: '$(database) eventsourcing SQLite file',
+          detail: 'A store written by the Python eventsourcing library (SQLITE_DBNAME)',
+          postgres: false,
+        },
+        {
+          label: '$(server) eventsourcing on PostgreSQL',
+          detail: 'The library’s PostgreSQL store: postgres://user@host:port/db?app=NAME (the <name>_events table)',
+          postgres: true,
+        },
+      ],
       { title: 'Add Connection: kind of store' },
     );
     if (!kind) return;
+    if (kind.postgres) return addPostgresConnection(ctx);
     const picked = await vscode.window.showOpenDialog({
       title: 'Event store file',
       canSelectMany: false,

@@ -9,14 +9,18 @@ import * as vscode from 'vscode';
 import { parseCipherKey } from '../core/codecs/eventsourcing';
 import { EventscopeError } from '../core/errors';
 import { openStore } from '../core/stores/open';
+import { isPostgresUrl } from '../core/stores/eventsourcingPostgres';
 import type { EventStore } from '../core/stores/types';
 
-export type ConnectionKind = 'eventsourcing-sqlite';
+export type ConnectionKind = 'eventsourcing-sqlite' | 'eventsourcing-postgres';
 
 export interface ConnectionConfig {
   name: string;
   kind: ConnectionKind;
-  /** File path; relative paths resolve against the first workspace folder. */
+  /**
+   * A file path (relative paths resolve against the first workspace folder), or a server's URL
+   * without its password (`postgres://user@host:port/db?app=…`).
+   */
   path: string;
   /** Whether the store needs a cipher key (kept in SecretStorage). */
   encrypted?: boolean;
@@ -34,6 +38,16 @@ export const DEMO_NAME = 'Demo bank';
 
 export function secretKeyName(name: string): string {
   return `eventscope.cipherKey/${name}`;
+}
+
+/** Where a connection's server password is kept in SecretStorage. */
+export function secretPasswordName(name: string): string {
+  return `eventscope.password/${name}`;
+}
+
+/** Whether a connection is a server's (reached by URL) rather than a file. */
+export function isServer(connection: ConnectionConfig): boolean {
+  return connection.kind !== 'eventsourcing-sqlite' || isPostgresUrl(connection.path);
 }
 
 export class Connections implements vscode.Disposable {
@@ -78,17 +92,23 @@ export class Connections implements vscode.Disposable {
   }
 
   resolvePath(connection: ConnectionConfig): string {
-    if (isAbsolute(connection.path)) return connection.path;
+    if (isAbsolute(connection.path) || isServer(connection)) return connection.path;
     const folder = vscode.workspace.workspaceFolders?.[0];
     return folder ? resolve(folder.uri.fsPath, connection.path) : resolve(connection.path);
   }
 
-  /** Adds (or replaces, by name) a connection; the key, if any, goes to SecretStorage only. */
-  async add(connection: ConnectionConfig, cipherKey?: string, scope: 'user' | 'workspace' = defaultScope()): Promise<void> {
+  /** Adds (or replaces, by name) a connection; the key and the password, if any, go to SecretStorage only. */
+  async add(
+    connection: ConnectionConfig,
+    cipherKey?: string,
+    scope: 'user' | 'workspace' = defaultScope(),
+    password?: string,
+  ): Promise<void> {
     if (cipherKey !== undefined) {
       parseCipherKey(cipherKey); // refuse a malformed key before storing anything
       await this.context.secrets.store(secretKeyName(connection.name), cipherKey.trim());
     }
+    if (password !== undefined) await this.context.secrets.store(secretPasswordName(connection.name), password);
     const entry: ConnectionConfig = { name: connection.name, kind: connection.kind, path: connection.path };
     if (connection.encrypted || cipherKey !== undefined) entry.encrypted = true;
     await this.update(scope, (items) => [...items.filter((c) => c.name !== connection.name), entry]);
@@ -103,6 +123,7 @@ export class Connections implements vscode.Disposable {
   async remove(connection: Connection): Promise<void> {
     this.close(connection.name);
     await this.context.secrets.delete(secretKeyName(connection.name));
+    await this.context.secrets.delete(secretPasswordName(connection.name));
     if (connection.scope === 'demo') {
       await this.context.globalState.update(DEMO_STATE, undefined);
       this.changed.fire();
@@ -111,11 +132,12 @@ export class Connections implements vscode.Disposable {
 
   async rename(connection: Connection, name: string): Promise<void> {
     if (this.get(name)) throw new EventscopeError(`There is already a connection named "${name}".`);
-    const key = await this.context.secrets.get(secretKeyName(connection.name));
     this.close(connection.name);
-    if (key !== undefined) {
-      await this.context.secrets.store(secretKeyName(name), key);
-      await this.context.secrets.delete(secretKeyName(connection.name));
+    for (const secret of [secretKeyName, secretPasswordName]) {
+      const value = await this.context.secrets.get(secret(connection.name));
+      if (value === undefined) continue;
+      await this.context.secrets.store(secret(name), value);
+      await this.context.secrets.delete(secret(connection.name));
     }
     if (connection.scope === 'demo') await this.setDemo({ ...stripScope(connection), name });
     else await this.update(connection.scope, (items) => items.map((c) => (c.name === connection.name ? { ...c, name } : c)));
@@ -139,10 +161,16 @@ export class Connections implements vscode.Disposable {
   async store(connection: Connection): Promise<EventStore> {
     const open = this.stores.get(connection.name);
     if (open) return open;
-    const key = await this.context.secrets.get(secretKeyName(connection.name));
-    const store = openStore(this.resolvePath(connection), { cipherKey: key ? parseCipherKey(key) : undefined });
+    const store = openStore(this.resolvePath(connection), await this.secrets(connection));
     this.stores.set(connection.name, store);
     return store;
+  }
+
+  /** What a connection's store is opened with from SecretStorage: its cipher key, its server password. */
+  async secrets(connection: ConnectionConfig): Promise<{ cipherKey?: Buffer; password?: string }> {
+    const key = await this.context.secrets.get(secretKeyName(connection.name));
+    const password = await this.context.secrets.get(secretPasswordName(connection.name));
+    return { ...(key ? { cipherKey: parseCipherKey(key) } : {}), ...(password !== undefined ? { password } : {}) };
   }
 
   close(name: string): void {

@@ -24,7 +24,7 @@ import {
 } from '../debug/adapter';
 import { resolvePythonChoice } from './python';
 import type { ProjectionChoice, ReplayScope, ReplayTarget, SourceDescriptor } from '../shared/replayProtocol';
-import { secretKeyName } from './connections';
+import { isServer, secretKeyName, secretPasswordName } from './connections';
 import type { Ctx } from './ctx';
 import { debugPythonReplay } from './pythonDebug';
 import { isOptions, sourceOf } from './replay/commands';
@@ -84,7 +84,10 @@ export class ReplayDebugging implements vscode.DebugConfigurationProvider, vscod
   async createDebugAdapterDescriptor(session: vscode.DebugSession): Promise<vscode.DebugAdapterDescriptor> {
     const connection = (session.configuration as LaunchConfiguration).connection;
     const cipherKey = connection ? await this.ctx.context.secrets.get(secretKeyName(connection)) : undefined;
-    return new vscode.DebugAdapterInlineImplementation(new EventscopeDebugSession(cipherKey ? { cipherKey } : {}));
+    const password = connection ? await this.ctx.context.secrets.get(secretPasswordName(connection)) : undefined;
+    return new vscode.DebugAdapterInlineImplementation(
+      new EventscopeDebugSession({ ...(cipherKey ? { cipherKey } : {}), ...(password !== undefined ? { password } : {}) }),
+    );
   }
 
   /** A starting configuration for a new launch.json: a connection (the workspace's first) or a file, the generic projection. */
@@ -199,7 +202,11 @@ export class ReplayDebugging implements vscode.DebugConfigurationProvider, vscod
     if (source.kind !== 'connection' || !config.store) return false;
     const connection = this.ctx.connections.get(source.connection);
     return (
-      !!connection && sameFile(this.ctx.connections.resolvePath(connection), at(config.store)) && sameScope(source.scope, scopeOf(config))
+      !!connection &&
+      (isServer(connection)
+        ? this.ctx.connections.resolvePath(connection) === config.store
+        : sameFile(this.ctx.connections.resolvePath(connection), at(config.store))) &&
+      sameScope(source.scope, scopeOf(config))
     );
   }
 

@@ -1,17 +1,20 @@
 /**
- * Live tail: watches each open SQLite store's folder for changes to the file and its -wal, and
- * when the head position moved, refreshes that connection in the tree (debounced).
+ * Live tail: watches each open SQLite store's folder for changes to the file and its -wal (a
+ * server's store: polls its head position, one index probe, every few seconds), and when the head
+ * position moved, refreshes that connection in the tree (debounced).
  */
 
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
-import type { Connection, Connections } from './connections';
+import { isServer, type Connection, type Connections } from './connections';
 import type { Log } from './log';
 
 export class LiveTail implements vscode.Disposable {
-  private readonly watchers = new Map<string, { watcher: FSWatcher; timer?: NodeJS.Timeout; head: number }>();
+  private readonly watchers = new Map<string, { watcher: Pick<FSWatcher, 'close'>; timer?: NodeJS.Timeout; head: number }>();
   debounceMs = 300;
+  /** How often a server's head position is asked for. */
+  pollMs = 3000;
 
   constructor(
     private readonly connections: Connections,
@@ -22,6 +25,12 @@ export class LiveTail implements vscode.Disposable {
   /** Starts watching a connection (idempotent); `head` is the position last shown. */
   watch(connection: Connection, head: number): void {
     if (this.watchers.has(connection.name)) return;
+    if (isServer(connection)) {
+      const timer = setInterval(() => void this.check(connection), this.pollMs);
+      timer.unref();
+      this.watchers.set(connection.name, { watcher: { close: () => clearInterval(timer) }, head });
+      return;
+    }
     const path = this.connections.resolvePath(connection);
     const name = basename(path);
     try {

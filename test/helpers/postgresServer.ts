@@ -7,6 +7,8 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { freePort } from '../../src/core/freePort';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -87,4 +89,33 @@ export async function startPostgres(): Promise<PostgresServer | undefined> {
       }
     },
   };
+}
+
+/** Copies a SQLite fixture's tables into PostgreSQL in the library's layout for application `app`. */
+export async function loadFixture(server: PostgresServer, sqlitePath: string, app: string, schema = 'public'): Promise<void> {
+  const client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'eventscope', password: server.password, database: 'bank' });
+  await client.connect();
+  try {
+    const t = (name: string) => `"${schema}"."${app}_${name}"`;
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await client.query(`CREATE TABLE ${t('events')} (originator_id uuid NOT NULL, originator_version bigint NOT NULL, topic text, state bytea,
+      notification_id bigserial, PRIMARY KEY (originator_id, originator_version))`);
+    await client.query(`CREATE UNIQUE INDEX ON ${t('events')} (notification_id ASC)`);
+    await client.query(`CREATE TABLE ${t('snapshots')} (originator_id uuid NOT NULL, originator_version bigint NOT NULL, topic text, state bytea,
+      PRIMARY KEY (originator_id, originator_version))`);
+    await client.query(
+      `CREATE TABLE ${t('tracking')} (application_name text, notification_id bigint, PRIMARY KEY (application_name, notification_id))`,
+    );
+    const db = new Database(sqlitePath, { readonly: true });
+    const rows = (sql: string) => db.prepare(sql).raw().all() as string[][];
+    for (const [rowid, id, version, topic, hex] of rows(
+      'SELECT rowid, originator_id, originator_version, topic, hex(state) FROM stored_events ORDER BY rowid',
+    ))
+      await client.query(`INSERT INTO ${t('events')} VALUES ($1::uuid, $2, $3, decode($4, 'hex'), $5)`, [id, version, topic, hex, rowid]);
+    for (const [id, version, topic, hex] of rows('SELECT originator_id, originator_version, topic, hex(state) FROM stored_snapshots'))
+      await client.query(`INSERT INTO ${t('snapshots')} VALUES ($1::uuid, $2, $3, decode($4, 'hex'))`, [id, version, topic, hex]);
+    db.close();
+  } finally {
+    await client.end();
+  }
 }

@@ -15,7 +15,7 @@ import type { ReplayScope } from './types';
 
 /** Structured-clone-able description of a source (sent to the replay worker). */
 export type ReplaySourceSpec =
-  | { kind: 'store'; location: string; cipherKey?: Uint8Array; scope: ReplayScope }
+  | { kind: 'store'; location: string; cipherKey?: Uint8Array; password?: string; scope: ReplayScope }
   | { kind: 'eventsFile'; path: string }
   | { kind: 'events'; label: string; events: RecordedEvent[] };
 
@@ -74,6 +74,7 @@ export async function openReplaySource(spec: ReplaySourceSpec, options: { keepSt
     case 'store': {
       const store = openStore(spec.location, {
         ...(spec.cipherKey ? { cipherKey: Buffer.from(spec.cipherKey) } : {}),
+        ...(spec.password !== undefined ? { password: spec.password } : {}),
         ...(options.keepStored ? { keepStored: true } : {}),
       });
       try {

@@ -45,10 +45,6 @@ export class ReplayPanelRegistry implements vscode.Disposable, ReplayHost {
     return this.context.extensionUri;
   }
 
-  get secrets(): vscode.SecretStorage {
-    return this.context.secrets;
-  }
-
   isTrusted(): boolean {
     return this.trustOverride ?? vscode.workspace.isTrusted;
   }

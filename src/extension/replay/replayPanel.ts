@@ -38,7 +38,6 @@ export interface ReplayHost {
   readonly extensionUri: vscode.Uri;
   readonly log: Log;
   readonly connections: Connections;
-  readonly secrets: vscode.SecretStorage;
   isTrusted(): boolean;
   settings(): { timeBudgetMs: number; memoryLimitMb: number; labelRules: LabelRules };
   /** How many sent messages a panel keeps for `testApi.history` (tests; 0 otherwise). */
@@ -275,7 +274,7 @@ export class ReplayPanel implements vscode.Disposable {
     this.post({ type: 'progress', steps: 0, rerun: false });
     const label = `${projectionLabel(this.target.projection)} over ${sourceLabel(this.target.source)}`;
     try {
-      const source = await resolveSource(this.target.source, this.host.connections, this.host.secrets);
+      const source = await resolveSource(this.target.source, this.host.connections);
       const { projection: chosen } = this.target;
       const projection = chosen.kind === 'python' ? await resolvePythonChoice(chosen, this.host.log) : chosen;
       const { timeBudgetMs, memoryLimitMb, labelRules } = this.host.settings();

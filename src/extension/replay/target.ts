@@ -2,11 +2,10 @@
 
 import { basename, isAbsolute, relative } from 'node:path';
 import * as vscode from 'vscode';
-import { parseCipherKey } from '../../core/codecs/eventsourcing';
 import { EventscopeError } from '../../core/errors';
 import { describeScope, type ReplaySourceSpec } from '../../core/projection/source';
 import type { ProjectionChoice, ReplayTarget, SourceDescriptor } from '../../shared/replayProtocol';
-import { secretKeyName, type Connections } from '../connections';
+import type { Connections } from '../connections';
 
 export const GENERIC_LABEL = 'Generic (built-in)';
 
@@ -28,20 +27,17 @@ export function panelTitle(target: ReplayTarget): string {
   return `Replay: ${projectionLabel(target.projection)} · ${sourceLabel(target.source)}`;
 }
 
-/** The engine's source for a target: a connection's file and its cipher key (from secret storage). */
-export async function resolveSource(
-  source: SourceDescriptor,
-  connections: Connections,
-  secrets: vscode.SecretStorage,
-): Promise<ReplaySourceSpec> {
+/** The engine's source for a target: a connection's file or URL, and its cipher key and password (from secret storage). */
+export async function resolveSource(source: SourceDescriptor, connections: Connections): Promise<ReplaySourceSpec> {
   if (source.kind === 'eventsFile') return { kind: 'eventsFile', path: source.path };
   const connection = connections.get(source.connection);
   if (!connection) throw new EventscopeError(`There is no connection named "${source.connection}" any more.`);
-  const key = await secrets.get(secretKeyName(connection.name));
+  const { cipherKey, password } = await connections.secrets(connection);
   return {
     kind: 'store',
     location: connections.resolvePath(connection),
-    ...(key ? { cipherKey: new Uint8Array(parseCipherKey(key)) } : {}),
+    ...(cipherKey ? { cipherKey: new Uint8Array(cipherKey) } : {}),
+    ...(password !== undefined ? { password } : {}),
     scope: source.scope,
   };
 }
