@@ -18,6 +18,7 @@
  *   EVENTSCOPE_BENCH_ONLY=read    only the whole-log reads (store vs raw scan)
  *   EVENTSCOPE_BENCH_ONLY=cli     only the CLI against the Python loop
  *   EVENTSCOPE_BENCH_ONLY=python  only Python replays against the library's repository.get
+ *   EVENTSCOPE_BENCH_ONLY=postgres  only the PostgreSQL store against a bare pg read (a throwaway server)
  *
  * The last section runs `node dist/cli.js log STORE --json --limit 200000` against
  * scripts/bench_python_loop.py (sqlite3 + AES-GCM + zlib + json, printing the same JSON) on the
@@ -37,9 +38,12 @@ import { seededRandom } from '../src/core/demo';
 import { defaultSqliteEngine, sqliteEngine, type EngineName, type SqliteEngine } from '../src/core/sqlite/drivers';
 import { EventsourcingSqliteStore } from '../src/core/stores/eventsourcingSqlite';
 import { EventsourcingSqliteWriter, type StoredEventInput } from '../src/core/stores/eventsourcingSqliteWriter';
-import { iterateAll, iterateStream } from '../src/core/stores/types';
+import { iterateAll, iterateStream, pagesOf } from '../src/core/stores/types';
 import { eventToJSON } from '../src/core/events';
 import { ReplaySession } from '../src/core/projection/session';
+import pg from 'pg';
+import { EventsourcingPostgresStore } from '../src/core/stores/eventsourcingPostgres';
+import { startPostgres } from '../test/helpers/postgresServer';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 
@@ -1127,6 +1131,112 @@ print(json.dumps({"ms": min(times), "balance": str(account.balance), "version": 
   return rows;
 }
 
+const PG_AGGREGATES = 100_000;
+const PG_EVENTS = 1_000_000;
+
+/**
+ * eventsourcing on PostgreSQL (issue 11): a throwaway server (test/helpers/postgresServer.ts) with
+ * 1,000,000 events over 100,000 aggregates (interleaved, plain JSON states with the library's value
+ * types) written by SQL; the whole log read + decoded by the store against a bare `pg` keyset read
+ * of the same rows (states as bytea, nothing decoded), taking turns; and the first page of streams.
+ */
+async function benchPostgres(): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  const row = rowAdder('postgres', rows);
+  const server = await startPostgres();
+  if (!server) {
+    row('PostgreSQL', 'skipped: no initdb/pg_ctl (apt-get install postgresql)');
+    return rows;
+  }
+  try {
+    console.error(`  [postgres] writing ${fmtCount(PG_EVENTS)} events ...`);
+    const written = performance.now();
+    server.psql(
+      `CREATE TABLE bench_events (originator_id uuid NOT NULL, originator_version bigint NOT NULL, topic text, state bytea,
+         notification_id bigserial, PRIMARY KEY (originator_id, originator_version));
+       CREATE UNIQUE INDEX ON bench_events (notification_id);
+       INSERT INTO bench_events (originator_id, originator_version, topic, state)
+       SELECT md5((n % ${PG_AGGREGATES})::text)::uuid, n / ${PG_AGGREGATES} + 1,
+         CASE WHEN n < ${PG_AGGREGATES} THEN 'bench.accounts:Account.Created' ELSE 'bench.accounts:Account.Credited' END,
+         convert_to(CASE WHEN n < ${PG_AGGREGATES}
+           THEN '{"timestamp":{"_type_":"datetime_iso","_data_":"2026-03-02T09:00:00.000000+00:00"},"originator_topic":"bench.accounts:Account","name":"account ' || n || '"}'
+           ELSE '{"timestamp":{"_type_":"datetime_iso","_data_":"2026-03-02T09:00:00.000000+00:00"},"amount":{"_type_":"decimal_str","_data_":"' || (n % 9973) || '.25"},"transaction_id":{"_type_":"uuid_hex","_data_":"' || md5(n::text) || '"}}' END, 'UTF8')
+       FROM generate_series(0, ${PG_EVENTS - 1}) AS n ORDER BY n;
+       ALTER TABLE bench_events OWNER TO eventscope; ANALYZE bench_events;`,
+      'bank',
+    );
+    console.error(`  [postgres] written in ${fmtMs(performance.now() - written)}`);
+    const config = { host: '127.0.0.1', port: server.port, user: 'eventscope', password: server.password, database: 'bank' };
+    const url = `${server.url()}?table=bench_events`;
+    const [bare, store] = await alternating(FULL_RUNS, [
+      async () => {
+        const client = new pg.Client(config);
+        await client.connect();
+        let n = 0;
+        let from = 0;
+        for (;;) {
+          const result = await client.query({
+            text: 'SELECT notification_id, originator_id::text, originator_version, topic, state FROM bench_events WHERE notification_id >= $1 ORDER BY notification_id LIMIT 1001',
+            values: [from],
+            rowMode: 'array',
+          });
+          const page = result.rows as unknown[][];
+          n += Math.min(page.length, 1000);
+          if (page.length <= 1000) break;
+          from = Number(page[1000][0]);
+        }
+        await client.end();
+        check('bare pg read', n, PG_EVENTS);
+        return n;
+      },
+      async () => {
+        const reader = new EventsourcingPostgresStore(url, { password: server.password });
+        let n = 0;
+        for await (const page of pagesOf((from: number | undefined, limit) => reader.readAll({ fromPosition: from, limit }), {
+          pageSize: 1000,
+        }))
+          n += page.length;
+        await reader.close();
+        check('store read', n, PG_EVENTS);
+        return n;
+      },
+    ]);
+    const ratio = bare.ms / store.ms;
+    row(
+      `read the log, ${fmtCount(PG_EVENTS)} events (bare pg keyset read, nothing decoded)`,
+      `${fmtMs(bare.ms)} (${fmtRate(rate(bare))})`,
+      { t: bare },
+    );
+    row('read + decode the log (store)', `${fmtMs(store.ms)} (${fmtRate(rate(store))})`, {
+      t: store,
+      target: '>= 0.5x bare',
+      ratio,
+      pass: ratio >= 0.5,
+    });
+    const firstPages: number[] = [];
+    const opened: number[] = [];
+    for (let i = 0; i < COLD_RUNS; i++) {
+      const reader = new EventsourcingPostgresStore(url, { password: server.password });
+      let started = performance.now();
+      const page = await reader.listStreams({ limit: 100 });
+      opened.push(performance.now() - started);
+      started = performance.now();
+      await reader.listStreams({ limit: 100, after: page.next });
+      firstPages.push(performance.now() - started);
+      if (page.items.length !== 100) throw new Error('listStreams gave a short page');
+      await reader.close();
+    }
+    row(`first page of listStreams (100 of ${fmtCount(PG_AGGREGATES)} streams), just opened (connect included)`, fmtMs(median(opened)), {
+      target: '< 100 ms',
+      pass: median(opened) < 100,
+    });
+    row('  the next page, connected', fmtMs(median(firstPages)), { target: '< 100 ms', pass: median(firstPages) < 100 });
+  } finally {
+    server.stop();
+  }
+  return rows;
+}
+
 /**
  * The debugger (issue 9): the standalone adapter (dist/debugAdapter.js) over stdio on the 1M store
  * with the trivial projection, stopped at step 500,000 (by an invariant); then the time of each
@@ -1411,8 +1521,8 @@ async function main(): Promise<void> {
     process.exit(130);
   });
   try {
-    if (process.env.EVENTSCOPE_BENCH_ONLY === 'python') {
-      const rows = await benchPython(dir);
+    if (process.env.EVENTSCOPE_BENCH_ONLY === 'python' || process.env.EVENTSCOPE_BENCH_ONLY === 'postgres') {
+      const rows = process.env.EVENTSCOPE_BENCH_ONLY === 'python' ? await benchPython(dir) : await benchPostgres();
       console.log('');
       printTable(rows);
       return;
@@ -1484,7 +1594,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    if (only === undefined) rows.push(...(await benchPython(dir)));
+    if (only === undefined) rows.push(...(await benchPython(dir)), ...(await benchPostgres()));
     if (only === undefined || only === 'cli')
       rows.push(
         ...benchCliVsPython(

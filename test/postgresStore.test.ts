@@ -109,6 +109,24 @@ describe('eventsourcing on PostgreSQL (a real server)', function () {
     );
   });
 
+  it('a state that starts like JSON but is not UTF-8 (a ciphertext) is read as bytes: the event says it can’t be decoded, nothing else fails', async () => {
+    server!.psql(
+      `CREATE TABLE odd_events (originator_id uuid NOT NULL, originator_version bigint NOT NULL, topic text, state bytea,
+         notification_id bigserial, PRIMARY KEY (originator_id, originator_version));
+       INSERT INTO odd_events (originator_id, originator_version, topic, state) VALUES
+         ('11111111-1111-1111-1111-111111111111', 1, 'm:A.Created', convert_to('{"timestamp": null}', 'UTF8')),
+         ('11111111-1111-1111-1111-111111111111', 2, 'm:A.Odd', decode('7bff00', 'hex'));
+       ALTER TABLE odd_events OWNER TO eventscope;`,
+      'bank',
+    );
+    const store = open(`${server!.url()}?table=odd_events`);
+    await assert.rejects(
+      store.readAll(),
+      /cannot decode the event at position 2 \(stream 11111111-1111-1111-1111-111111111111, revision 2\)/,
+    );
+    assert.equal((await store.readAll({ limit: 1 })).items[0].type, 'm:A.Created');
+  });
+
   it('the session is read-only, whatever the role may do', async () => {
     const store = open(`${server!.url()}?app=fixtureapp`);
     await store.headPosition();

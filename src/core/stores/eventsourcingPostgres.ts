@@ -266,11 +266,31 @@ export class EventsourcingPostgresStore implements EventStore {
     return more ? { items, next: Number(rows[limit][at]) } : { items };
   }
 
+  /**
+   * Events by a query whose `STATE` stands for the state column: without a cipher key, a JSON state
+   * as text (half the bytes of hex, and no hex to decode), the rest as hex; a page where a state
+   * that starts like JSON is no UTF-8 text (a ciphertext) is read again all in hex.
+   */
+  private async events(sql: string, params: unknown[], doing: string): Promise<Row[]> {
+    const hex = "encode(state, 'hex')";
+    if (this.options.cipherKey) return this.query(sql.replace('STATE', hex), params, doing);
+    try {
+      return await this.query(
+        sql.replace('STATE', `CASE WHEN get_byte(state, 0) = 123 THEN convert_from(state, 'UTF8') ELSE ${hex} END`),
+        params,
+        doing,
+      );
+    } catch (error) {
+      if (((error as { cause?: { code?: string } }).cause?.code ?? '') !== '22021') throw error;
+      return this.query(sql.replace('STATE', hex), params, doing);
+    }
+  }
+
   async readAll(options: ReadAllOptions = {}): Promise<EventPage> {
     const { events } = await this.tables();
     const limit = Math.min(Math.max(options.limit ?? DEFAULT_PAGE, 1), MAX_PAGE);
-    const rows = await this.query(
-      `SELECT notification_id, originator_id::text, originator_version, topic, encode(state, 'hex') FROM ${events}
+    const rows = await this.events(
+      `SELECT notification_id, originator_id::text, originator_version, topic, STATE FROM ${events}
        WHERE notification_id >= $1 ORDER BY notification_id LIMIT $2`,
       [options.fromPosition ?? 0, limit + 1],
       'reading the log',
@@ -286,8 +306,8 @@ export class EventsourcingPostgresStore implements EventStore {
     const limit = Math.min(Math.max(options.limit ?? DEFAULT_PAGE, 1), MAX_PAGE);
     const backwards = options.direction === 'backwards';
     const from = options.fromRevision;
-    const rows = await this.query(
-      `SELECT notification_id, originator_id::text, originator_version, topic, encode(state, 'hex') FROM ${events}
+    const rows = await this.events(
+      `SELECT notification_id, originator_id::text, originator_version, topic, STATE FROM ${events}
        WHERE originator_id = $1::uuid AND originator_version ${backwards ? '<=' : '>='} $2
        ORDER BY originator_version ${backwards ? 'DESC' : ''} LIMIT $3`,
       [streamId, from ?? (backwards ? Number.MAX_SAFE_INTEGER : 0), limit + 1],
