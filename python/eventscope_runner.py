@@ -184,6 +184,8 @@ class Runner:
         self.single = True
         self.fast_types = None
         self.process = None
+        self.mutator = None
+        self.Aggregate = None
         self.wants_before = False
         # Per aggregate, the JSON of its immutable attribute values as last written (see encode_fields).
         self.fragments = {}
@@ -214,7 +216,17 @@ class Runner:
         }
 
     def op_configure(
-        self, path=(), app=None, env=None, projection=None, invariant=None, memory_mb=None, single=True, debug=None, policy=False
+        self,
+        path=(),
+        app=None,
+        env=None,
+        projection=None,
+        invariant=None,
+        memory_mb=None,
+        single=True,
+        debug=None,
+        policy=False,
+        mutator=None,
     ):
         for entry in reversed(list(path)):
             if entry not in sys.path:
@@ -245,6 +257,8 @@ class Runner:
         if not (isinstance(cls, type) and issubclass(cls, Application)):
             raise TypeError("%s is not an eventsourcing Application class" % app)
         self.process = None
+        # Functional aggregates (the library's aggregate7 style): a function(event, aggregate) applies events.
+        self.mutator = resolve_topic(mutator) if mutator else None
         if policy:
             self.process = self.process_application(cls, env)
             self.mapper = self.process.mapper
@@ -254,9 +268,11 @@ class Runner:
             instance.factory = DecodingOnly(instance.env)
             self.mapper = instance.construct_mapper()
         # The fast path of encode_fields: for the library's own JSON transcoder (not a replacement).
+        from eventsourcing.domain import Aggregate
         from eventsourcing.persistence import JSONTranscoder, StoredEvent
 
         self.StoredEvent = StoredEvent
+        self.Aggregate = Aggregate
         transcoder = self.mapper.transcoder
         plain = isinstance(transcoder, JSONTranscoder) and type(transcoder).encode is JSONTranscoder.encode
         self.fast_types = getattr(transcoder, "types", None) if plain else None
@@ -375,7 +391,7 @@ class Runner:
             if self.process is not None:
                 return self.apply_policy(stored, event)
             if self.projection is None:
-                after = event.mutate(current)
+                after = self.mutator(event, current) if self.mutator is not None else event.mutate(current)
                 self.aggregates[key] = after
             else:
                 after = self.projection.apply(self.state, event)
@@ -467,6 +483,9 @@ class Runner:
             return None
         fields = attributes(aggregate)
         cls = type(aggregate)
+        if self.Aggregate is None or not isinstance(aggregate, self.Aggregate):
+            # Not the library's Aggregate (an immutable model of the user's): copied by pickling.
+            return self.pickled(aggregate, fields)
         try:
             return "T %s:%s\n%s" % (cls.__module__, cls.__qualname__, self.encode_fields(fields, self.fragments_of(key)))
         except Exception:
@@ -532,12 +551,24 @@ class Runner:
             return self.pickled(state, state)
 
     def pickled(self, value, shown):
-        """State the transcoder can't encode: restored from a pickle, shown as far as JSON goes."""
+        """State restored from a pickle; shown through the transcoder, else as far as JSON goes."""
         try:
             header = "P " + base64.b64encode(pickle.dumps(value)).decode("ascii")
         except Exception:
             header = "N"
-        return header + "\n" + json.dumps(shown, default=repr_value)
+        body = None
+        dump = getattr(value, "model_dump", None)
+        if callable(dump):
+            try:
+                body = json.dumps(dump(mode="json"))  # a Pydantic model shows itself as JSON
+            except Exception:
+                body = None
+        if body is None:
+            try:
+                body = self.encode(shown)
+            except Exception:
+                body = json.dumps(shown, default=repr_value)
+        return header + "\n" + body
 
     def restore(self, key, text):
         """Takes back a state the host kept (a keyframe): the aggregate or projection state it shows."""

@@ -419,6 +419,29 @@ describe('CLI: every command and option', function () {
         assert.equal(r.code, 2);
         assert.match(r.stderr, /--policy replays the policy of the application --app names/);
       },
+      mutator: () => {
+        // The library's functional (Pydantic) aggregates: applied by its mutate_dog, decoded by its DogSchool.
+        const pydantic = python && spawnSync('python3', ['-c', 'import pydantic, orjson'], { env: python }).status === 0;
+        const args = [
+          copyFixture('d_pydantic_orjson.db', dir),
+          '--python',
+          '--app',
+          'eventsourcing.examples.aggregate7.application:DogSchool',
+          '--mutator',
+          'eventsourcing.examples.aggregate7.domainmodel:mutate_dog',
+        ];
+        if (python && !pydantic) {
+          const r = runCli(['replay', ...args], { env: { PYTHONPATH: python.PYTHONPATH ?? '' } });
+          assert.equal(r.code, 1);
+          assert.match(r.stderr, /No module named '(pydantic|orjson)'/);
+          return;
+        }
+        pythonReplay(args, (r) => {
+          assert.deepEqual(r.errors, []);
+          const [dog] = Object.values(r.state) as { name: string; version: number; tricks: { name: string }[] }[];
+          assert.deepEqual([dog.name, dog.version, dog.tricks.map((t) => t.name)], ['Fido', 4, ['roll over', 'play dead', 'fetch ball']]);
+        });
+      },
       'python-path': () => {
         // The Dog class is in the fixtures' own code: found on the path given, missing without it.
         pythonReplay([plain, '--python', '--python-path', FIXTURE_PYTHON, '--category', 'Dog'], (r) => assert.deepEqual(r.errors, []));

@@ -10,7 +10,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -481,5 +481,33 @@ describe('Python replays: the user’s own aggregates and projections, step by s
       Object.values(final).reduce((n, c) => n + c.count, 0),
       recorded.filter((e) => e.type.endsWith('.Incremented')).length,
     );
+  });
+
+  it('replays functional (Pydantic) aggregates with their own mutate function, each step as the library’s repository.get with its projector', async function () {
+    if (spawnSync('python3', ['-c', 'import pydantic, orjson'], { env }).status !== 0) {
+      console.log('      (skipped: the aggregate7 example needs pydantic and orjson, which this python3 lacks)');
+      return this.skip();
+    }
+    const db = copyFixture('d_pydantic_orjson.db');
+    const app = 'eventsourcing.examples.aggregate7.application:DogSchool';
+    const script = `
+import json, sys, uuid
+from eventsourcing.examples.aggregate7.application import DogSchool
+from eventsourcing.examples.aggregate7.domainmodel import project_dog
+app = DogSchool(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": sys.argv[1]})
+out = []
+for n in app.recorder.select_notifications(start=1, limit=100):
+    dog = app.repository.get(n.originator_id, version=n.originator_version, projector_func=project_dog)
+    out.append(dog.model_dump(mode="json"))
+print(json.dumps(out))
+`;
+    const expected = JSON.parse(execFileSync('python3', ['-c', script, db], { env, encoding: 'utf8' })) as { id: string }[];
+    const session = await open(db, { all: true }, { app, mutator: 'eventsourcing.examples.aggregate7.domainmodel:mutate_dog' });
+    assert.deepEqual(session.summary.errors, []);
+    assert.equal(session.summary.steps, expected.length);
+    for (let i = expected.length - 1; i >= 0; i--) {
+      const state = (await session.step(i)).stateAfter as Record<string, unknown>;
+      assert.deepEqual(state[expected[i].id], expected[i], `step ${i}`);
+    }
   });
 });

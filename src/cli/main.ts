@@ -44,7 +44,7 @@ interface Context {
 function projectionOf(values: Values): ProjectionChoice {
   const { projection } = values;
   if (!values.python) {
-    for (const name of ['app', 'policy', 'python-path', 'interpreter', 'dotenv'] as const) {
+    for (const name of ['app', 'policy', 'mutator', 'python-path', 'interpreter', 'dotenv'] as const) {
       if (values[name] !== undefined) throw new UsageError(`--${name} needs --python`, 'replay');
     }
     return projection ? { kind: 'file', path: projection } : { kind: 'generic' };
@@ -70,6 +70,7 @@ function projectionOf(values: Values): ProjectionChoice {
     ...(projection !== undefined ? { path: resolve(projection) } : {}),
     ...(values.app !== undefined ? { app: values.app } : {}),
     ...(values.policy ? { policy: true } : {}),
+    ...(values.mutator !== undefined ? { mutator: values.mutator } : {}),
     pythonPath: roots.map((dir) => resolve(dir)),
     ...(values.interpreter !== undefined ? { interpreter: values.interpreter } : {}),
     ...(env ? { env } : {}),

@@ -65,6 +65,11 @@ export const OPTIONS = {
     help: 'with --python: a source root for sys.path; give it again for more (default: . and ./src)',
   },
   policy: { kind: 'flag', help: "with --python and --app: replay the process application's policy; its new events are each step's output" },
+  mutator: {
+    kind: 'text',
+    value: 'MODULE:FUNC',
+    help: 'with --python: the function mutate(event, aggregate) of functional aggregates, instead of event.mutate',
+  },
   interpreter: { kind: 'file', value: 'PATH', help: 'with --python: the Python to run (default: $EVENTSCOPE_PYTHON, else python3)' },
   dotenv: {
     kind: 'file',
@@ -211,6 +216,7 @@ export const COMMANDS = {
       python: true,
       app: true,
       policy: true,
+      mutator: true,
       'python-path': true,
       interpreter: true,
       dotenv: true,

@@ -66,6 +66,8 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
   app?: string;
   /** With `python` and `app`: replay the process application's policy. */
   policy?: boolean;
+  /** With `python`: the function (topic) that applies events to functional aggregates. */
+  mutator?: string;
   /** With `python`: source roots for `sys.path` (resolved against `cwd`). */
   pythonPath?: string[];
   /** With `python`: the interpreter (default: EVENTSCOPE_PYTHON, else python3). */
@@ -106,6 +108,7 @@ export function projectionChoiceOf(args: LaunchArguments, options: { readDotenv?
     ...(args.projection ? { path: at(args.projection) } : {}),
     ...(args.app ? { app: args.app } : {}),
     ...(args.policy ? { policy: true } : {}),
+    ...(args.mutator ? { mutator: args.mutator } : {}),
     ...(args.pythonPath ? { pythonPath: args.pythonPath.map(at) } : {}),
     ...(args.interpreter ? { interpreter: args.interpreter } : {}),
     ...(env ? { env } : {}),

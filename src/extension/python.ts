@@ -69,6 +69,7 @@ export async function resolvePythonChoice(
   // The choice's own roots first (the demo's model), then the workspace's.
   const pythonPath = [...new Set([...(choice.pythonPath ?? []), ...settingsRoots])];
   const app = choice.app ?? (config.get<string>('app')?.trim() || undefined);
+  const mutator = choice.mutator ?? (config.get<string>('mutator')?.trim() || undefined);
   const named = config.get<string>('envFile')?.trim();
   const envFile = named ? folderPath(named, root) : root && existsSync(join(root, '.env')) ? join(root, '.env') : undefined;
   let env = choice.env;
@@ -92,6 +93,7 @@ export async function resolvePythonChoice(
     pythonPath,
     ...(interpreter ? { interpreter } : {}),
     ...(app ? { app } : {}),
+    ...(mutator ? { mutator } : {}),
     ...(env ? { env } : {}),
     ...(envFile ? { envFile } : {}),
   };

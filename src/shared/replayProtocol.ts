@@ -206,7 +206,8 @@ export function isReplayTarget(v: unknown): v is ReplayTarget {
     // A Python target names its projection file and source roots at most: the interpreter and the
     // application's settings come from the user's settings when it opens, never from a message.
     (projection.kind === 'python' &&
-      Object.keys(projection).every((k) => ['kind', 'path', 'app', 'pythonPath', 'policy'].includes(k)) &&
+      Object.keys(projection).every((k) => ['kind', 'path', 'app', 'pythonPath', 'policy', 'mutator'].includes(k)) &&
+      (projection.mutator === undefined || isString(projection.mutator)) &&
       (projection.policy === undefined || typeof projection.policy === 'boolean') &&
       (projection.path === undefined || isString(projection.path)) &&
       (projection.app === undefined || isString(projection.app)) &&

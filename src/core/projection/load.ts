@@ -268,6 +268,7 @@ function pythonEngineOf(spec: Extract<ProjectionSpec, { kind: 'python' }>, guard
       ...(choice.invariant ? { invariant: choice.invariant } : {}),
       ...(choice.debug ? { debug: choice.debug } : {}),
       ...(choice.policy ? { policy: true } : {}),
+      ...(choice.mutator ? { mutator: choice.mutator } : {}),
     },
     { single: spec.single, ...(spec.memoryMb ? { memoryMb: spec.memoryMb } : {}), ...(guard ? { guard } : {}) },
   );

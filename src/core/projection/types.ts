@@ -152,6 +152,8 @@ export interface PythonChoice {
   debug?: PythonDebug;
   /** Replay the application's policy (`app` is a ProcessApplication): the events it collects are each step's output. */
   policy?: boolean;
+  /** A function (topic) that applies an event to an aggregate, for functional aggregates: `mutate(event, aggregate)`. */
+  mutator?: string;
 }
 
 /**

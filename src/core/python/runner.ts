@@ -57,6 +57,8 @@ export interface PythonConfig {
   debug?: PythonDebug;
   /** Replay the app's policy (a ProcessApplication) over the events. */
   policy?: boolean;
+  /** A function `mutate(event, aggregate) -> aggregate` (a topic) for functional aggregates, instead of `event.mutate`. */
+  mutator?: string;
 }
 
 export interface PythonConfigured {
