@@ -86,8 +86,12 @@ async function addSqliteConnection(ctx: Ctx, path: string, suggestedKey?: string
  * A PostgreSQL connection: its URL (no password in it), the role's password (to secret storage),
  * then a test: the connection is saved only once the store answers.
  */
-async function addPostgresConnection(ctx: Ctx): Promise<void> {
+async function addPostgresConnection(
+  ctx: Ctx,
+  detected: { url: string; password?: string; cipherKey?: string } | undefined = undefined,
+): Promise<void> {
   const url = await vscode.window.showInputBox({
+    ...(detected ? { value: detected.url } : {}),
     title: 'PostgreSQL URL',
     prompt: 'postgres://user@host:port/database?app=NAME (the application’s <name>_events table; also &schema=…). No password here.',
     placeHolder: 'postgres://eventsourcing@localhost:5432/eventsourcing?app=bankaccounts',
@@ -102,11 +106,13 @@ async function addPostgresConnection(ctx: Ctx): Promise<void> {
   });
   if (!url) return;
   const location = url.trim();
-  const password = await vscode.window.showInputBox({
-    title: 'Password',
-    prompt: `The password of ${new URL(location).username || 'the role'} (kept in VS Code's secret storage, never in settings). Empty: none.`,
-    password: true,
-  });
+  const password =
+    detected?.password ??
+    (await vscode.window.showInputBox({
+      title: 'Password',
+      prompt: `The password of ${new URL(location).username || 'the role'} (kept in VS Code's secret storage, never in settings). Empty: none.`,
+      password: true,
+    }));
   if (password === undefined) return;
   const suggested = new URL(location).searchParams.get('app') ?? (new URL(location).pathname.slice(1) || 'postgres');
   const name = await vscode.window.showInputBox({
@@ -115,7 +121,11 @@ async function addPostgresConnection(ctx: Ctx): Promise<void> {
     validateInput: (text) => (!text.trim() ? 'A name is needed.' : ctx.connections.get(text.trim()) ? 'That name is taken.' : undefined),
   });
   if (!name) return;
-  const store = new EventsourcingPostgresStore(location, password ? { password } : {});
+  const cipherKey = detected?.cipherKey;
+  const store = new EventsourcingPostgresStore(location, {
+    ...(password ? { password } : {}),
+    ...(cipherKey ? { cipherKey: parseCipherKey(cipherKey) } : {}),
+  });
   try {
     const head = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Connecting to ${store.location}…` },
@@ -130,7 +140,7 @@ async function addPostgresConnection(ctx: Ctx): Promise<void> {
   }
   await ctx.connections.add(
     { name: name.trim(), kind: 'eventsourcing-postgres', path: location },
-    undefined,
+    cipherKey,
     undefined,
     password || undefined,
   );
@@ -201,7 +211,10 @@ export const commands: Record<string, Handler> = {
 
   'eventscope.addDetected': async (ctx: Ctx, node: Node) => {
     if (node?.kind !== 'detectedStore') return;
-    await addSqliteConnection(ctx, node.detected.path, node.detected.cipherKey);
+    const { path, cipherKey, password } = node.detected;
+    if (isPostgresUrl(path))
+      await addPostgresConnection(ctx, { url: path, ...(password !== undefined ? { password } : {}), ...(cipherKey ? { cipherKey } : {}) });
+    else await addSqliteConnection(ctx, path, cipherKey);
   },
 
   'eventscope.editConnection': async (ctx: Ctx, node?: Node) => {

@@ -1,6 +1,7 @@
 /**
  * Finds event stores in the workspace: SQLite files that hold eventsourcing tables, and `.env`
- * files that name `SQLITE_DBNAME` (with `CIPHER_KEY`, which only ever goes to SecretStorage).
+ * files that name `SQLITE_DBNAME`, or the library's `POSTGRES_*` settings (with `CIPHER_KEY` and
+ * `POSTGRES_PASSWORD`, which only ever go to SecretStorage).
  */
 
 import { readFileSync } from 'node:fs';
@@ -14,6 +15,20 @@ export interface Detected {
   source: string;
   /** From a `.env` next to it: offered when the user adds the connection, then kept as a secret. */
   cipherKey?: string;
+  /** A PostgreSQL store's password (`POSTGRES_PASSWORD`), kept as a secret once added. */
+  password?: string;
+}
+
+/** The URL of the PostgreSQL store a `.env`'s `POSTGRES_*` settings name (no password in it), or undefined. */
+export function postgresUrlOf(env: Record<string, string>): string | undefined {
+  if (!env.POSTGRES_DBNAME && env.PERSISTENCE_MODULE !== 'eventsourcing.postgres') return undefined;
+  const url = new URL('postgres://localhost');
+  url.hostname = env.POSTGRES_HOST || 'localhost';
+  url.port = env.POSTGRES_PORT || '5432';
+  url.username = encodeURIComponent(env.POSTGRES_USER || 'postgres');
+  url.pathname = `/${encodeURIComponent(env.POSTGRES_DBNAME || 'postgres')}`;
+  if (env.POSTGRES_SCHEMA) url.searchParams.set('schema', env.POSTGRES_SCHEMA);
+  return url.toString();
 }
 
 export async function discoverStores(limit = 50): Promise<Detected[]> {
@@ -25,6 +40,16 @@ export async function discoverStores(limit = 50): Promise<Detected[]> {
     try {
       env = parseDotEnv(readFileSync(uri.fsPath, 'utf8'));
     } catch {
+      continue;
+    }
+    const postgres = postgresUrlOf(env);
+    if (postgres) {
+      found.set(postgres, {
+        path: postgres,
+        source: vscode.workspace.asRelativePath(uri),
+        ...(env.CIPHER_KEY ? { cipherKey: env.CIPHER_KEY } : {}),
+        ...(env.POSTGRES_PASSWORD ? { password: env.POSTGRES_PASSWORD } : {}),
+      });
       continue;
     }
     const db = env.SQLITE_DBNAME;

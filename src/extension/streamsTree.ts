@@ -16,6 +16,7 @@ import { messageOf } from '../core/errors';
 import { qualifiedName, shortTypeName, type RecordedEvent, type StreamInfo } from '../core/events';
 import { LabelIndex, labelStreams, shortStreamId, type LabelRules } from '../core/labels';
 import type { CategoryInfo, Checkpoint, EventStore, Snapshot } from '../core/stores/types';
+import { isPostgresUrl } from '../core/stores/eventsourcingPostgres';
 import { isServer, type Connection, type Connections } from './connections';
 import type { Detected } from './discovery';
 import { snapshotUri } from './documents';
@@ -293,7 +294,10 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         return item;
       }
       case 'detectedStore': {
-        const item = new vscode.TreeItem(vscode.workspace.asRelativePath(node.detected.path), C.None);
+        const item = new vscode.TreeItem(
+          isPostgresUrl(node.detected.path) ? node.detected.path : vscode.workspace.asRelativePath(node.detected.path),
+          C.None,
+        );
         item.iconPath = new vscode.ThemeIcon('database');
         item.description = node.detected.cipherKey ? 'from .env, encrypted' : node.detected.source;
         item.tooltip = `${node.detected.path}\nClick to add it as a connection.`;

@@ -6,11 +6,12 @@
  */
 
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../src/extension/ctx';
+import { discoverStores } from '../../src/extension/discovery';
 import type { Node } from '../../src/extension/streamsTree';
 import { loadFixture, startPostgres, type PostgresServer } from '../helpers/postgresServer';
 
@@ -80,5 +81,23 @@ describe('a PostgreSQL connection (in a real VS Code)', function () {
     assert.equal(panel.phase, 'open', JSON.stringify(panel.testApi.history().slice(-2)));
     assert.equal(panel.testApi.last('summary')!.summary.steps, 21);
     panel.dispose();
+  });
+
+  it('offers a .env with the library’s POSTGRES_* settings under “Detected in this workspace”, its password kept for secret storage', async () => {
+    const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const sub = mkdtempSync(join(folder, 'pg-app-'));
+    writeFileSync(
+      join(sub, '.env'),
+      `PERSISTENCE_MODULE=eventsourcing.postgres\nPOSTGRES_DBNAME=bank\nPOSTGRES_HOST=127.0.0.1\nPOSTGRES_PORT=${server!.port}\nPOSTGRES_USER=eventscope\nPOSTGRES_PASSWORD=${server!.password}\n`,
+    );
+    try {
+      const found = (await discoverStores()).find((d) => d.path.includes(`:${server!.port}/`));
+      assert.ok(found, 'the .env is found');
+      assert.equal(found.path, `postgres://eventscope@127.0.0.1:${server!.port}/bank`);
+      assert.equal(found.password, server!.password);
+      assert.doesNotMatch(found.path, new RegExp(server!.password));
+    } finally {
+      rmSync(sub, { recursive: true, force: true });
+    }
   });
 });
