@@ -8,7 +8,8 @@ import { isMissingCipherKey, messageOf } from '../core/errors';
 import { eventToJSON, streamToJSON } from '../core/events';
 import { stringifyExact } from '../core/json/exact';
 import { openStore } from '../core/stores/open';
-import { EventsourcingPostgresStore, isPostgresUrl } from '../core/stores/eventsourcingPostgres';
+import { isPostgresUrl } from '../core/stores/eventsourcingPostgres';
+import { isRedisUrl } from '../core/stores/redisStreams';
 import type { EventStore } from '../core/stores/types';
 import { parseCipherKey } from '../core/codecs/eventsourcing';
 import { DEMO_NAME, type Connection } from './connections';
@@ -82,21 +83,43 @@ async function addSqliteConnection(ctx: Ctx, path: string, suggestedKey?: string
   ctx.tree.refresh();
 }
 
-/**
- * A PostgreSQL connection: its URL (no password in it), the role's password (to secret storage),
- * then a test: the connection is saved only once the store answers.
- */
-async function addPostgresConnection(
-  ctx: Ctx,
-  detected: { url: string; password?: string; cipherKey?: string } | undefined = undefined,
-): Promise<void> {
-  const url = await vscode.window.showInputBox({
-    ...(detected ? { value: detected.url } : {}),
+/** The server kinds Add Connection offers: how each is named, its URL's form, how to tell one. */
+const SERVERS = {
+  'eventsourcing-postgres': {
     title: 'PostgreSQL URL',
     prompt: 'postgres://user@host:port/database?app=NAME (the application’s <name>_events table; also &schema=…). No password here.',
     placeHolder: 'postgres://eventsourcing@localhost:5432/eventsourcing?app=bankaccounts',
+    is: isPostgresUrl,
+    scheme: 'a postgres:// (or postgresql://) URL',
+    name: (url: URL) => url.searchParams.get('app') ?? (url.pathname.slice(1) || 'postgres'),
+  },
+  'redis-streams': {
+    title: 'Redis or Valkey URL',
+    prompt: 'redis://[user@]host:port[/db] (rediss:// for TLS): its streams are read as event streams. No password here.',
+    placeHolder: 'redis://localhost:6379/0',
+    is: isRedisUrl,
+    scheme: 'a redis:// (or rediss://) URL',
+    name: (url: URL) => `redis ${url.host}`,
+  },
+} as const;
+
+/**
+ * A server's connection: its URL (no password in it), the password (to secret storage), then a
+ * test: the connection is saved only once the store answers.
+ */
+async function addServerConnection(
+  ctx: Ctx,
+  kind: keyof typeof SERVERS,
+  detected: { url: string; password?: string; cipherKey?: string } | undefined = undefined,
+): Promise<void> {
+  const server = SERVERS[kind];
+  const url = await vscode.window.showInputBox({
+    ...(detected ? { value: detected.url } : {}),
+    title: server.title,
+    prompt: server.prompt,
+    placeHolder: server.placeHolder,
     validateInput: (text) => {
-      if (!isPostgresUrl(text.trim())) return 'A postgres:// (or postgresql://) URL.';
+      if (!server.is(text.trim())) return `${server.scheme[0].toUpperCase()}${server.scheme.slice(1)}.`;
       try {
         return new URL(text.trim()).password ? 'Leave the password out: it is asked next, and kept in secret storage.' : undefined;
       } catch {
@@ -110,19 +133,18 @@ async function addPostgresConnection(
     detected?.password ??
     (await vscode.window.showInputBox({
       title: 'Password',
-      prompt: `The password of ${new URL(location).username || 'the role'} (kept in VS Code's secret storage, never in settings). Empty: none.`,
+      prompt: `The password${new URL(location).username ? ` of ${new URL(location).username}` : ''} (kept in VS Code's secret storage, never in settings). Empty: none.`,
       password: true,
     }));
   if (password === undefined) return;
-  const suggested = new URL(location).searchParams.get('app') ?? (new URL(location).pathname.slice(1) || 'postgres');
   const name = await vscode.window.showInputBox({
     title: 'Connection name',
-    value: suggested,
+    value: server.name(new URL(location)),
     validateInput: (text) => (!text.trim() ? 'A name is needed.' : ctx.connections.get(text.trim()) ? 'That name is taken.' : undefined),
   });
   if (!name) return;
   const cipherKey = detected?.cipherKey;
-  const store = new EventsourcingPostgresStore(location, {
+  const store = openStore(location, {
     ...(password ? { password } : {}),
     ...(cipherKey ? { cipherKey: parseCipherKey(cipherKey) } : {}),
   });
@@ -138,12 +160,7 @@ async function addPostgresConnection(
   } finally {
     await store.close();
   }
-  await ctx.connections.add(
-    { name: name.trim(), kind: 'eventsourcing-postgres', path: location },
-    cipherKey,
-    undefined,
-    password || undefined,
-  );
+  await ctx.connections.add({ name: name.trim(), kind, path: location }, cipherKey, undefined, password || undefined);
   ctx.tree.refresh();
 }
 
@@ -188,18 +205,23 @@ export const commands: Record<string, Handler> = {
         {
           label: '$(database) eventsourcing SQLite file',
           detail: 'A store written by the Python eventsourcing library (SQLITE_DBNAME)',
-          postgres: false,
+          server: undefined,
         },
         {
           label: '$(server) eventsourcing on PostgreSQL',
           detail: 'The library’s PostgreSQL store: postgres://user@host:port/db?app=NAME (the <name>_events table)',
-          postgres: true,
+          server: 'eventsourcing-postgres' as const,
+        },
+        {
+          label: '$(server) Redis / Valkey streams',
+          detail: 'Each stream an event stream: redis://host:port[/db] (the type from each entry’s `type` field)',
+          server: 'redis-streams' as const,
         },
       ],
       { title: 'Add Connection: kind of store' },
     );
     if (!kind) return;
-    if (kind.postgres) return addPostgresConnection(ctx);
+    if (kind.server) return addServerConnection(ctx, kind.server);
     const picked = await vscode.window.showOpenDialog({
       title: 'Event store file',
       canSelectMany: false,
@@ -213,7 +235,11 @@ export const commands: Record<string, Handler> = {
     if (node?.kind !== 'detectedStore') return;
     const { path, cipherKey, password } = node.detected;
     if (isPostgresUrl(path))
-      await addPostgresConnection(ctx, { url: path, ...(password !== undefined ? { password } : {}), ...(cipherKey ? { cipherKey } : {}) });
+      await addServerConnection(ctx, 'eventsourcing-postgres', {
+        url: path,
+        ...(password !== undefined ? { password } : {}),
+        ...(cipherKey ? { cipherKey } : {}),
+      });
     else await addSqliteConnection(ctx, path, cipherKey);
   },
 

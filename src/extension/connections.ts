@@ -12,7 +12,7 @@ import { openStore } from '../core/stores/open';
 import { isPostgresUrl } from '../core/stores/eventsourcingPostgres';
 import type { EventStore } from '../core/stores/types';
 
-export type ConnectionKind = 'eventsourcing-sqlite' | 'eventsourcing-postgres';
+export type ConnectionKind = 'eventsourcing-sqlite' | 'eventsourcing-postgres' | 'redis-streams';
 
 export interface ConnectionConfig {
   name: string;

@@ -2,6 +2,7 @@
 
 import { EventscopeError } from '../errors';
 import { EventsourcingPostgresStore, isPostgresUrl } from './eventsourcingPostgres';
+import { isRedisUrl, RedisStreamsStore } from './redisStreams';
 import type { SqliteEngine } from '../sqlite/drivers';
 import { EventsourcingSqliteStore } from './eventsourcingSqlite';
 import type { EventStore } from './types';
@@ -23,10 +24,11 @@ export function openStore(location: string, options: OpenStoreOptions = {}): Eve
       ...(options.password !== undefined ? { password: options.password } : {}),
     });
   }
+  if (isRedisUrl(location)) return new RedisStreamsStore(location, options.password !== undefined ? { password: options.password } : {});
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1];
   if (scheme && scheme.toLowerCase() !== 'file') {
     throw new EventscopeError(
-      `${location}: "${scheme}://" stores are not supported yet; give the path of an eventsourcing SQLite file or a postgres:// URL.`,
+      `${location}: "${scheme}://" stores are not supported yet; give the path of an eventsourcing SQLite file, a postgres:// or a redis:// URL.`,
     );
   }
   const path = scheme ? decodeURIComponent(new URL(location).pathname) : location;
