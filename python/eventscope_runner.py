@@ -297,6 +297,8 @@ class Runner:
             "projection": name,
             "hasInvariant": bool(self.invariant_code or (self.projection and self.projection.check)),
             "init": init,
+            "runtime": "Python %s (%s), eventsourcing %s"
+            % (sys.version.split()[0], sys.executable, getattr(sys.modules["eventsourcing"], "__version__", "") or "unknown"),
         }
 
     def process_application(self, cls, env):
@@ -311,10 +313,10 @@ class Runner:
         settings = dict(env or {})
         settings["PERSISTENCE_MODULE"] = "eventsourcing.popo"
         process = cls(env=settings)
-        aggregates = self.aggregates_by_id
+        runner = self
 
         def get(aggregate_id, version=None, projector_func=None):
-            found = aggregates().get(str(aggregate_id))
+            found = runner.aggregates.get(str(aggregate_id))
             if found is None:
                 raise AggregateNotFound(aggregate_id)
             # A copy: a policy that fails half way leaves the replay's aggregates as they were.
@@ -322,9 +324,6 @@ class Runner:
 
         process.repository.get = get
         return process
-
-    def aggregates_by_id(self):
-        return self.aggregates
 
     def op_apply(self, request_id, events, sync=None, budget_ms=50, conditions=()):
         """Applies events in order until done or ``budget_ms`` has passed; each one's result."""

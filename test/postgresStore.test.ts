@@ -1,7 +1,7 @@
 /**
  * The eventsourcing PostgreSQL store (issue 11) against a real PostgreSQL (initdb + pg_ctl on a
  * temp folder, see helpers/postgresServer.ts): the library's table layout (`<app>_events` with
- * `notification_id`, `_snapshots`, `_tracking`) loaded with the very rows of the shared fixtures,
+ * `notification_id`, `_snapshots`, `_tracking`) loaded with the very rows of the project’s fixtures (test/fixtures/eventsourcing),
  * which must read and decode exactly as the SQLite store reads them; paging, filters, categories,
  * snapshots, checkpoints; the session is read-only; and each failure is one sentence.
  */

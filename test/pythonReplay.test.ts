@@ -2,7 +2,7 @@
  * Replays through the user's own Python code (issue 10), end to end: the replay worker drives the
  * Python runner through the bridge, every step's state is compared with what the library itself
  * says (`repository.get(id, version)`), stepping backwards exercises time travel (keyframes of
- * state texts sent back to the runner), and the stores are the library's own: the shared fixtures
+ * state texts sent back to the runner), and the stores are the library’s own: the project’s fixtures (test/fixtures/eventsourcing)
  * (plain, zlib, zlib + AES through a cipher class of the user's on `cryptography`) and a store the
  * setup writes with three class versions of one event type and a custom transcoding.
  *

@@ -162,11 +162,12 @@ export class ReplayDebugging implements vscode.DebugConfigurationProvider, vscod
     if (resolved.projection) resolved.projection = at(resolved.projection);
     if (resolved.python) {
       // The user's Python settings where the configuration says nothing (paths only: a .env's values reach the runner alone).
-      const python = await resolvePythonChoice({ kind: 'python' }, this.ctx.log, { readEnv: false });
+      const { choice: python, envFile } = await resolvePythonChoice({ kind: 'python' }, this.ctx.log, { readEnv: false });
       resolved.pythonPath = [...(resolved.pythonPath ?? []).map(at), ...(python.pythonPath ?? [])];
       resolved.interpreter ??= python.interpreter;
       resolved.app ??= python.app;
-      resolved.dotenv ??= python.envFile;
+      resolved.mutator ??= python.mutator;
+      resolved.dotenv ??= envFile;
     }
     const projection = projectionChoiceOf(resolved);
     if (!projectionAllowed(projection, this.ctx.replays.isTrusted(), this.ctx.context.extensionUri)) {

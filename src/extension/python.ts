@@ -49,13 +49,14 @@ function folderPath(path: string, folder: string | undefined): string {
 
 /**
  * A Python choice completed from the settings (what it names itself wins: the demo names its own
- * source roots). Throws a sentence when the `.env` file named can't be read.
+ * source roots), and the application's `.env` file, whose values go in the choice unless
+ * `readEnv` is false. Throws a sentence when that file can't be read.
  */
 export async function resolvePythonChoice(
   choice: PythonChoice,
   log: Log,
   options: { readEnv?: boolean } = {},
-): Promise<PythonChoice & { envFile?: string }> {
+): Promise<{ choice: PythonChoice; envFile?: string }> {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const root = folder?.fsPath;
   const config = vscode.workspace.getConfiguration('eventscope.python', folder);
@@ -89,12 +90,14 @@ export async function resolvePythonChoice(
     `Python replay: interpreter ${interpreter ?? '(default)'}, sys.path + ${pythonPath.join(', ') || '(none)'}${app ? `, app ${app}` : ''}${envFile && !choice.env ? `, settings from ${envFile} (${Object.keys(env ?? {}).join(', ')})` : ''}`,
   );
   return {
-    ...choice,
-    pythonPath,
-    ...(interpreter ? { interpreter } : {}),
-    ...(app ? { app } : {}),
-    ...(mutator ? { mutator } : {}),
-    ...(env ? { env } : {}),
+    choice: {
+      ...choice,
+      pythonPath,
+      ...(interpreter ? { interpreter } : {}),
+      ...(app ? { app } : {}),
+      ...(mutator ? { mutator } : {}),
+      ...(env ? { env } : {}),
+    },
     ...(envFile ? { envFile } : {}),
   };
 }

@@ -251,27 +251,18 @@ export interface LoadedEngine {
  * `fromStream`… at load, else the module's default export (or module.exports).
  */
 export function loadEngine(spec: ProjectionSpec, require: NodeJS.Require, guard?: UserCodeGuard): LoadedEngine {
-  const loaded = spec.kind === 'python' ? { engine: pythonEngineOf(spec, guard) } : evaluate(spec, require);
+  const loaded =
+    spec.kind === 'python'
+      ? {
+          engine: pythonEngine(spec.choice, {
+            single: spec.single,
+            ...(spec.memoryMb ? { memoryMb: spec.memoryMb } : {}),
+            ...(guard ? { guard } : {}),
+          }),
+        }
+      : evaluate(spec, require);
   registerUserFunctions(loaded.engine.userFunctions);
   return loaded;
-}
-
-function pythonEngineOf(spec: Extract<ProjectionSpec, { kind: 'python' }>, guard: UserCodeGuard | undefined): ProjectionEngine {
-  const { choice } = spec;
-  return pythonEngine(
-    {
-      ...(choice.path ? { projection: choice.path } : {}),
-      ...(choice.app ? { app: choice.app } : {}),
-      ...(choice.pythonPath ? { path: choice.pythonPath } : {}),
-      ...(choice.interpreter ? { interpreter: choice.interpreter } : {}),
-      ...(choice.env ? { env: choice.env } : {}),
-      ...(choice.invariant ? { invariant: choice.invariant } : {}),
-      ...(choice.debug ? { debug: choice.debug } : {}),
-      ...(choice.policy ? { policy: true } : {}),
-      ...(choice.mutator ? { mutator: choice.mutator } : {}),
-    },
-    { single: spec.single, ...(spec.memoryMb ? { memoryMb: spec.memoryMb } : {}), ...(guard ? { guard } : {}) },
-  );
 }
 
 function evaluate(spec: Exclude<ProjectionSpec, { kind: 'python' }>, require: NodeJS.Require): LoadedEngine {

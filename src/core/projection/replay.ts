@@ -68,6 +68,11 @@ function freeze(state: unknown): Buffer {
 
 const thaw = (buffer: Buffer): unknown => deserialize(buffer);
 
+/** The first `count` events of a page (all of it when it has no more). */
+function upTo(page: RecordedEvent[], count: number): RecordedEvent[] {
+  return page.length > count ? page.slice(0, Math.max(0, count)) : page;
+}
+
 export function eventLabel(event: RecordedEvent, index: number): string {
   return `event #${index + 1} (${event.type}, stream ${event.streamId} revision ${event.revision}, position ${event.position})`;
 }
@@ -165,7 +170,7 @@ export class Replay {
     let index = from.index;
     const engine = this.engine;
     for await (const page of this.source.pages(from.cursor)) {
-      engine.lookahead?.(page.length > end - index ? page.slice(0, Math.max(0, end - index)) : page);
+      engine.lookahead?.(upTo(page, end - index));
       for (const event of page) {
         if (!engine.accepts(event)) continue;
         if (visit(event, index++) === false) return;
@@ -294,7 +299,7 @@ export class Replay {
     let gap = this.minGap;
     let lastKeyframe = 0;
     outer: for await (const page of this.source.pages()) {
-      engine.lookahead?.(page.length > limit - index ? page.slice(0, Math.max(0, limit - index)) : page);
+      engine.lookahead?.(upTo(page, limit - index));
       for (const event of page) {
         if (!engine.accepts(event)) continue;
         if (index >= limit) break outer;

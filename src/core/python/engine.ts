@@ -19,16 +19,9 @@ import { EventscopeError } from '../errors';
 import type { RecordedEvent } from '../events';
 import { decodeEventsourcingState } from '../codecs/eventsourcing';
 import { storedForms } from '../stores/types';
-import type { ProjectionEngine, StepOutput, UserCodeGuard } from '../projection/types';
+import type { ProjectionEngine, PythonChoice, StepOutput, UserCodeGuard } from '../projection/types';
 import { SyncPython } from './bridge';
-import { PythonError, stateJson, wireEvent, type PythonConfig, type PythonRunnerOptions, type StepResult, type WireEvent } from './runner';
-
-/** How a Python replay runs: the runner's interpreter and environment, and what it applies. */
-export interface PythonProjectionOptions extends Omit<PythonConfig, 'single' | 'memory_mb'> {
-  interpreter?: string;
-  /** The runner's process environment (the app's settings also go in `env`). */
-  processEnv?: Record<string, string>;
-}
+import { PythonError, stateJson, wireEvent, type PythonConfig, type StepResult, type WireEvent } from './runner';
 
 /** A runner's state text, or none (no aggregate yet). */
 type Text = string | null;
@@ -52,24 +45,27 @@ export function presentText(text: Text): unknown {
   return json === null ? null : decodeEventsourcingState(Buffer.from(json, 'utf8')).value;
 }
 
-export interface PythonEngine extends ProjectionEngine {
-  /** The runner's interpreter, as started. */
-  readonly interpreter: string;
-  dispose(): void;
+/** What the runner is told to do for a choice: the one place a choice's fields become the runner's. */
+function configOf(choice: PythonChoice, context: { single: boolean; memoryMb?: number }): PythonConfig {
+  return {
+    single: context.single,
+    ...(context.memoryMb ? { memory_mb: context.memoryMb } : {}),
+    ...(choice.path ? { projection: choice.path } : {}),
+    ...(choice.app ? { app: choice.app } : {}),
+    ...(choice.pythonPath ? { path: choice.pythonPath } : {}),
+    ...(choice.env ? { env: choice.env } : {}),
+    ...(choice.invariant ? { invariant: choice.invariant } : {}),
+    ...(choice.debug ? { debug: choice.debug } : {}),
+    ...(choice.policy ? { policy: true } : {}),
+    ...(choice.mutator ? { mutator: choice.mutator } : {}),
+  };
 }
 
 export function pythonEngine(
-  options: PythonProjectionOptions,
-  context: { single: boolean; memoryMb?: number; guard?: UserCodeGuard; runner?: PythonRunnerOptions },
-): PythonEngine {
-  const python = new SyncPython({
-    interpreter: options.interpreter,
-    ...(options.processEnv ? { env: { ...process.env, ...options.processEnv } } : {}),
-    ...context.runner,
-  });
-  const { interpreter, processEnv, ...config } = options;
-  void interpreter;
-  void processEnv;
+  choice: PythonChoice,
+  context: { single: boolean; memoryMb?: number; guard?: UserCodeGuard },
+): ProjectionEngine {
+  const python = new SyncPython(choice.interpreter ? { interpreter: choice.interpreter } : {});
   let configured;
   try {
     // Starting Python and importing the user's modules is not a step: the time budget does not
@@ -77,21 +73,20 @@ export function pythonEngine(
     context.guard?.exit();
     configured = python.call(
       'configure',
-      { ...config, single: context.single, ...(context.memoryMb ? { memory_mb: context.memoryMb } : {}) },
+      configOf(choice, context),
       undefined,
       // While a debugger is attached, a breakpoint in the user's module may hold the start.
-      options.debug ? Infinity : STARTUP_DEADLINE_MS,
+      choice.debug ? Infinity : STARTUP_DEADLINE_MS,
     );
   } catch (error) {
     python.dispose();
     if (error instanceof PythonError) {
       const library = /the eventsourcing library is not importable/.test(error.message);
-      const what = library ? 'the eventsourcing library' : (options.projection ?? options.app ?? 'the eventsourcing library');
+      const what = library ? 'the eventsourcing library' : (choice.path ?? choice.app ?? 'the eventsourcing library');
       throw new EventscopeError(`Python could not load ${what}: ${error.message}.`, { cause: error });
     }
     throw error;
   }
-  const hello = python.call('hello', {});
   const projection = configured.projection !== null;
   /** One state text for a stream or a projection; else `{streamId: text}`. */
   const one = projection || context.single;
@@ -160,11 +155,10 @@ export function pythonEngine(
     batch = { events: events.slice(0, results.length), results, pos: 0, inputs };
   }
 
-  const engine: PythonEngine = {
+  return {
     name: projection ? `${configured.projection} (Python)` : `Python aggregates (${configured.app})`,
     kind: 'python',
-    interpreter: python.interpreter,
-    runtime: `Python ${hello.python} (${hello.executable}), eventsourcing ${hello.eventsourcing ?? 'not importable'}`,
+    runtime: configured.runtime,
     init: () => (projection ? configured.init : one ? null : {}),
     accepts: () => true,
     lookahead(events) {
@@ -182,7 +176,13 @@ export function pythonEngine(
       last = { event, result };
       if (output && result.l) output.logs.push(...result.l);
       if (output && result.o) {
-        for (const e of result.o) output.emitted.push({ kind: 'emit', stream: e.stream, type: e.type, data: presentText(`\n${e.data}`) });
+        for (const e of result.o)
+          output.emitted.push({
+            kind: 'emit',
+            stream: e.stream,
+            type: e.type,
+            data: decodeEventsourcingState(Buffer.from(e.data, 'utf8')).value,
+          });
       }
       if (result.e) throw PythonError.of(result.e);
       const text = result.s ?? null;
@@ -212,5 +212,4 @@ export function pythonEngine(
     userFunctions: [],
     dispose: () => python.dispose(),
   };
-  return engine;
 }

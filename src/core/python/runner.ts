@@ -70,6 +70,8 @@ export interface PythonConfigured {
   hasInvariant: boolean;
   /** The projection's initial state (state text), or null. */
   init: string | null;
+  /** "Python 3.11.7 (/usr/bin/python3), eventsourcing 9.2.22". */
+  runtime: string;
 }
 
 /**

@@ -348,7 +348,8 @@ export class EventsourcingPostgresStore implements EventStore {
       high = range[1];
     }
     const contains = options.contains?.replace(/-/g, '').toLowerCase();
-    const ids: string[] = [];
+    /** Each listed stream's id, and its first event's topic and category (from the scan). */
+    const ids: { id: string; topic: string; category: string }[] = [];
     // A skip scan over the primary key: the next id after the last one, one index probe each.
     let cursor = low;
     let first = inclusive;
@@ -369,7 +370,7 @@ export class EventsourcingPostgresStore implements EventStore {
         const category = this.categoryOf(String(topic), state);
         if (options.category !== undefined && category.name !== options.category && category.topic !== options.category) continue;
         if (contains && !String(id).replace(/-/g, '').includes(contains)) continue;
-        ids.push(String(id));
+        ids.push({ id: String(id), topic: String(topic), category: category.name });
         if (ids.length > limit) break;
       }
       cursor = String(rows[rows.length - 1][0]);
@@ -380,26 +381,17 @@ export class EventsourcingPostgresStore implements EventStore {
     const page = ids.slice(0, limit);
     const stats = page.length
       ? await this.query(
-          `SELECT originator_id::text, count(*), max(originator_version),
-             (SELECT topic FROM ${events} f WHERE f.originator_id = e.originator_id ORDER BY originator_version LIMIT 1),
-             (SELECT encode(state, 'hex') FROM ${events} f WHERE f.originator_id = e.originator_id ORDER BY originator_version LIMIT 1)
-           FROM ${events} e WHERE originator_id = ANY($1::uuid[]) GROUP BY originator_id`,
-          [page],
+          `SELECT originator_id::text, count(*), max(originator_version) FROM ${events} WHERE originator_id = ANY($1::uuid[]) GROUP BY originator_id`,
+          [page.map((s) => s.id)],
           'listing streams',
         )
       : [];
     const byId = new Map(stats.map((r) => [String(r[0]), r]));
-    const items = page.map((id): StreamInfo => {
-      const [, count, last, topic, state] = byId.get(id)!;
-      return {
-        streamId: id,
-        category: this.categoryOf(String(topic), state).name,
-        count: Number(count),
-        lastRevision: Number(last),
-        firstType: String(topic),
-      };
+    const items = page.map(({ id, topic, category }): StreamInfo => {
+      const [, count, last] = byId.get(id)!;
+      return { streamId: id, category, count: Number(count), lastRevision: Number(last), firstType: topic };
     });
-    return more ? { items, next: page[page.length - 1] } : { items };
+    return more ? { items, next: page[page.length - 1].id } : { items };
   }
 
   async categories(): Promise<CategoryInfo[]> {

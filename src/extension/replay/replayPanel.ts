@@ -276,7 +276,7 @@ export class ReplayPanel implements vscode.Disposable {
     try {
       const source = await resolveSource(this.target.source, this.host.connections);
       const { projection: chosen } = this.target;
-      const projection = chosen.kind === 'python' ? await resolvePythonChoice(chosen, this.host.log) : chosen;
+      const projection = chosen.kind === 'python' ? (await resolvePythonChoice(chosen, this.host.log)).choice : chosen;
       const { timeBudgetMs, memoryLimitMb, labelRules } = this.host.settings();
       const session = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Replaying ${label}`, cancellable: true },
