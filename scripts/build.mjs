@@ -9,6 +9,13 @@ await Promise.all([
   build({ ...common, entryPoints: { 'log-worker': 'src/cli/logWorker.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'python-bridge': 'src/core/python/bridgeWorker.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { debugAdapter: 'src/debug/main.ts' }, outdir: 'dist' }),
+  // The KurrentDB client, loaded only for KurrentDB connections; its native reader stays outside.
+  build({
+    ...common,
+    entryPoints: { kurrentdb: 'src/core/stores/kurrentdbClient.ts' },
+    outdir: 'dist',
+    external: [...common.external, '@kurrent/bridge-*', '../index.node'],
+  }),
   build({ ...common, entryPoints: { bench: 'scripts/bench.ts' }, outdir: 'dist' }),
   // The replay panel's UI runs in the webview (a browser), not in Node.
   build({

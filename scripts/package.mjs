@@ -1,6 +1,8 @@
 // Builds the .vsix packages, one per Marketplace target, each with that platform's native parts only:
-// esbuild's binary (`@esbuild/<platform>`, the version of our esbuild, from the npm registry) and
-// better-sqlite3's prebuilt addon (from node_modules/better-sqlite3/prebuilds).
+// esbuild's binary (`@esbuild/<platform>`, the version of our esbuild), the KurrentDB client's
+// native reader (`@kurrent/bridge-<platform>`, the version @kurrent/bridge pins; none on
+// win32-arm64), both from node_modules or the npm registry, and better-sqlite3's prebuilt addon
+// (from node_modules/better-sqlite3/prebuilds).
 //
 //   node scripts/package.mjs                     this machine's target -> eventscope.vsix
 //   node scripts/package.mjs --all               every target (platforms.mjs) -> vsix/eventscope-<target>.vsix
@@ -8,9 +10,9 @@
 //
 // Each target is staged in .cache/platforms/stage/<pid>/<target>: the files .vscodeignore lets into
 // a package, without any native file, plus the target's. vsce packages that folder
-// (`--target`), with SOURCE_DATE_EPOCH set so the same inputs give the same bytes. The @esbuild
-// tarballs are fetched once with `npm pack` into .cache/platforms/npm, checked against
-// package-lock.json's integrity and esbuild's own binary hashes.
+// (`--target`), with SOURCE_DATE_EPOCH set so the same inputs give the same bytes. The platform
+// packages npm did not install here are fetched once with `npm pack` into .cache/platforms/npm,
+// checked against package-lock.json's integrity (and esbuild's binaries against its own hashes).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -49,7 +51,7 @@ function readJson(path) {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 
-// ---- the @esbuild platform packages ---------------------------------------------------------
+// ---- npm's platform packages (@esbuild/<platform>, @kurrent/bridge-<platform>) --------------
 
 /** The files of a .tgz (npm's tarballs: ustar, with pax or GNU long names), as path -> Buffer. */
 function untar(tgz) {
@@ -94,57 +96,90 @@ function npmCommand(args, cwd) {
 }
 
 /**
- * The files of `@esbuild/<name>` at esbuild's version: from node_modules when npm installed that
- * one, else from the cached tarball (fetched with `npm pack` when missing). Checked against the
- * lockfile's integrity (tarballs) and esbuild's binaryHashes (the binary).
+ * The npm platform packages the targets carry, by the dependency that loads them: its package for a
+ * target is `<prefix><TARGETS[target][key]>` (none where that is undefined), at the version the
+ * dependency's optionalDependencies pin; of it we ship package.json and the native file `native`
+ * (`program`: executable), checked against the dependency's own hashes where it publishes some.
  */
-function esbuildPackages(names) {
-  const esbuild = readJson(join(ROOT, 'node_modules', 'esbuild', 'package.json'));
+const PLATFORM_PACKAGES = [
+  {
+    dependency: 'esbuild',
+    prefix: '@esbuild/',
+    key: 'esbuild',
+    native: (target) => TARGETS[target].binary,
+    program: true,
+    hashes: (dependency) => dependency['esbuild.binaryHashes'],
+  },
+  { dependency: '@kurrent/bridge', prefix: '@kurrent/bridge-', key: 'kurrent', native: () => 'index.node', program: false },
+];
+
+/** A target's platform packages: name, version, the native file and the files to ship. */
+function platformPackages(target) {
+  return PLATFORM_PACKAGES.filter((kind) => TARGETS[target][kind.key]).map((kind) => {
+    const dependency = readJson(join(ROOT, 'node_modules', kind.dependency, 'package.json'));
+    const name = `${kind.prefix}${TARGETS[target][kind.key]}`;
+    const version = dependency.optionalDependencies?.[name];
+    if (!version) throw new Error(`${kind.dependency}'s optionalDependencies have no ${name}`);
+    const native = kind.native(target);
+    const sha256 = kind.hashes?.(dependency)?.[`${name}/${native}`];
+    return { name, version, native, program: kind.program, sha256, hashedBy: kind.dependency, files: ['package.json', native] };
+  });
+}
+
+/**
+ * The files of platform packages (platformPackages), as name -> (file -> Buffer): from node_modules
+ * when npm installed that version there, else from the cached tarball (fetched with `npm pack` when
+ * missing). Checked against the lockfile's integrity (tarballs) and the dependency's hashes.
+ */
+function fetchPackages(packages) {
   const lock = existsSync(join(ROOT, 'package-lock.json')) ? readJson(join(ROOT, 'package-lock.json')) : { packages: {} };
   const npmDir = join(CACHE, 'npm');
   mkdirSync(npmDir, { recursive: true });
-  const tarball = (name) => join(npmDir, `esbuild-${name}-${esbuild.version}.tgz`);
-  const installed = (name) => {
-    const dir = join(ROOT, 'node_modules', '@esbuild', name);
-    return existsSync(join(dir, 'package.json')) && readJson(join(dir, 'package.json')).version === esbuild.version ? dir : undefined;
+  const unique = [...new Map(packages.map((pkg) => [pkg.name, pkg])).values()];
+  // npm pack's name for it: @scope/name@1.2.3 -> scope-name-1.2.3.tgz.
+  const tarball = ({ name, version }) => join(npmDir, `${name.replace(/^@/, '').replace('/', '-')}-${version}.tgz`);
+  const installed = ({ name, version }) => {
+    const dir = join(ROOT, 'node_modules', name);
+    return existsSync(join(dir, 'package.json')) && readJson(join(dir, 'package.json')).version === version ? dir : undefined;
   };
-  const missing = [...new Set(names)].filter((name) => !installed(name) && !existsSync(tarball(name)));
+  const missing = unique.filter((pkg) => !installed(pkg) && !existsSync(tarball(pkg)));
   if (missing.length) {
     const t = stopwatch();
-    const specs = missing.map((name) => `@esbuild/${name}@${esbuild.version}`);
+    const specs = missing.map(({ name, version }) => `${name}@${version}`);
     // Into a folder of this run's, then into place: a run beside this one never reads half a file.
     const incoming = join(npmDir, `incoming-${process.pid}`);
     mkdirSync(incoming, { recursive: true });
     try {
       npmCommand(['pack', ...specs, '--pack-destination', incoming, '--silent', '--ignore-scripts'], incoming);
-      for (const name of missing) renameSync(join(incoming, basename(tarball(name))), tarball(name));
+      for (const pkg of missing) renameSync(join(incoming, basename(tarball(pkg))), tarball(pkg));
     } finally {
       rmSync(incoming, { recursive: true, force: true });
     }
     log(`fetched ${specs.join(', ')} from the npm registry (${t()})`);
   }
   const result = new Map();
-  for (const name of new Set(names)) {
-    const binary = TARGETS[Object.keys(TARGETS).find((t) => TARGETS[t].esbuild === name)].binary;
+  for (const pkg of unique) {
+    const { name, version, native, files: wanted } = pkg;
     let files;
-    const dir = installed(name);
+    const dir = installed(pkg);
     if (dir) {
-      files = new Map(['package.json', binary].map((file) => [file, readFileSync(join(dir, file))]));
+      files = new Map(wanted.map((file) => [file, readFileSync(join(dir, file))]));
     } else {
-      const tgz = readFileSync(tarball(name));
-      const integrity = lock.packages?.[`node_modules/@esbuild/${name}`]?.integrity;
+      const tgz = readFileSync(tarball(pkg));
+      const locked = lock.packages?.[`node_modules/${name}`];
+      if (locked?.version && locked.version !== version)
+        throw new Error(`package-lock.json has ${name}@${locked.version}, not the ${version} we ship: run npm install`);
       const actual = `sha512-${createHash('sha512').update(tgz).digest('base64')}`;
-      if (integrity && integrity !== actual) {
-        rmSync(tarball(name));
-        throw new Error(`${tarball(name)} does not match package-lock.json's integrity for @esbuild/${name} (removed it: run again)`);
+      if (locked?.integrity && locked.integrity !== actual) {
+        rmSync(tarball(pkg));
+        throw new Error(`${tarball(pkg)} does not match package-lock.json's integrity for ${name} (removed it: run again)`);
       }
       const all = untar(tgz);
-      files = new Map(['package.json', binary].map((file) => [file, all.get(`package/${file}`)]));
-      if (!files.get(binary)) throw new Error(`${tarball(name)} has no package/${binary}`);
+      files = new Map(wanted.map((file) => [file, all.get(`package/${file}`)]));
+      for (const file of wanted) if (!files.get(file)) throw new Error(`${tarball(pkg)} has no package/${file}`);
     }
-    const expected = esbuild['esbuild.binaryHashes']?.[`@esbuild/${name}/${binary}`];
-    const hash = createHash('sha256').update(files.get(binary)).digest('hex');
-    if (expected && expected !== hash) throw new Error(`@esbuild/${name}/${binary} does not match esbuild's binaryHashes (${hash})`);
+    const hash = createHash('sha256').update(files.get(native)).digest('hex');
+    if (pkg.sha256 && pkg.sha256 !== hash) throw new Error(`${name}/${native} does not match ${pkg.hashedBy}'s hash for it (${hash})`);
     result.set(name, files);
   }
   return result;
@@ -171,9 +206,9 @@ function baseFiles() {
     else files.add(file.replaceAll('\\', '/'));
   };
   for (const line of lines.slice(1)) for (const match of globSync(line.slice(1), { cwd: ROOT })) add(match);
-  const base = [...files]
-    .filter((file) => !file.startsWith('node_modules/@esbuild/') && !file.startsWith('node_modules/better-sqlite3/prebuilds/'))
-    .sort();
+  // Every platform's native parts stay out: each stage gets its target's (stage).
+  const perPlatform = ['node_modules/better-sqlite3/prebuilds/', ...PLATFORM_PACKAGES.map((kind) => `node_modules/${kind.prefix}`)];
+  const base = [...files].filter((file) => !perPlatform.some((folder) => file.startsWith(folder))).sort();
   const stray = base.filter((file) => NATIVE_NAME.test(file));
   if (stray.length) throw new Error(`native files no target accounts for (scripts/platforms.mjs): ${stray.join(', ')}`);
   return base;
@@ -188,8 +223,7 @@ function write(path, contents, mode = 0o644) {
 /** This run's staging folder (runs side by side, such as `npm run package` in another test, keep apart). */
 const STAGES = join(CACHE, 'stage', String(process.pid));
 
-function stage(target, base, esbuild) {
-  const { esbuild: esbuildName, binary, sqlite } = TARGETS[target];
+function stage(target, base, fetched) {
   const dir = join(STAGES, target);
   rmSync(dir, { recursive: true, force: true });
   for (const file of base) {
@@ -197,12 +231,21 @@ function stage(target, base, esbuild) {
     copyFileSync(join(ROOT, file), join(dir, file));
     chmodSync(join(dir, file), 0o644);
   }
-  const addon = `node_modules/better-sqlite3/prebuilds/${sqlite}.node`;
+  const addon = `node_modules/better-sqlite3/prebuilds/${TARGETS[target].sqlite}.node`;
   write(join(dir, addon), readFileSync(join(ROOT, addon)));
-  for (const [file, contents] of esbuild.get(esbuildName)) {
-    write(join(dir, 'node_modules', '@esbuild', esbuildName, file), contents, file === binary ? 0o755 : 0o644);
+  const natives = [addon];
+  for (const { name, native, program } of platformPackages(target)) {
+    for (const [file, contents] of fetched.get(name)) {
+      write(join(dir, 'node_modules', name, file), contents, program && file === native ? 0o755 : 0o644);
+    }
+    natives.push(`node_modules/${name}/${native}`);
   }
   copyFileSync(join(ROOT, '.vscodeignore'), join(dir, '.vscodeignore'));
+  // The stage's native files are this target's and no others.
+  const staged = readdirSync(dir, { recursive: true }).map((file) => String(file).replaceAll('\\', '/'));
+  const found = staged.filter((file) => NATIVE_NAME.test(file)).sort();
+  if (found.join('\n') !== natives.sort().join('\n'))
+    throw new Error(`${target}'s stage has the native files ${found.join(', ')}, not ${natives.join(', ')}`);
   return dir;
 }
 
@@ -263,11 +306,11 @@ async function main() {
   }
 
   const base = baseFiles();
-  const esbuild = esbuildPackages(targets.map((target) => TARGETS[target].esbuild));
+  const fetched = fetchPackages(targets.flatMap(platformPackages));
   try {
     for (const target of targets) {
       const t = stopwatch();
-      const dir = stage(target, base, esbuild);
+      const dir = stage(target, base, fetched);
       stages.add(resolve(dir));
       const out = outOf(target);
       mkdirSync(dirname(out), { recursive: true });

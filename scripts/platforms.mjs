@@ -4,19 +4,78 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * Per target: esbuild's platform package (`@esbuild/<esbuild>`, its binary at `binary`) and
+ * Per target: esbuild's platform package (`@esbuild/<esbuild>`, its binary at `binary`),
  * better-sqlite3's prebuilt addon (`prebuilds/<sqlite>.node`, the name its lib/binding.js loads on
- * that platform: `linuxmusl-*` on Alpine). `format` and `machine` say what the binaries must be.
+ * that platform: `linuxmusl-*` on Alpine) and the KurrentDB client's native reader
+ * (`@kurrent/bridge-<kurrent>`, its `index.node`: the name @neon-rs/load picks on that platform;
+ * undefined where Kurrent publishes none, win32-arm64). `format` and `machine` say what the
+ * binaries must be.
  */
 export const TARGETS = {
-  'linux-x64': { esbuild: 'linux-x64', binary: 'bin/esbuild', sqlite: 'linux-x64', format: 'elf', machine: 'x64' },
-  'linux-arm64': { esbuild: 'linux-arm64', binary: 'bin/esbuild', sqlite: 'linux-arm64', format: 'elf', machine: 'arm64' },
-  'alpine-x64': { esbuild: 'linux-x64', binary: 'bin/esbuild', sqlite: 'linuxmusl-x64', format: 'elf', machine: 'x64' },
-  'alpine-arm64': { esbuild: 'linux-arm64', binary: 'bin/esbuild', sqlite: 'linuxmusl-arm64', format: 'elf', machine: 'arm64' },
-  'darwin-x64': { esbuild: 'darwin-x64', binary: 'bin/esbuild', sqlite: 'darwin-x64', format: 'macho', machine: 'x64' },
-  'darwin-arm64': { esbuild: 'darwin-arm64', binary: 'bin/esbuild', sqlite: 'darwin-arm64', format: 'macho', machine: 'arm64' },
-  'win32-x64': { esbuild: 'win32-x64', binary: 'esbuild.exe', sqlite: 'win32-x64', format: 'pe', machine: 'x64' },
-  'win32-arm64': { esbuild: 'win32-arm64', binary: 'esbuild.exe', sqlite: 'win32-arm64', format: 'pe', machine: 'arm64' },
+  'linux-x64': {
+    esbuild: 'linux-x64',
+    binary: 'bin/esbuild',
+    sqlite: 'linux-x64',
+    kurrent: 'linux-x64-gnu',
+    format: 'elf',
+    machine: 'x64',
+  },
+  'linux-arm64': {
+    esbuild: 'linux-arm64',
+    binary: 'bin/esbuild',
+    sqlite: 'linux-arm64',
+    kurrent: 'linux-arm64-gnu',
+    format: 'elf',
+    machine: 'arm64',
+  },
+  'alpine-x64': {
+    esbuild: 'linux-x64',
+    binary: 'bin/esbuild',
+    sqlite: 'linuxmusl-x64',
+    kurrent: 'linux-x64-musl',
+    format: 'elf',
+    machine: 'x64',
+  },
+  'alpine-arm64': {
+    esbuild: 'linux-arm64',
+    binary: 'bin/esbuild',
+    sqlite: 'linuxmusl-arm64',
+    kurrent: 'linux-arm64-musl',
+    format: 'elf',
+    machine: 'arm64',
+  },
+  'darwin-x64': {
+    esbuild: 'darwin-x64',
+    binary: 'bin/esbuild',
+    sqlite: 'darwin-x64',
+    kurrent: 'darwin-x64',
+    format: 'macho',
+    machine: 'x64',
+  },
+  'darwin-arm64': {
+    esbuild: 'darwin-arm64',
+    binary: 'bin/esbuild',
+    sqlite: 'darwin-arm64',
+    kurrent: 'darwin-arm64',
+    format: 'macho',
+    machine: 'arm64',
+  },
+  'win32-x64': {
+    esbuild: 'win32-x64',
+    binary: 'esbuild.exe',
+    sqlite: 'win32-x64',
+    kurrent: 'win32-x64-msvc',
+    format: 'pe',
+    machine: 'x64',
+  },
+  'win32-arm64': {
+    esbuild: 'win32-arm64',
+    binary: 'esbuild.exe',
+    sqlite: 'win32-arm64',
+    kurrent: undefined,
+    format: 'pe',
+    machine: 'arm64',
+  },
 };
 
 /** What `npm run package:all` builds (alpine-arm64 works too, with `--target alpine-arm64`). */

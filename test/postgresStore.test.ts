@@ -166,6 +166,52 @@ describe('eventsourcing on PostgreSQL (a real server)', function () {
     assert.equal((await store.readAll({ limit: 3 })).items.length, 3);
   });
 
+  it('hears of new events by LISTEN where the library NOTIFYs (the table’s channel), and says once when that session is lost', async () => {
+    const store = open(`${server!.url()}?app=secretapp&schema=vault`);
+    let told = 0;
+    let lost: Error | undefined;
+    const feed = store.watch!(
+      () => told++,
+      (error) => (lost = error),
+    );
+    const writer = new pg.Client({
+      host: '127.0.0.1',
+      port: server!.port,
+      user: 'eventscope',
+      password: server!.password,
+      database: 'bank',
+    });
+    await writer.connect();
+    try {
+      const until = async (what: () => boolean) => {
+        for (let i = 0; i < 100 && !what(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      };
+      // LISTEN is issued once the session is up; a notification before that is not heard.
+      for (let i = 0; i < 40 && !told; i++) {
+        await writer.query('NOTIFY "secretapp_events"');
+        await until(() => told > 0);
+      }
+      assert.ok(told > 0, 'NOTIFY on the table’s name is heard');
+      const before = told;
+      await writer.query('NOTIFY "vault_secretapp_events"');
+      await until(() => told > before);
+      assert.equal(told, before + 1, 'NOTIFY on the schema-qualified name is heard');
+      await writer.query('NOTIFY "fixtureapp_events"');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(told, before + 1, 'another application’s channel is not');
+    } finally {
+      await writer.end();
+    }
+    server!.halt();
+    try {
+      for (let i = 0; i < 100 && !lost; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.match(String(lost?.message), /^PostgreSQL at .* (closed the connection while listening for new events|.*terminat)/);
+    } finally {
+      server!.start();
+      feed.close();
+    }
+  });
+
   it('replays run on it unchanged: the JS generic projection, and through the user’s Python classes', async function () {
     const url = `${server!.url()}?app=fixtureapp`;
     const generic = runCli(['replay', url, '--json'], { env: { PGPASSWORD: server!.password } });

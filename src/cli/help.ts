@@ -101,9 +101,10 @@ ${synopses()
   .map((l) => `  ${l}`)
   .join('\n')}
 
-<store> is the path of an eventsourcing SQLite file, postgres://user@host:port/db?app=NAME, or
-redis://host:port[/db] (Redis/Valkey streams); passwords from PGPASSWORD, REDISCLI_AUTH or
-EVENTSCOPE_PASSWORD. replay also reads a .events file.
+<store> is the path of an eventsourcing SQLite file, postgres://user@host:port/db?app=NAME,
+kurrentdb://user@host:2113?tls=false (KurrentDB), or redis://host:port[/db] (Redis/Valkey
+streams); passwords from PGPASSWORD, REDISCLI_AUTH or EVENTSCOPE_PASSWORD. replay also reads a
+.events file.
 
 Common options (see each command's --help):
 ${columns([

@@ -16,7 +16,7 @@ import type { ReplaySourceSpec } from '../core/projection/source';
 import type { ProjectionChoice, ReplayScope } from '../core/projection/types';
 import { parseDotEnv } from '../core/dotEnv';
 import { openStore } from '../core/stores/open';
-import { pagesOf, type EventStore, type Page } from '../core/stores/types';
+import { pagesOf, STORE_KIND_LABELS, type EventStore, type Page } from '../core/stores/types';
 import { parseCommandLine, UsageError } from './args';
 import { completionScript, type Shell } from './completion';
 import { CursorError, encodeStreamCursor, resumeFrom } from './cursor';
@@ -222,12 +222,14 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
         renderFields(
           [
             ['Store', info.location],
-            ['Kind', `eventsourcing SQLite, opened ${info.openMode} with ${info.engine}`],
+            ['Kind', `${STORE_KIND_LABELS[info.kind]}, opened ${info.openMode} with ${info.engine}`],
             ['Encoding', encoding || 'plain JSON'],
-            ['Events', `${info.events} (head position ${info.headPosition})`],
+            ['Events', `${info.events < 0 ? 'not counted' : info.events} (head position ${info.headPosition})`],
             ['Streams', String(info.streams)],
             ['Snapshots', String(info.snapshots)],
-            ['Tables', info.tables.map((t) => `${t.name} (${t.rows} rows)`).join(', ')],
+            ...(info.tables.length
+              ? [['Tables', info.tables.map((t) => `${t.name} (${t.rows} rows)`).join(', ')] as [string, string]]
+              : []),
           ],
           ctx.style,
         ),
@@ -244,7 +246,8 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
           : dim('(none)\n', ctx.style),
       );
       ctx.out('\nCheckpoints\n');
-      if (!info.checkpoints.length) ctx.out(dim('(no tracking table: this store records no projection positions)\n', ctx.style));
+      if (!info.checkpoints.length)
+        ctx.out(dim(`(${info.tables.length ? 'no tracking table: ' : ''}this store records no projection positions)\n`, ctx.style));
       else {
         ctx.out(
           renderTable(

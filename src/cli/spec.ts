@@ -123,7 +123,7 @@ export const GLOBAL_OPTIONS: readonly OptionName[] = ['help', 'version'];
 const STORE: ArgSpec = {
   name: 'store',
   kind: 'file',
-  help: 'an eventsourcing SQLite file (SQLITE_DBNAME), postgres://user@host:port/db?app=NAME, or redis://host:port',
+  help: 'an eventsourcing SQLite file (SQLITE_DBNAME), postgres://…?app=NAME, kurrentdb://host:2113?tls=false, or redis://host:port',
 };
 const STREAM_ID: ArgSpec = { name: 'streamId', kind: 'text', help: 'a stream (aggregate) id, dashes optional' };
 const OUTPUTS = ['json', 'ndjson', 'events-format'] as const satisfies OptionName[];

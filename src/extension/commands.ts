@@ -9,6 +9,7 @@ import { eventToJSON, streamToJSON } from '../core/events';
 import { stringifyExact } from '../core/json/exact';
 import { openStore } from '../core/stores/open';
 import { isPostgresUrl } from '../core/stores/eventsourcingPostgres';
+import { isKurrentUrl, splitCredentials } from '../core/stores/kurrentdb';
 import { isRedisUrl } from '../core/stores/redisStreams';
 import type { EventStore } from '../core/stores/types';
 import { parseCipherKey } from '../core/codecs/eventsourcing';
@@ -84,6 +85,17 @@ async function addSqliteConnection(ctx: Ctx, path: string, suggestedKey?: string
 }
 
 /** The server kinds Add Connection offers: how each is named, its URL's form, how to tell one. */
+/** The user and the password in a URL (the password only to refuse it), or undefined when it is none. */
+function urlCredentials(text: string): { user?: string; password?: string } | undefined {
+  try {
+    const url = new URL(text);
+    return { ...(url.username ? { user: decodeURIComponent(url.username) } : {}), ...(url.password ? { password: url.password } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** What Add Connection asks of each kind of server. */
 const SERVERS = {
   'eventsourcing-postgres': {
     title: 'PostgreSQL URL',
@@ -91,7 +103,24 @@ const SERVERS = {
     placeHolder: 'postgres://eventsourcing@localhost:5432/eventsourcing?app=bankaccounts',
     is: isPostgresUrl,
     scheme: 'a postgres:// (or postgresql://) URL',
-    name: (url: URL) => url.searchParams.get('app') ?? (url.pathname.slice(1) || 'postgres'),
+    credentials: urlCredentials,
+    name: (text: string) => {
+      const url = new URL(text);
+      return url.searchParams.get('app') ?? (url.pathname.slice(1) || 'postgres');
+    },
+  },
+  kurrentdb: {
+    title: 'KurrentDB connection string',
+    prompt:
+      'kurrentdb://[user@]host:2113[,host…][?tls=false] (also esdb://, +discover for a cluster). No password here. Reading $all needs a user allowed to read it (e.g. admin).',
+    placeHolder: 'kurrentdb://admin@localhost:2113?tls=false',
+    is: isKurrentUrl,
+    scheme: 'a kurrentdb:// (or kurrent://, kdb://, esdb://) connection string',
+    credentials: (text: string) => {
+      const { user, password } = splitCredentials(text);
+      return { ...(user ? { user } : {}), ...(password ? { password } : {}) };
+    },
+    name: (text: string) => `kurrentdb ${splitCredentials(text).after.split(/[/?]/)[0]}`,
   },
   'redis-streams': {
     title: 'Redis or Valkey URL',
@@ -99,7 +128,8 @@ const SERVERS = {
     placeHolder: 'redis://localhost:6379/0',
     is: isRedisUrl,
     scheme: 'a redis:// (or rediss://) URL',
-    name: (url: URL) => `redis ${url.host}`,
+    credentials: urlCredentials,
+    name: (text: string) => `redis ${new URL(text).host}`,
   },
 } as const;
 
@@ -120,26 +150,25 @@ async function addServerConnection(
     placeHolder: server.placeHolder,
     validateInput: (text) => {
       if (!server.is(text.trim())) return `${server.scheme[0].toUpperCase()}${server.scheme.slice(1)}.`;
-      try {
-        return new URL(text.trim()).password ? 'Leave the password out: it is asked next, and kept in secret storage.' : undefined;
-      } catch {
-        return 'Not a URL.';
-      }
+      const credentials = server.credentials(text.trim());
+      if (!credentials) return 'Not a URL.';
+      return credentials.password ? 'Leave the password out: it is asked next, and kept in secret storage.' : undefined;
     },
   });
   if (!url) return;
   const location = url.trim();
+  const user = server.credentials(location)?.user;
   const password =
     detected?.password ??
     (await vscode.window.showInputBox({
       title: 'Password',
-      prompt: `The password${new URL(location).username ? ` of ${new URL(location).username}` : ''} (kept in VS Code's secret storage, never in settings). Empty: none.`,
+      prompt: `The password${user ? ` of ${user}` : ''} (kept in VS Code's secret storage, never in settings). Empty: none.`,
       password: true,
     }));
   if (password === undefined) return;
   const name = await vscode.window.showInputBox({
     title: 'Connection name',
-    value: server.name(new URL(location)),
+    value: server.name(location),
     validateInput: (text) => (!text.trim() ? 'A name is needed.' : ctx.connections.get(text.trim()) ? 'That name is taken.' : undefined),
   });
   if (!name) return;
@@ -211,6 +240,11 @@ export const commands: Record<string, Handler> = {
           label: '$(server) eventsourcing on PostgreSQL',
           detail: 'The library’s PostgreSQL store: postgres://user@host:port/db?app=NAME (the <name>_events table)',
           server: 'eventsourcing-postgres' as const,
+        },
+        {
+          label: '$(server) KurrentDB (EventStoreDB)',
+          detail: 'A KurrentDB node or cluster: kurrentdb://user@host:2113?tls=false (streams, $all, the library’s events decoded)',
+          server: 'kurrentdb' as const,
         },
         {
           label: '$(server) Redis / Valkey streams',

@@ -10,9 +10,9 @@ import { parseCipherKey } from '../core/codecs/eventsourcing';
 import { EventscopeError } from '../core/errors';
 import { openStore } from '../core/stores/open';
 import { isPostgresUrl } from '../core/stores/eventsourcingPostgres';
-import type { EventStore } from '../core/stores/types';
+import type { EventStore, StoreKind } from '../core/stores/types';
 
-export type ConnectionKind = 'eventsourcing-sqlite' | 'eventsourcing-postgres' | 'redis-streams';
+export type ConnectionKind = StoreKind;
 
 export interface ConnectionConfig {
   name: string;

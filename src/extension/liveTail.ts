@@ -1,6 +1,7 @@
 /**
  * Live tail: watches each open SQLite store's folder for changes to the file and its -wal (a
- * server's store: polls its head position, one index probe, every few seconds), and when the head
+ * server's store: its feed of new events where it has one, KurrentDB's subscription or PostgreSQL's
+ * LISTEN, else a poll of its head position, one index probe, every few seconds), and when the head
  * position moved, refreshes that connection in the tree (debounced).
  */
 
@@ -26,9 +27,7 @@ export class LiveTail implements vscode.Disposable {
   watch(connection: Connection, head: number): void {
     if (this.watchers.has(connection.name)) return;
     if (isServer(connection)) {
-      const timer = setInterval(() => void this.check(connection), this.pollMs);
-      timer.unref();
-      this.watchers.set(connection.name, { watcher: { close: () => clearInterval(timer) }, head });
+      this.watchServer(connection, head);
       return;
     }
     const path = this.connections.resolvePath(connection);
@@ -36,16 +35,71 @@ export class LiveTail implements vscode.Disposable {
     try {
       const watcher = watch(dirname(path), (_event, file) => {
         if (file && file !== name && file !== `${name}-wal`) return;
-        const entry = this.watchers.get(connection.name);
-        if (!entry) return;
-        clearTimeout(entry.timer);
-        entry.timer = setTimeout(() => void this.check(connection), this.debounceMs);
+        this.soon(connection);
       });
       watcher.on('error', (error) => this.log.error(`Live tail of ${path} stopped`, error));
       this.watchers.set(connection.name, { watcher, head });
     } catch (error) {
       this.log.error(`Live tail of ${path} is off`, error);
     }
+  }
+
+  /**
+   * A server's store: its head is polled until its feed of new events (where it has one: KurrentDB's
+   * subscription, PostgreSQL's LISTEN) has spoken once; then the feed alone says when to look.
+   * (A PostgreSQL store of a library version that does not NOTIFY is polled all along.)
+   */
+  private watchServer(connection: Connection, head: number): void {
+    let feed: { close(): void } | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const poll = () => {
+      if (timer) return;
+      timer = setInterval(() => void this.check(connection), this.pollMs);
+      timer.unref();
+    };
+    const stopPolling = () => {
+      clearInterval(timer);
+      timer = undefined;
+    };
+    const entry = {
+      watcher: {
+        close: () => {
+          feed?.close();
+          stopPolling();
+        },
+      },
+      head,
+    };
+    this.watchers.set(connection.name, entry);
+    poll();
+    void this.connections.store(connection).then(
+      (store) => {
+        if (this.watchers.get(connection.name) !== entry || !store.watch) return;
+        try {
+          feed = store.watch(
+            () => {
+              stopPolling();
+              this.soon(connection);
+            },
+            (error) => {
+              this.log.error(`${connection.name}: the feed of new events stopped; polling instead`, error);
+              if (this.watchers.get(connection.name) === entry) poll();
+            },
+          );
+        } catch (error) {
+          this.log.error(`${connection.name}: no feed of new events; polling`, error);
+        }
+      },
+      () => undefined,
+    );
+  }
+
+  /** A check of the head position a moment from now (changes come in bursts). */
+  private soon(connection: Connection): void {
+    const entry = this.watchers.get(connection.name);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => void this.check(connection), this.debounceMs);
   }
 
   private async check(connection: Connection): Promise<void> {

@@ -15,9 +15,9 @@ import * as vscode from 'vscode';
 import { messageOf } from '../core/errors';
 import { qualifiedName, shortTypeName, type RecordedEvent, type StreamInfo } from '../core/events';
 import { LabelIndex, labelStreams, shortStreamId, type LabelRules } from '../core/labels';
-import type { CategoryInfo, Checkpoint, EventStore, Snapshot } from '../core/stores/types';
+import { STORE_KIND_LABELS, type CategoryInfo, type Checkpoint, type EventStore, type Snapshot } from '../core/stores/types';
 import { isPostgresUrl } from '../core/stores/eventsourcingPostgres';
-import { isServer, type Connection, type Connections } from './connections';
+import type { Connection, Connections } from './connections';
 import type { Detected } from './discovery';
 import { snapshotUri } from './documents';
 import { userMessage } from './errors';
@@ -189,7 +189,7 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         const item = new vscode.TreeItem(node.connection.name, C.Collapsed);
         item.iconPath = new vscode.ThemeIcon(node.connection.scope === 'demo' ? 'beaker' : 'database');
         item.description = node.connection.scope === 'demo' ? 'demo' : this.connections.resolvePath(node.connection);
-        item.tooltip = `${this.connections.resolvePath(node.connection)}\n${isServer(node.connection) ? 'eventsourcing on PostgreSQL' : 'eventsourcing SQLite'} (${node.connection.scope} connection)${node.connection.encrypted ? ', encrypted' : ''}`;
+        item.tooltip = `${this.connections.resolvePath(node.connection)}\n${STORE_KIND_LABELS[node.connection.kind]} (${node.connection.scope} connection)${node.connection.encrypted ? ', encrypted' : ''}`;
         item.contextValue = node.connection.scope === 'demo' ? 'connection demo' : 'connection';
         return item;
       }

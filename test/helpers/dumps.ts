@@ -3,10 +3,17 @@
  * stores by the real eventsourcing library), parsed independently of the code under test.
  */
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
-export const FIXTURES = join(__dirname, '..', 'fixtures', 'eventsourcing');
+/** The fixtures' folder: found from here upwards (this module also runs bundled, from dist/test/vscode). */
+export const FIXTURES = ((): string => {
+  for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) {
+    const candidate = join(dir, 'test', 'fixtures', 'eventsourcing');
+    if (existsSync(candidate)) return candidate;
+  }
+  return join(__dirname, '..', 'fixtures', 'eventsourcing');
+})();
 export const FIXTURE_KEY = 'ZXZlbnRzb3VyY2luZy1maXh0dXJlLWtleS0zMmJ5dGU=';
 
 export interface DumpRow {

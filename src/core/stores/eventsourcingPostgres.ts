@@ -9,7 +9,8 @@
  *
  * Location: `postgres://user@host:port/db?app=<name>` (table `<name>_events`; also `&schema=…`,
  * `&table=…`). Without `app` or `table`: the only events table of the database, or an error that
- * lists the candidates. The password never comes from the URL into a message: it is given apart
+ * lists the candidates. New events: LISTEN where the library NOTIFYs (`watch`), else the caller polls
+ * the head. The password never comes from the URL into a message: it is given apart
  * (the CLI: PGPASSWORD or EVENTSCOPE_PASSWORD; the extension: secret storage).
  */
 
@@ -18,6 +19,7 @@ import { decodeEventsourcingStates, type StoredState } from '../codecs/eventsour
 import { DecodeError, EventscopeError, messageOf } from '../errors';
 import { categoryOf, typeMatches, type RecordedEvent, type StreamInfo } from '../events';
 import {
+  pageLimit,
   storedForms,
   type CategoryInfo,
   type Checkpoint,
@@ -39,9 +41,6 @@ export interface EventsourcingPostgresOptions {
   keepStored?: boolean;
   statementTimeoutMs?: number;
 }
-
-const DEFAULT_PAGE = 100;
-const MAX_PAGE = 10_000;
 
 type Row = unknown[];
 
@@ -75,6 +74,8 @@ export class EventsourcingPostgresStore implements EventStore {
   private readonly schema: string | undefined;
   private readonly table: string | undefined;
   private client: Promise<pg.Client> | undefined;
+  /** Set by close(): no request connects again. */
+  private closed = false;
   private tablesFound: Promise<Tables> | undefined;
   private readonly categoryByTopic = new Map<string, { name: string; topic?: string }>();
 
@@ -107,6 +108,7 @@ export class EventsourcingPostgresStore implements EventStore {
 
   /** The one session, connected on first use (again after it was lost). */
   private async connection(): Promise<pg.Client> {
+    if (this.closed) throw new EventscopeError(`PostgreSQL at ${this.location}: the store was closed.`);
     this.client ??= (async () => {
       const client = new pg.Client(this.config);
       client.on('error', () => {
@@ -288,7 +290,7 @@ export class EventsourcingPostgresStore implements EventStore {
 
   async readAll(options: ReadAllOptions = {}): Promise<EventPage> {
     const { events } = await this.tables();
-    const limit = Math.min(Math.max(options.limit ?? DEFAULT_PAGE, 1), MAX_PAGE);
+    const limit = pageLimit(options.limit);
     const rows = await this.events(
       `SELECT notification_id, originator_id::text, originator_version, topic, STATE FROM ${events}
        WHERE notification_id >= $1 ORDER BY notification_id LIMIT $2`,
@@ -303,7 +305,7 @@ export class EventsourcingPostgresStore implements EventStore {
     if (!uuidRange(streamId) || streamId.replace(/-/g, '').length !== 32) {
       throw new EventscopeError(`There is no stream "${streamId}" in ${this.location}.`);
     }
-    const limit = Math.min(Math.max(options.limit ?? DEFAULT_PAGE, 1), MAX_PAGE);
+    const limit = pageLimit(options.limit);
     const backwards = options.direction === 'backwards';
     const from = options.fromRevision;
     const rows = await this.events(
@@ -313,7 +315,7 @@ export class EventsourcingPostgresStore implements EventStore {
       [streamId, from ?? (backwards ? Number.MAX_SAFE_INTEGER : 0), limit + 1],
       `reading stream ${streamId}`,
     );
-    if (!rows.length && from === undefined) {
+    if (!rows.length) {
       const exists = await this.query(`SELECT 1 FROM ${events} WHERE originator_id = $1::uuid LIMIT 1`, [streamId]);
       if (!exists.length) throw new EventscopeError(`There is no stream "${streamId}" in ${this.location}.`);
     }
@@ -334,7 +336,7 @@ export class EventsourcingPostgresStore implements EventStore {
 
   async listStreams(options: ListStreamsOptions = {}): Promise<Page<StreamInfo>> {
     const { events } = await this.tables();
-    const limit = Math.min(Math.max(options.limit ?? DEFAULT_PAGE, 1), MAX_PAGE);
+    const limit = pageLimit(options.limit);
     let low = options.after ?? '00000000-0000-0000-0000-000000000000';
     let high = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
     let inclusive = options.after === undefined;
@@ -489,7 +491,44 @@ export class EventsourcingPostgresStore implements EventStore {
     };
   }
 
+  /**
+   * New events by LISTEN on the channels the library's recorder NOTIFYs after each insert (newer
+   * versions: the events table's name, a schema's dot as `_`), on a session of its own. Versions
+   * that do not notify (9.2) say nothing here: the caller polls `headPosition` until this feed has
+   * spoken once.
+   */
+  watch(onChange: () => void, onError: (error: Error) => void): { close(): void } {
+    const client = new pg.Client(this.config);
+    let open = true;
+    const stop = () => {
+      open = false;
+      void client.end().catch(() => undefined);
+    };
+    const fail = (error: unknown) => {
+      if (!open) return;
+      stop();
+      onError(this.translate(error, 'listening for new events'));
+    };
+    client.on('error', fail);
+    client.on('end', () => fail(new Error('Connection terminated')));
+    client.on('notification', () => {
+      if (open) onChange();
+    });
+    void (async () => {
+      try {
+        await client.connect();
+        const { label } = await this.tables();
+        const name = label.slice(label.indexOf('.') + 1);
+        for (const channel of new Set([name, label.replace('.', '_')])) await client.query(`LISTEN ${quote(channel)}`);
+      } catch (error) {
+        fail(error);
+      }
+    })();
+    return { close: stop };
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     const client = this.client;
     this.client = undefined;
     if (client) await (await client.catch(() => undefined))?.end().catch(() => undefined);

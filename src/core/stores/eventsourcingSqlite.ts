@@ -36,7 +36,7 @@ import type {
   StoreInfo,
   TableInfo,
 } from './types';
-import { storedForms } from './types';
+import { pageLimit, storedForms } from './types';
 
 /** A stored event as the eventsourcing library wrote it (see `storedEvents`). */
 export interface StoredEventRow {
@@ -59,20 +59,12 @@ export interface EventsourcingSqliteOptions {
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 const EVENT_COLUMNS = ['originator_id', 'originator_version', 'topic', 'state'];
-const DEFAULT_PAGE = 100;
-const MAX_PAGE = 10_000;
 const HEX_ID = /^[0-9a-f]{32}$/;
 
 /** The canonical stream id of an `originator_id`: a dashed UUID for 32 hex digits, else as is. */
 export function streamIdOf(originatorId: string): string {
   if (!isHexId(originatorId)) return originatorId;
   return dashUuid(originatorId);
-}
-
-function pageLimit(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_PAGE;
-  if (!Number.isInteger(limit) || limit < 1) throw new EventscopeError(`The page limit must be a positive integer (got ${limit}).`);
-  return Math.min(limit, MAX_PAGE);
 }
 
 function encodeCursor(originatorId: string): string {

@@ -2,6 +2,7 @@
 
 import { EventscopeError } from '../errors';
 import { EventsourcingPostgresStore, isPostgresUrl } from './eventsourcingPostgres';
+import { isKurrentUrl, KurrentDbStore } from './kurrentdb';
 import { isRedisUrl, RedisStreamsStore } from './redisStreams';
 import type { SqliteEngine } from '../sqlite/drivers';
 import { EventsourcingSqliteStore } from './eventsourcingSqlite';
@@ -10,7 +11,7 @@ import type { EventStore } from './types';
 export interface OpenStoreOptions {
   cipherKey?: Buffer;
   engine?: SqliteEngine;
-  /** A server's password (PostgreSQL); else the environment's (EVENTSCOPE_PASSWORD, PGPASSWORD). */
+  /** A server's password (PostgreSQL, KurrentDB, Redis); else the environment's (EVENTSCOPE_PASSWORD, PGPASSWORD). */
   password?: string;
   /** Keep each event's stored form (see `storedForms`): for replays through the application's own Python code. */
   keepStored?: boolean;
@@ -24,11 +25,18 @@ export function openStore(location: string, options: OpenStoreOptions = {}): Eve
       ...(options.password !== undefined ? { password: options.password } : {}),
     });
   }
+  if (isKurrentUrl(location)) {
+    return new KurrentDbStore(location, {
+      ...(options.cipherKey ? { cipherKey: options.cipherKey } : {}),
+      ...(options.keepStored ? { keepStored: true } : {}),
+      ...(options.password !== undefined ? { password: options.password } : {}),
+    });
+  }
   if (isRedisUrl(location)) return new RedisStreamsStore(location, options.password !== undefined ? { password: options.password } : {});
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1];
   if (scheme && scheme.toLowerCase() !== 'file') {
     throw new EventscopeError(
-      `${location}: "${scheme}://" stores are not supported yet; give the path of an eventsourcing SQLite file, a postgres:// or a redis:// URL.`,
+      `${location}: "${scheme}://" stores are not supported yet; give the path of an eventsourcing SQLite file, a postgres://, kurrentdb:// or redis:// URL.`,
     );
   }
   const path = scheme ? decodeURIComponent(new URL(location).pathname) : location;

@@ -46,17 +46,20 @@ import {
 import { EventscopeError, messageOf } from '../errors';
 import { typeMatches, type RecordedEvent, type StreamInfo } from '../events';
 import { parseExactJson } from '../json/exact';
-import type {
-  CategoryInfo,
-  Checkpoint,
-  EventPage,
-  EventStore,
-  ListStreamsOptions,
-  Page,
-  ReadAllOptions,
-  ReadStreamOptions,
-  Snapshot,
-  StoreInfo,
+import {
+  checkIndex,
+  inBatches,
+  pageLimit,
+  type CategoryInfo,
+  type Checkpoint,
+  type EventPage,
+  type EventStore,
+  type ListStreamsOptions,
+  type Page,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type Snapshot,
+  type StoreInfo,
 } from './types';
 
 export interface RedisStreamsOptions {
@@ -73,8 +76,6 @@ export const UNTYPED = '(untyped)';
 /** The `firstType` of a stream with no entries (all deleted or trimmed). */
 export const EMPTY_STREAM = '(empty)';
 
-const DEFAULT_PAGE = 100;
-const MAX_PAGE = 10_000;
 /** SCAN's COUNT: slots looked at per SCAN call. */
 const SCAN_COUNT = 1000;
 /** Entries per XRANGE when walking to a revision or reading a stream into the log. */
@@ -123,18 +124,6 @@ interface Log {
 
 /** The global log would be larger than `maxLogEntries`. */
 class LogTooLarge extends EventscopeError {}
-
-/** The page size asked for, checked and capped. */
-function pageLimit(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_PAGE;
-  if (!Number.isInteger(limit) || limit < 1) throw new EventscopeError(`The page limit must be a positive integer (got ${limit}).`);
-  return Math.min(limit, MAX_PAGE);
-}
-
-function checkIndex(what: string, value: number | undefined): void {
-  if (value !== undefined && !Number.isInteger(value))
-    throw new EventscopeError(`The ${what} to read from must be an integer (got ${value}).`);
-}
 
 /** The category of a stream key: the part before the first `-` or `:`, else the whole key. */
 export function categoryOfKey(key: string): string {
@@ -225,13 +214,6 @@ function setField(target: Record<string, unknown>, name: string, value: unknown)
   else target[name] = value;
 }
 
-/** Runs `work` on every item, BATCH at a time (node-redis pipelines the commands of a batch). */
-async function inBatches<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += BATCH) out.push(...(await Promise.all(items.slice(i, i + BATCH).map(work))));
-  return out;
-}
-
 function isReply(error: unknown, pattern: RegExp): boolean {
   return error instanceof ErrorReply && pattern.test(error.message);
 }
@@ -269,6 +251,8 @@ export class RedisStreamsStore implements EventStore {
   private readonly typeFields: string[];
   private readonly maxLogEntries: number;
   private client: Promise<Client> | undefined;
+  /** Set by close(): no call connects again. */
+  private closed = false;
   /** Per stream: the token its revisions were counted under, and revision -> entry id of page boundaries. */
   private readonly boundaries = new Map<string, { token: string; ids: Map<number, string> }>();
   private log: Log | undefined;
@@ -316,6 +300,7 @@ export class RedisStreamsStore implements EventStore {
 
   /** The one connection, opened on first use (again after it was lost). */
   private connection(): Promise<Client> {
+    if (this.closed) return Promise.reject(new EventscopeError(`Redis at ${this.location}: the store was closed.`));
     if (!this.client) {
       const client = createClient(this.clientOptions);
       const connecting: Promise<Client> = client.connect().then(
@@ -483,7 +468,7 @@ export class RedisStreamsStore implements EventStore {
       const valkey = server.get('server_name') === 'valkey';
       const version = (valkey ? server.get('valkey_version') : server.get('redis_version')) ?? 'unknown';
       const keys = await this.streamKeys(client);
-      const lengths = await inBatches(keys, async (key) => Number(await this.command(client, ['XLEN', key])));
+      const lengths = await inBatches(keys, BATCH, async (key) => Number(await this.command(client, ['XLEN', key])));
       const events = lengths.reduce((a, b) => a + b, 0);
       const warnings: string[] = [];
       if (!valkey && Number(version.split('.')[0]) < 7) {
@@ -558,7 +543,7 @@ export class RedisStreamsStore implements EventStore {
         if (following === '0') break;
         cursor = following;
       }
-      const metas = await inBatches(keys, (key) => this.metaIfStream(client, key));
+      const metas = await inBatches(keys, BATCH, (key) => this.metaIfStream(client, key));
       const items = keys.flatMap((key, i) => (metas[i] ? [this.streamInfo(key, metas[i])] : []));
       items.sort((a, b) => byCodeUnit(a.streamId, b.streamId));
       return next === undefined ? { items } : { items, next };
@@ -760,7 +745,7 @@ export class RedisStreamsStore implements EventStore {
       list.push(log.revisions[p - 1]);
     }
     const entries = new Map<LoggedStream, Map<string, Entry>>();
-    await inBatches([...byStream], async ([stream, revisions]) => {
+    await inBatches([...byStream], BATCH, async ([stream, revisions]) => {
       const first = revisions[0];
       const last = revisions[revisions.length - 1];
       const ranges: [string, string][] =
@@ -801,7 +786,7 @@ export class RedisStreamsStore implements EventStore {
    */
   private async buildLog(client: Client): Promise<Log> {
     const keys = await this.streamKeys(client);
-    const metas = await inBatches(keys, (key) => this.metaIfStream(client, key));
+    const metas = await inBatches(keys, BATCH, (key) => this.metaIfStream(client, key));
     const total = metas.reduce((sum, m) => sum + (m?.length ?? 0), 0);
     if (total > this.maxLogEntries) {
       this.logTooLarge = true;
@@ -818,6 +803,7 @@ export class RedisStreamsStore implements EventStore {
     const added: [LoggedStream, number][] = [];
     await inBatches(
       keys.map((key, i) => [key, metas[i]] as const),
+      BATCH,
       async ([key, meta]) => {
         if (!meta) return;
         const before = old?.byKey.get(key);
@@ -919,7 +905,7 @@ export class RedisStreamsStore implements EventStore {
   async headPosition(): Promise<number> {
     return this.guard('counting its entries', async (client) => {
       const keys = await this.streamKeys(client);
-      const lengths = await inBatches(keys, async (key) => Number(await this.command(client, ['XLEN', key])));
+      const lengths = await inBatches(keys, BATCH, async (key) => Number(await this.command(client, ['XLEN', key])));
       return lengths.reduce((a, b) => a + b, 0);
     });
   }
@@ -935,6 +921,7 @@ export class RedisStreamsStore implements EventStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const connecting = this.client;
     this.client = undefined;
     if (!connecting) return;

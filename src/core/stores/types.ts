@@ -1,5 +1,6 @@
 /** The interface every event-store backend implements. Everything pages; nothing loads a store. */
 
+import { EventscopeError } from '../errors';
 import type { RecordedEvent, StreamInfo, ValueKinds } from '../events';
 
 /**
@@ -76,14 +77,26 @@ export interface TableInfo {
   rows: number;
 }
 
+/** The kinds of store Eventscope reads (the extension's connection kinds too). */
+export type StoreKind = 'eventsourcing-sqlite' | 'eventsourcing-postgres' | 'kurrentdb' | 'redis-streams';
+
+/** What each kind of store is called in messages, tooltips and `info`. */
+export const STORE_KIND_LABELS: Record<StoreKind, string> = {
+  'eventsourcing-sqlite': 'eventsourcing SQLite',
+  'eventsourcing-postgres': 'eventsourcing on PostgreSQL',
+  kurrentdb: 'KurrentDB',
+  'redis-streams': 'Redis streams',
+};
+
 export interface StoreInfo {
-  kind: string;
+  kind: StoreKind;
   location: string;
   engine: string;
   /** How the store was opened: read-only with live updates, or immutable (no live updates). */
   openMode: 'read-only' | 'immutable';
   warnings: string[];
   tables: TableInfo[];
+  /** -1 when the store cannot count them cheaply (see its warnings). */
   events: number;
   streams: number;
   snapshots: number;
@@ -105,7 +118,37 @@ export interface EventStore {
   snapshots(streamId: string): Promise<Snapshot[]>;
   /** Projection positions; `upstreamHead` (the followed store's head) gives their lag. */
   checkpoints(upstreamHead?: number): Promise<Checkpoint[]>;
+  /**
+   * Calls `onChange` soon after new events are written, pushed by the server, until closed; a
+   * failure of the feed goes to `onError` once (and the feed ends). Stores without it are polled
+   * with `headPosition`.
+   */
+  watch?(onChange: () => void, onError: (error: Error) => void): { close(): void };
   close(): Promise<void>;
+}
+
+/** The page size of a read that names none, and the largest any store hands out. */
+export const DEFAULT_PAGE = 100;
+export const MAX_PAGE = 10_000;
+
+/** The page size asked for, checked and capped. */
+export function pageLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE;
+  if (!Number.isInteger(limit) || limit < 1) throw new EventscopeError(`The page limit must be a positive integer (got ${limit}).`);
+  return Math.min(limit, MAX_PAGE);
+}
+
+/** Checks a revision or position to read from. */
+export function checkIndex(what: string, value: number | undefined): void {
+  if (value !== undefined && !Number.isInteger(value))
+    throw new EventscopeError(`The ${what} to read from must be an integer (got ${value}).`);
+}
+
+/** Runs `work` on every item, `size` at a time (a server's requests of one batch go out together). */
+export async function inBatches<T, R>(items: readonly T[], size: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(work))));
+  return out;
 }
 
 export interface PagingOptions<C> {
