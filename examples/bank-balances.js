@@ -21,8 +21,25 @@ export default {
   },
 };
 
-/** Exact decimals arrive as strings ("123.45"): count in cents to stay exact. */
-function cents(amount) {
-  const [units, fraction = ''] = String(amount).split('.');
-  return Number(units) * 100 + Number(fraction.padEnd(2, '0').slice(0, 2));
+/** A decimal's text: sign, units, fraction, exponent (Python writes `Decimal('1E+3')` as "1E+3"). */
+const DECIMAL = /^([-+]?)(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?$/;
+
+/**
+ * An amount in whole cents, exactly. Decimals arrive as their text ("123.45", "-5.25", "1E+3"),
+ * and the cents are read from its digits, never through a binary float. An amount that is not a
+ * decimal, holds a fraction of a cent ("0.005") or is too large to count exactly throws: the
+ * replay marks that event instead of counting it wrong.
+ */
+export function cents(amount) {
+  const [, sign, units = '', fraction = '', exponent = '0'] = DECIMAL.exec(String(amount)) ?? [];
+  if (!units && !fraction) throw new Error(`${JSON.stringify(amount)} is not a decimal amount`);
+  // Its digits, and where the point falls among them once moved two places right (to cents).
+  const digits = units + fraction;
+  const point = units.length + Number(exponent) + 2;
+  if (/[1-9]/.test(digits.slice(Math.max(point, 0)))) throw new Error(`${JSON.stringify(amount)} holds a fraction of a cent`);
+  const whole = digits.slice(0, Math.max(point, 0)).replace(/^0+/, '');
+  const zeros = whole ? Math.max(point - digits.length, 0) : 0;
+  const count = whole.length + zeros > 16 ? NaN : Number(whole + '0'.repeat(zeros));
+  if (!Number.isSafeInteger(count)) throw new Error(`${JSON.stringify(amount)} is too large to count in cents exactly`);
+  return sign === '-' ? 0 - count : count;
 }

@@ -42,7 +42,7 @@ const log = (message) => console.log(`package: ${message}`);
 /** Files that are native code, by name; the staging refuses any the targets do not account for. */
 const NATIVE_NAME = /\.(node|exe|dll|so|dylib)$|(^|\/)bin\/esbuild$/;
 
-function stopwatch() {
+export function stopwatch() {
   const start = Date.now();
   return () => `${((Date.now() - start) / 1000).toFixed(1)} s`;
 }
@@ -86,7 +86,7 @@ function untar(tgz) {
   return files;
 }
 
-function npmCommand(args, cwd) {
+export function npmCommand(args, cwd) {
   // Inside `npm run`, npm_execpath is npm's own CLI script: run it with this Node.
   const execPath = process.env.npm_execpath;
   const [command, argv] = execPath && /\.(c|m)?js$/.test(execPath) ? [process.execPath, [execPath, ...args]] : ['npm', args];
@@ -128,18 +128,20 @@ function platformPackages(target) {
 
 /**
  * The files of platform packages (platformPackages), as name -> (file -> Buffer): from node_modules
- * when npm installed that version there, else from the cached tarball (fetched with `npm pack` when
- * missing). Checked against the lockfile's integrity (tarballs) and the dependency's hashes.
+ * (or the package's `dir`) when npm installed that version there, else from the cached tarball
+ * (fetched with `npm pack` when missing). Checked against the lockfile's integrity, or the
+ * package's own `integrity` (a function: scripts/sea.mjs asks the registry), and the dependency's hashes.
  */
-function fetchPackages(packages) {
+export function fetchPackages(packages) {
   const lock = existsSync(join(ROOT, 'package-lock.json')) ? readJson(join(ROOT, 'package-lock.json')) : { packages: {} };
   const npmDir = join(CACHE, 'npm');
   mkdirSync(npmDir, { recursive: true });
   const unique = [...new Map(packages.map((pkg) => [pkg.name, pkg])).values()];
   // npm pack's name for it: @scope/name@1.2.3 -> scope-name-1.2.3.tgz.
   const tarball = ({ name, version }) => join(npmDir, `${name.replace(/^@/, '').replace('/', '-')}-${version}.tgz`);
-  const installed = ({ name, version }) => {
-    const dir = join(ROOT, 'node_modules', name);
+  const installed = (pkg) => {
+    const { name, version } = pkg;
+    const dir = pkg.dir ?? join(ROOT, 'node_modules', name);
     return existsSync(join(dir, 'package.json')) && readJson(join(dir, 'package.json')).version === version ? dir : undefined;
   };
   const missing = unique.filter((pkg) => !installed(pkg) && !existsSync(tarball(pkg)));
@@ -170,9 +172,10 @@ function fetchPackages(packages) {
       if (locked?.version && locked.version !== version)
         throw new Error(`package-lock.json has ${name}@${locked.version}, not the ${version} we ship: run npm install`);
       const actual = `sha512-${createHash('sha512').update(tgz).digest('base64')}`;
-      if (locked?.integrity && locked.integrity !== actual) {
+      const [expected, source] = pkg.integrity ? [pkg.integrity(), "the registry's"] : [locked?.integrity, "package-lock.json's"];
+      if (expected && expected !== actual) {
         rmSync(tarball(pkg));
-        throw new Error(`${tarball(pkg)} does not match package-lock.json's integrity for ${name} (removed it: run again)`);
+        throw new Error(`${tarball(pkg)} does not match ${source} integrity for ${name} (removed it: run again)`);
       }
       const all = untar(tgz);
       files = new Map(wanted.map((file) => [file, all.get(`package/${file}`)]));
@@ -323,7 +326,10 @@ async function main() {
   log(`${targets.length} package${targets.length === 1 ? '' : 's'} in ${total()}`);
 }
 
-main().catch((error) => {
-  console.error(`package: ${error.stack ?? error}`);
-  process.exit(1);
-});
+// Run as a script (scripts/sea.mjs imports the npm helpers above).
+if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
+  main().catch((error) => {
+    console.error(`package: ${error.stack ?? error}`);
+    process.exit(1);
+  });
+}

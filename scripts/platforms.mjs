@@ -89,6 +89,31 @@ export function vsixPath(target) {
   return join(VSIX_DIR, `eventscope-${target}.vsix`);
 }
 
+/**
+ * What a file's first bytes say it is: an executable or library of some OS and CPU (`format` and
+ * `machine` as TARGETS names them), or undefined for nothing native.
+ */
+export function nativeKind(data) {
+  if (data.length >= 20 && data.readUInt32BE(0) === 0x7f454c46) {
+    const machine = data.readUInt16LE(18);
+    return { format: 'elf', machine: machine === 0x3e ? 'x64' : machine === 0xb7 ? 'arm64' : `0x${machine.toString(16)}` };
+  }
+  if (data.length >= 8 && data.readUInt32LE(0) === 0xfeedfacf) {
+    const cpu = data.readUInt32LE(4);
+    return { format: 'macho', machine: cpu === 0x01000007 ? 'x64' : cpu === 0x0100000c ? 'arm64' : `0x${cpu.toString(16)}` };
+  }
+  if (data.length >= 8 && (data.readUInt32BE(0) === 0xcafebabe || data.readUInt32LE(0) === 0xfeedface))
+    return { format: 'macho', machine: 'fat or 32-bit' };
+  if (data.length >= 64 && data.toString('latin1', 0, 2) === 'MZ') {
+    const pe = data.readUInt32LE(0x3c);
+    if (data.toString('latin1', pe, pe + 4) === 'PE\0\0') {
+      const machine = data.readUInt16LE(pe + 4);
+      return { format: 'pe', machine: machine === 0x8664 ? 'x64' : machine === 0xaa64 ? 'arm64' : `0x${machine.toString(16)}` };
+    }
+  }
+  return undefined;
+}
+
 /** The Marketplace target of the machine this runs on, or undefined. */
 export function currentTarget() {
   const { platform, arch } = process;

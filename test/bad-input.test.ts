@@ -199,6 +199,31 @@ describe('CLI on bad input', function () {
       }
     });
 
+    it('a wrong cipher key: info tries it and fails with the same sentence as log (exit 1), text and --json', () => {
+      const logLine = assertOneLineError(runCli(['log', store, '--cipher-key', WRONG_KEY]), [/does not decrypt/], store);
+      assert.match(
+        logLine,
+        /: cannot decode the event at position 1 \(stream [0-9a-f-]{36}, revision 1\): the cipher key does not decrypt/,
+      );
+      for (const args of [
+        ['info', store, '--cipher-key', WRONG_KEY],
+        ['info', '--json', store, '--cipher-key', WRONG_KEY],
+      ]) {
+        const run = runCli(args);
+        const line = assertOneLineError(run, [/cipher key/, /does not decrypt/], store);
+        assert.equal(line, logLine, `eventscope ${args.join(' ')} must say what log says`);
+        assert.doesNotMatch(run.stderr, /encrypted\? \(no key given\)/);
+      }
+      assertOneLineError(runCli(['info', store], { env: { EVENTSCOPE_CIPHER_KEY: WRONG_KEY } }), [/does not decrypt/], store);
+      // Without a key, info still says the store looks encrypted (and exits 0); with the key, AES-GCM.
+      const noKey = runCli(['info', store]);
+      assert.equal(noKey.code, 0, describeRun(noKey));
+      assert.match(noKey.stdout, /^Encoding +encrypted\? \(no key given\)/m);
+      const withKey = runCli(['info', store, '--cipher-key', FIXTURE_KEY]);
+      assert.equal(withKey.code, 0, describeRun(withKey));
+      assert.match(withKey.stdout, /^Encoding +AES-GCM \+ zlib$/m);
+    });
+
     it('a wrong key from EVENTSCOPE_CIPHER_KEY fails the same way', () => {
       assertOneLineError(runCli(['log', store], { env: { EVENTSCOPE_CIPHER_KEY: WRONG_KEY } }), [/cipher key/, /does not decrypt/], store);
     });

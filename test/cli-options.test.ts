@@ -6,16 +6,19 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { synopses, commandHelp, generalHelp } from '../src/cli/help';
 import { COMMAND_NAMES, commandOptions, OPTIONS, type COMMANDS, type CommandName } from '../src/cli/spec';
 import { writeDemoStore } from '../src/core/demo';
 import { parseEventsFile } from '../src/core/eventsFile/eventsFile';
+import { transcoded } from '../src/core/codecs/eventsourcing';
+import { EventsourcingSqliteWriter, type StoredEventInput } from '../src/core/stores/eventsourcingSqliteWriter';
 import { CLI, copyFixture, makeTempDir, removeTempDirs, runCli, type RunResult } from './helpers/cli';
 import { FIXTURE_KEY } from './helpers/dumps';
 import { eventsourcingEnv, FIXTURE_PYTHON } from './helpers/python';
+import { PERSON_A, PERSON_B, writeCustomTranscodingsStore } from './helpers/customTranscodings';
 
 const ROOT = resolve(__dirname, '..');
 const PROJECTION = join(ROOT, 'examples', 'bank-balances.js');
@@ -23,6 +26,24 @@ const PROJECTION = join(ROOT, 'examples', 'bank-balances.js');
 const STREAM = 'a588c5ee-627f-45e9-a6be-1b1a9da773c2';
 /** The same account in c_aes_zlib.db (encrypted). */
 const ENCRYPTED_STREAM = '254bbcd6-8b88-4d22-9462-07481ddfb9e1';
+/** Rex, registered at position 13 of a_plain.db: a UUID, a datetime and a decimal nested in `details` (dumps.txt). */
+const REX = '78ca13b9-623b-448e-a865-7729cfe366aa';
+/** What `--typed` adds to Rex's registration: its kinds, by JSON pointer into data. */
+const REX_KINDS = {
+  '/timestamp': 'datetime',
+  '/owner_id': 'uuid',
+  '/born_on': 'datetime',
+  '/details/nested/owner': 'uuid',
+  '/details/nested/fee': 'decimal',
+};
+const EVENT_KEYS = ['streamId', 'revision', 'position', 'type', 'timestamp', 'data', 'metadata'];
+type TypedEvent = { position: number; data: Record<string, unknown>; kinds: Record<string, string> };
+
+/** The note the CLI prints once for an application transcoding shown as stored. */
+const storedNote = (name: string) =>
+  `eventscope: note: \`${name}\` is an application transcoding: shown as stored (--transcoding ${name}=KIND decodes it as decimal, uuid, datetime or date)`;
+/** stderr's lines. */
+const lines = (text: string) => text.split('\n').filter(Boolean);
 
 function ok(r: RunResult): RunResult {
   assert.equal(r.code, 0, `exit ${r.code}\n${r.stderr}\n${r.stdout.slice(0, 500)}`);
@@ -100,6 +121,8 @@ describe('CLI: every command and option', function () {
   let encrypted: string;
   let counters: string;
   let demo: string;
+  /** A store with application transcodings (test/helpers/customTranscodings.ts). */
+  let custom: string;
   const withKey = { EVENTSCOPE_CIPHER_KEY: FIXTURE_KEY };
 
   before(() => {
@@ -109,6 +132,7 @@ describe('CLI: every command and option', function () {
     counters = copyFixture('a_plain_counters.db', dir);
     demo = join(dir, 'demo.sqlite');
     writeDemoStore(demo);
+    custom = writeCustomTranscodingsStore(join(dir, 'custom.sqlite'));
   });
   after(removeTempDirs);
 
@@ -163,11 +187,20 @@ describe('CLI: every command and option', function () {
         assert.equal(lines.length, 6);
         assert.match(lines[4], /^a588c5ee-627f-45e9-a6be-1b1a9da773c2 {2}Carol Müller +BankAccount +3 +3 +BankAccount\.Opened$/);
       },
-      category: () =>
+      category: () => {
         assert.deepEqual(
           json<{ category: string }[]>(['streams', plain, '--category', 'Dog']).map((s) => s.category),
           ['Dog', 'Dog'],
-        ),
+        );
+        // An unknown category: the same sentence and exit status as replay's.
+        const unknown = runCli(['streams', plain, '--category', 'bankaccount']);
+        assert.equal(unknown.code, 1);
+        assert.equal(unknown.stdout, '');
+        assert.match(unknown.stderr, /has no category "bankaccount"; its categories, closest first: BankAccount, Dog\.\n$/);
+        const replay = runCli(['replay', plain, '--category', 'bankaccount']);
+        assert.equal(replay.code, 1);
+        assert.equal(replay.stderr, unknown.stderr);
+      },
       prefix: () =>
         assert.deepEqual(
           json<{ streamId: string }[]>(['streams', plain, '--prefix', 'a588C5EE6']).map((s) => s.streamId),
@@ -264,6 +297,43 @@ describe('CLI: every command and option', function () {
         assert.equal(events[0].data.full_name, 'Carol Müller');
         assert.equal(runCli(['events', encrypted, ENCRYPTED_STREAM]).code, 1, 'no key: the events cannot be read');
       },
+      typed: () => {
+        const events = json<TypedEvent[]>(['events', plain, STREAM, '--typed']);
+        assert.deepEqual(Object.keys(events[0]), [...EVENT_KEYS, 'kinds']);
+        // dumps.txt: every timestamp a datetime_iso, the credit's amount the decimal_str "1000".
+        assert.deepEqual(
+          events.map((e) => e.kinds),
+          [{ '/timestamp': 'datetime' }, { '/timestamp': 'datetime', '/amount': 'decimal' }, { '/timestamp': 'datetime' }],
+        );
+        assert.equal(events[1].data.amount, '1000');
+        assert.deepEqual(
+          events.map(({ kinds: _, ...e }) => e),
+          json(['events', plain, STREAM]),
+          'the same events, with kinds',
+        );
+        assert.deepEqual(ndjson(['events', plain, STREAM, '--typed']), events);
+        assertUsage(runCli(['events', plain, STREAM, '--typed']), /--typed adds "kinds" to the JSON output: give --json or --ndjson too/);
+      },
+      transcoding: () => {
+        const stored = runCli(['events', custom, PERSON_A, '--json']);
+        const data = (JSON.parse(ok(stored).stdout) as TypedEvent[])[0].data;
+        assert.deepEqual(data.born_on, { _type_: 'date_iso', _data_: '1990-04-01' }, 'shown as stored');
+        assert.deepEqual(lines(stored.stderr), [storedNote('date_iso'), storedNote('frozenset')], 'one line per type');
+        const mapped = runCli(['events', custom, PERSON_A, '--json', '--typed', '--transcoding', 'date_iso=date']);
+        const [registered, moved] = JSON.parse(ok(mapped).stdout) as TypedEvent[];
+        assert.equal(registered.data.born_on, '1990-04-01');
+        assert.deepEqual(registered.kinds, { '/timestamp': 'datetime', '/born_on': 'date', '/tags': 'custom:frozenset' });
+        assert.equal(moved.kinds['/moved_on'], 'date');
+        assert.deepEqual(lines(mapped.stderr), [
+          storedNote('frozenset'),
+          'eventscope: note: `date_iso` values that are not a date (--transcoding date_iso=date) are shown as stored',
+        ]);
+        assertUsage(
+          runCli(['events', custom, PERSON_A, '--transcoding', 'date_iso=time']),
+          /--transcoding "date_iso=time": the kind must be one of decimal, uuid, datetime, date \(got "time"\)/,
+        );
+        assertUsage(runCli(['events', custom, PERSON_A, '--transcoding', 'date_iso']), /--transcoding "date_iso": expected NAME=KIND/);
+      },
       help: help('events'),
     },
     log: {
@@ -291,7 +361,122 @@ describe('CLI: every command and option', function () {
           types.every((t) => t.endsWith(':Dog.Registered') || t.endsWith('.Credited')),
           types.join(),
         );
-        assert.deepEqual(json(['log', plain, '--type', 'NoSuchType']), []);
+        // A type the store has never seen: one sentence on stderr naming its types, closest first; exit 1.
+        const unknown = runCli(['log', plain, '--type', 'Debitted', '--json']);
+        assert.equal(unknown.code, 1);
+        assert.equal(unknown.stdout, '');
+        assert.match(unknown.stderr, /has no events of type "Debitted"; its event types, closest first: BankAccount\.Debited, /);
+        // A type it has, that other filters leave out: no events, exit 0.
+        assert.deepEqual(json(['log', plain, '--type', 'Debited', '--since', '100']), []);
+      },
+      stream: () => {
+        const events = json<{ streamId: string; position: number }[]>(['log', plain, '--stream', STREAM]);
+        assert.deepEqual(
+          events.map((e) => e.position),
+          [3, 10, 11],
+        );
+        // The start of an id names its stream; an ambiguous start names the candidates.
+        assert.deepEqual(json(['log', plain, '--stream', 'a588c5']), events);
+        const ambiguous = runCli(['log', plain, '--stream', 'a']);
+        assert.equal(ambiguous.code, 1);
+        assert.match(
+          ambiguous.stderr,
+          /"a" starts 2 stream ids in .*: a588c5ee-627f-45e9-a6be-1b1a9da773c2, af452e92-2545-47bf-857d-c67cfb0c07e5; give more of the id\./,
+        );
+      },
+      since: () => {
+        assert.deepEqual(
+          json<{ position: number }[]>(['log', plain, '--since', '19']).map((e) => e.position),
+          [19, 20, 21],
+        );
+        const all = json<{ position: number; timestamp: string }[]>(['log', plain]);
+        const t = all[10].timestamp;
+        const since = json<{ position: number }[]>(['log', plain, '--since', t]);
+        assert.deepEqual(
+          since.map((e) => e.position),
+          all.filter((e) => Date.parse(e.timestamp) >= Date.parse(t)).map((e) => e.position),
+        );
+        assert.ok(since.length < all.length && since.length > 0);
+        const bad = runCli(['log', plain, '--since', 'yesterday']);
+        assert.equal(bad.code, 1);
+        assert.match(bad.stderr, /--since takes a position or an ISO time/);
+      },
+      until: () => {
+        assert.deepEqual(
+          json<{ position: number }[]>(['log', plain, '--since', '3', '--until', '5']).map((e) => e.position),
+          [3, 4, 5],
+        );
+        const all = json<{ position: number; timestamp: string }[]>(['log', plain]);
+        const t = all[5].timestamp;
+        assert.deepEqual(
+          json<{ position: number }[]>(['log', plain, '--until', t]).map((e) => e.position),
+          all.filter((e) => Date.parse(e.timestamp) <= Date.parse(t)).map((e) => e.position),
+        );
+      },
+      where: () => {
+        const big = json<{ data: { amount: string } }[]>(['log', plain, '--where', 'Number(event.data.amount) >= 200']);
+        assert.ok(big.length >= 2);
+        assert.ok(big.every((e) => Number(e.data.amount) >= 200));
+        // Sealed off: nothing of Node's is there, and code from strings does not compile.
+        assert.deepEqual(json(['log', plain, '--where', 'typeof process !== "undefined" || typeof require !== "undefined"']), []);
+        const escape = runCli(['log', plain, '--where', 'event.constructor.constructor("return process")().exit(7)', '--limit', '1']);
+        assert.equal(escape.code, 0, escape.stderr);
+        assert.match(escape.stderr, /Code generation from strings disallowed.*Such events count as no match\.\n$/);
+        assert.equal(escape.stderr.split('\n').length, 2, 'said once');
+        const bad = runCli(['log', plain, '--where', 'event.data.amount >']);
+        assert.equal(bad.code, 1);
+        assert.match(bad.stderr, /The where expression "event\.data\.amount >" is not a JavaScript expression/);
+      },
+      backwards: () => {
+        assert.deepEqual(
+          json<{ position: number }[]>(['log', plain, '--backwards', '--limit', '3']).map((e) => e.position),
+          [21, 20, 19],
+        );
+        assert.deepEqual(
+          json<{ position: number }[]>(['log', plain, '--backwards', '--until', '5', '--since', '3']).map((e) => e.position),
+          [5, 4, 3],
+        );
+      },
+      follow: async () => {
+        // A store a writer keeps appending to: `log --follow` prints what is there, then each new event.
+        const path = join(makeTempDir(), 'live.sqlite');
+        const writer = new EventsourcingSqliteWriter(path, { snapshots: false });
+        const topic = 'bank.domain:Account';
+        const event = (version: number): StoredEventInput => ({
+          originatorId: '0123456789abcdef0123456789abcdef',
+          version,
+          topic: version === 1 ? `${topic}.Opened` : `${topic}.Credited`,
+          state: { timestamp: transcoded.datetime('2026-01-01T00:00:00+00:00'), originator_topic: topic, n: version },
+        });
+        writer.append([event(1)]);
+        const child = spawn(process.execPath, [CLI, 'log', path, '--follow', '--ndjson'], { env: { ...process.env, NO_COLOR: '1' } });
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        const lines = async (n: number) => {
+          for (let i = 0; i < 200 && out.split('\n').filter(Boolean).length < n; i++) await new Promise((r) => setTimeout(r, 50));
+          return out
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as { revision: number });
+        };
+        try {
+          assert.deepEqual(
+            (await lines(1)).map((e) => e.revision),
+            [1],
+          );
+          writer.append([event(2), event(3)]);
+          assert.deepEqual(
+            (await lines(3)).map((e) => e.revision),
+            [1, 2, 3],
+          );
+        } finally {
+          writer.close();
+          child.kill('SIGINT');
+        }
+        const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+        assert.equal(code, 0, 'Ctrl+C ends it quietly');
+        assertUsage(runCli(['log', path, '--follow', '--json']), /--follow prints as it goes/);
+        assertUsage(runCli(['log', path, '--follow', '--backwards']), /give only one of --backwards and --follow/);
       },
       json: () => assert.equal(json<unknown[]>(['log', plain]).length, 21),
       ndjson: () => assert.deepEqual(ndjson(['log', plain]), json(['log', plain])),
@@ -300,6 +485,55 @@ describe('CLI: every command and option', function () {
         const events = json<{ data: Record<string, unknown> }[]>(['log', encrypted, '--cipher-key', FIXTURE_KEY]);
         assert.equal(events.length, 21);
         assert.deepEqual(json(['log', encrypted], withKey), events);
+      },
+      typed: () => {
+        const events = json<TypedEvent[]>(['log', plain, '--typed']);
+        assert.deepEqual(events.find((e) => e.position === 13)!.kinds, REX_KINDS);
+        assert.deepEqual(
+          events.map(({ kinds: _, ...e }) => e),
+          json(['log', plain]),
+        );
+        // Read by two worker threads, the same bytes.
+        const threads = (n: string) => ok(runCli(['log', plain, '--ndjson', '--typed'], { env: { EVENTSCOPE_CLI_THREADS: n } })).stdout;
+        assert.equal(threads('2'), threads('1'));
+        assert.deepEqual(JSON.parse(threads('1').split('\n')[12]), events[12]);
+        assertUsage(runCli(['log', plain, '--typed']), /--typed adds "kinds" to the JSON output: give --json or --ndjson too/);
+      },
+      transcoding: () => {
+        // Without a mapping: one line per application transcoding, however many events hold it.
+        for (const threads of ['1', '2']) {
+          const r = runCli(['log', custom, '--ndjson'], { env: { EVENTSCOPE_CLI_THREADS: threads } });
+          assert.equal(ok(r).stdout.trimEnd().split('\n').length, 5);
+          assert.deepEqual(lines(r.stderr), ['date_iso', 'frozenset', 'uuid_str', 'money_str'].map(storedNote), `${threads} thread(s)`);
+        }
+        const mappings = ['date_iso=datetime', 'uuid_str=uuid', 'money_str=decimal'].flatMap((m) => ['--transcoding', m]);
+        const r = runCli(['log', custom, '--ndjson', '--typed', ...mappings]);
+        const events = ok(r)
+          .stdout.trimEnd()
+          .split('\n')
+          .map((l) => JSON.parse(l) as TypedEvent);
+        assert.deepEqual(
+          [events[0].data.born_on, events[0].kinds['/born_on'], events[1].data.referrer, events[1].kinds['/referrer']],
+          ['1990-04-01', 'datetime', '0000000a-0000-4000-8000-00000000000a', 'uuid'],
+        );
+        assert.deepEqual([events[3].data.amount, events[3].kinds['/amount']], ['-5.25', 'decimal']);
+        // "someday" is no datetime: shown as stored, and said so.
+        assert.deepEqual(
+          [events[4].data.moved_on, events[4].kinds['/moved_on']],
+          [{ _type_: 'date_iso', _data_: 'someday' }, 'custom:date_iso'],
+        );
+        assert.deepEqual(lines(r.stderr), [
+          storedNote('frozenset'),
+          'eventscope: note: `date_iso` values that are not a datetime (--transcoding date_iso=datetime) are shown as stored',
+        ]);
+        assertUsage(
+          runCli(['log', custom, '--transcoding', 'decimal_str=date']),
+          /--transcoding "decimal_str=date": "decimal_str" is one of the library's own transcodings/,
+        );
+        assertUsage(
+          runCli(['log', custom, '--transcoding', 'date_iso=date', '--transcoding', 'date_iso=datetime']),
+          /--transcoding maps date_iso twice \(to date and datetime\)/,
+        );
       },
       help: help('log'),
     },
@@ -316,6 +550,22 @@ describe('CLI: every command and option', function () {
           (json(['show', encrypted, ENCRYPTED_STREAM, '1', '--cipher-key', FIXTURE_KEY]).data as { full_name: string }).full_name,
           'Carol Müller',
         ),
+      typed: () => {
+        const event = json<TypedEvent>(['show', plain, REX, '1', '--typed']);
+        assert.deepEqual(event.kinds, REX_KINDS);
+        assert.deepEqual(event.data.details, {
+          breed: 'Schäferhund',
+          nested: { owner: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee', fee: '9.99' },
+        });
+        assert.deepEqual(event, json<TypedEvent[]>(['log', plain, '--typed'])[12]);
+        assertUsage(runCli(['show', plain, REX, '1', '--typed']), /--typed adds "kinds" to the JSON output: give --json too/);
+      },
+      transcoding: () => {
+        const r = runCli(['show', custom, PERSON_B, '1', '--json', '--typed', '--transcoding', 'uuid_str=uuid']);
+        const event = JSON.parse(ok(r).stdout) as TypedEvent;
+        assert.deepEqual([event.data.referrer, event.kinds['/referrer']], ['0000000a-0000-4000-8000-00000000000a', 'uuid']);
+        assert.deepEqual(lines(r.stderr), [storedNote('date_iso'), storedNote('frozenset')]);
+      },
       help: help('show'),
     },
     replay: {
@@ -343,26 +593,38 @@ describe('CLI: every command and option', function () {
       },
       all: () => assert.equal(json(['replay', demo, '--all']).steps, 330),
       'until-invariant-fails': () => {
-        const result = json<{ steps: number; firstFailure: { index: number } }>([
-          'replay',
-          demo,
-          '--projection',
-          PROJECTION,
-          '--until-invariant-fails',
-        ]);
+        // Exit status 3 when the invariant breaks (a CI check), with one line on stderr.
+        const r = runCli(['replay', demo, '--projection', PROJECTION, '--until-invariant-fails', '--json']);
+        assert.equal(r.code, 3, r.stderr);
+        assert.match(
+          r.stderr,
+          /^eventscope: the invariant fails after event #226 \(.*Debited, .*\): Dana Whitfield's balance is -787\.93\n$/,
+        );
+        const result = JSON.parse(r.stdout) as { steps: number; firstFailure: { index: number }; context: { step: number } };
         assert.equal(result.steps, result.firstFailure.index + 1);
+        assert.equal(result.context.step, result.steps);
         assert.ok(result.steps < 330);
+        // It holds throughout: exit 0, no context.
+        assert.equal(json(['replay', demo, '--invariant', 'true', '--until-invariant-fails']).context, undefined);
+      },
+      context: () => {
+        const r = runCli(['replay', demo, '--projection', PROJECTION, '--until-invariant-fails', '--context', '1']);
+        assert.equal(r.code, 3, r.stderr);
+        assert.match(
+          r.stdout,
+          /\nBefore it in stream 8b79390a-067d-4256-b73f-49fc19028af3: the last event\nSTEP +REV +POS +TYPE +TIME +DATA\n225 +9 +225 +BankAccount\.Debited /,
+        );
+        const none = runCli(['replay', demo, '--projection', PROJECTION, '--until-invariant-fails', '--context', '0', '--json']);
+        assert.deepEqual((JSON.parse(none.stdout) as { context: { preceding: unknown[] } }).context.preceding, []);
+        assertUsage(runCli(['replay', demo, '--context', '2']), /--context needs --until-invariant-fails/);
+        assertUsage(runCli(['replay', demo, '--until-invariant-fails', '--context', '-1']), /--context/);
       },
       invariant: () => {
         const events = json<{ revision: number; position: number }[]>(['log', demo, '--json', '--limit', '1000']);
         const first = events.findIndex((e) => e.revision >= 5);
-        const result = json<{ steps: number; firstFailure: { index: number; position: number; error: string } }>([
-          'replay',
-          demo,
-          '--invariant',
-          'event.revision < 5',
-          '--until-invariant-fails',
-        ]);
+        const stopped = runCli(['replay', demo, '--invariant', 'event.revision < 5', '--until-invariant-fails', '--json']);
+        assert.equal(stopped.code, 3, stopped.stderr);
+        const result = JSON.parse(stopped.stdout) as { steps: number; firstFailure: { index: number; position: number; error: string } };
         assert.equal(result.firstFailure.index, first);
         assert.equal(result.firstFailure.position, events[first].position);
         assert.match(result.firstFailure.error, /event\.revision < 5 is false/);
@@ -377,7 +639,7 @@ describe('CLI: every command and option', function () {
         assert.equal(r.code, 1);
         assert.match(r.stderr, /^eventscope: .*100 ms/);
       },
-      json: () => assert.deepEqual(Object.keys(json(['replay', plain])), ['steps', 'state', 'firstFailure', 'errors']),
+      json: () => assert.deepEqual(Object.keys(json(['replay', plain])), ['steps', 'state', 'firstFailure', 'breaks', 'errors']),
       'cipher-key': () => assert.equal(json(['replay', encrypted, '--cipher-key', FIXTURE_KEY]).steps, 21),
       python: () =>
         pythonReplay([plain, '--python', '--stream', STREAM], (r) => {
@@ -470,6 +732,63 @@ describe('CLI: every command and option', function () {
         assert.equal(absent.code, 1);
         assert.match(absent.stderr, /none\.env: can't read the \.env file/);
       },
+      typed: () => {
+        // The generic projection copies Rex's fields into its state: their kinds come along.
+        const result = json<{ state: unknown; kinds: Record<string, string> }>(['replay', plain, '--stream', REX, '--typed']);
+        const keys = Object.keys(result);
+        assert.equal(keys.indexOf('kinds'), keys.indexOf('state') + 1, `kinds after state: ${keys.join()}`);
+        assert.ok(!Object.hasOwn(json(['replay', plain, '--stream', REX]), 'kinds'), 'only with --typed');
+        const fields = `/streams/${REX}/fields`;
+        assert.deepEqual(result.kinds, {
+          ...Object.fromEntries(Object.entries(REX_KINDS).map(([path, kind]) => [fields + path, kind])),
+          [`${fields}/weight`]: 'decimal',
+        });
+        assert.deepEqual(result.state, json(['replay', plain, '--stream', REX]).state);
+        // bank-balances.js counts cents in numbers: nothing to type.
+        assert.deepEqual(json(['replay', demo, '--projection', PROJECTION, '--typed']).kinds, {});
+        // Where it stops: the failing event and its stream's events before it, with their kinds.
+        const stopped = runCli(['replay', demo, '--projection', PROJECTION, '--until-invariant-fails', '--json', '--typed']);
+        const { context } = JSON.parse(stopped.stdout) as { context: { event: TypedEvent; preceding: TypedEvent[] } };
+        assert.deepEqual([context.event.kinds['/amount'], context.event.kinds['/transaction_id']], ['decimal', 'uuid']);
+        assert.ok(context.preceding.length > 0 && context.preceding.every((e) => e.kinds['/timestamp'] === 'datetime'));
+        assertUsage(runCli(['replay', plain, '--typed']), /--typed adds "kinds" to the JSON output: give --json too/);
+        // A Python replay's aggregates hold the library's own types: their kinds, per stream for a category.
+        if (python) {
+          const typed = (args: string[]) =>
+            (
+              JSON.parse(
+                ok(runCli(['replay', plain, '--python', ...args, '--json', '--typed'], { env: { PYTHONPATH: python.PYTHONPATH ?? '' } }))
+                  .stdout,
+              ) as {
+                kinds: Record<string, string>;
+              }
+            ).kinds;
+          const account = {
+            '/id': 'uuid',
+            '/created_on': 'datetime',
+            '/modified_on': 'datetime',
+            '/balance': 'decimal',
+            '/overdraft_limit': 'decimal',
+          };
+          assert.deepEqual(typed(['--stream', STREAM]), account);
+          const all = typed(['--category', 'BankAccount']);
+          for (const [path, kind] of Object.entries(account)) assert.equal(all[`/${STREAM}${path}`], kind, path);
+        }
+      },
+      transcoding: () => {
+        const r = runCli(['replay', custom, '--json', '--typed', '--transcoding', 'date_iso=date']);
+        const result = JSON.parse(ok(r).stdout) as {
+          kinds: Record<string, string>;
+          state: { streams: Record<string, { fields: Record<string, unknown> }> };
+        };
+        assert.equal(result.state.streams[PERSON_B].fields.born_on, '1985-12-31');
+        assert.equal(result.kinds[`/streams/${PERSON_B}/fields/born_on`], 'date');
+        // The replay worker found them: said once each.
+        assert.deepEqual(lines(r.stderr).sort(), [
+          'eventscope: note: `date_iso` values that are not a date (--transcoding date_iso=date) are shown as stored',
+          ...['frozenset', 'money_str', 'uuid_str'].map(storedNote),
+        ]);
+      },
       help: help('replay'),
     },
     demo: {
@@ -545,6 +864,8 @@ describe('CLI: every command and option', function () {
       [['log', plain, '--cipher-key', ''], /--cipher-key is empty/],
       [['log', plain, '--bogus'], /unknown option --bogus/],
       [['log', plain, '-q'], /unknown option -q/],
+      [['log', plain, '--limit', '1', '--limit', '2'], /--limit takes one value \(got "1" and "2"\)/],
+      [['replay', demo, '--stream', 'a', '--stream=b'], /--stream takes one value \(got "a" and "b"\)/],
       [['info', plain, '--limit', '3'], /"info" has no option --limit/],
       [['log', plain, '--json', '--events-format'], /give only one of --json, --ndjson and --events-format/],
       [['streams', plain, '--ndjson', '--json'], /give only one of --json and --ndjson/],

@@ -6,7 +6,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -276,7 +276,12 @@ describe('debug adapter: a replay as a DAP session over stdio', function () {
   /** The step (0-based) of the `n`th event (1-based) of a type of the demo. */
   const nth = (type: string, n: number) =>
     demo.events.map((e, i) => [e, i] as const).filter(([e]) => e.type.endsWith(`.${type}`))[n - 1][1];
-  const LINE = { opened: 8, credited: 12, debited: 15, centsBody: 26 };
+  /** The helper's first line: the one after `export function cents(amount) {`. */
+  const centsBody =
+    readFileSync(PROJECTION, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.startsWith('export function cents(')) + 2;
+  const LINE = { opened: 8, credited: 12, debited: 15, centsBody };
 
   /** The names of the variables of a scope of a frame. */
   async function scopeOf(frame: DebugProtocol.StackFrame, name: string): Promise<Map<string, DebugProtocol.Variable>> {
@@ -344,7 +349,7 @@ describe('debug adapter: a replay as a DAP session over stdio', function () {
     stop = await stopAfter(() => dc.stepBackRequest(THREAD));
     assert.equal(stop.step.index, nth('Debited', 2) - 1);
 
-    // The helper's two lines: over the first, its local is set; over the last, back in the handler; then the events.
+    // The helper's lines: over the first, its locals are set; over the rest, back in the handler; then the events.
     await dc.setBreakpointsRequest({ source: { path: PROJECTION }, breakpoints: [{ line: LINE.centsBody }] });
     stop = await stopAfter(() => dc.continueRequest(THREAD));
     const at = stop.step.index;
@@ -354,8 +359,8 @@ describe('debug adapter: a replay as a DAP session over stdio', function () {
     await stopAfter(() => dc.nextRequest(THREAD));
     assert.equal((await topFrames())[0].line, LINE.centsBody + 1);
     assert.equal(await evaluate('units'), JSON.stringify(String(demo.events[at].data.amount).split('.')[0]));
-    // Over the return (and the closing brace, where V8 stops too): back in the handler that called it.
-    for (let i = 0; i < 2 && (await topFrames())[0].name === 'cents'; i++) await stopAfter(() => dc.nextRequest(THREAD));
+    // Over the rest, the return and the closing brace (where V8 stops too): back in the handler that called it.
+    for (let i = 0; i < 12 && (await topFrames())[0].name === 'cents'; i++) await stopAfter(() => dc.nextRequest(THREAD));
     assert.deepEqual((await topFrames()).map((f) => f.name).slice(0, 1), ['Debited']);
     stop = await stopAfter(() => dc.nextRequest(THREAD));
     assert.equal(stop.step.index, at);

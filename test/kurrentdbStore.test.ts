@@ -94,6 +94,17 @@ describe('KurrentDB store (protocol level, in-test gRPC server)', function () {
         }
       });
 
+      it('info with a wrong cipher key fails with the sentence reading the log gives', async () => {
+        const wrong = openStore(server.connectionString, { cipherKey: Buffer.alloc(32, 7) });
+        try {
+          const read = await expectError(wrong.readAll({ limit: 100 }), /cipher key does not decrypt/);
+          const info = await expectError(wrong.info(), /cipher key does not decrypt/);
+          assert.equal(info.message, read.message);
+        } finally {
+          await wrong.close();
+        }
+      });
+
       it('lists streams with counts and categories, without system or snapshot streams', async () => {
         const dump = dumps.get('c_aes_zlib.db')!;
         const aggregates = new Set(dump.events.map((r) => dashed(r.originatorId)));
@@ -329,6 +340,19 @@ describe('KurrentDB store (protocol level, in-test gRPC server)', function () {
       } finally {
         await store.close();
         server.stop();
+      }
+    });
+
+    it('says when the host is unknown', async () => {
+      const store = new KurrentDbStore('kurrentdb://no-such-host.invalid:2113?tls=false');
+      try {
+        const error = await expectError(
+          store.readStream('a-1'),
+          /^Can't reach KurrentDB at kurrentdb:\/\/no-such-host\.invalid:2113\?tls=false while reading stream "a-1": /,
+        );
+        assert.doesNotMatch(error.message, /: UnavailableError;/, 'no bare class name');
+      } finally {
+        await store.close();
       }
     });
 

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ALL_TARGETS, TARGETS, currentTarget, vsixPath } from '../scripts/platforms.mjs';
+import { ALL_TARGETS, TARGETS, currentTarget, nativeKind, vsixPath } from '../scripts/platforms.mjs';
 import { checkWithoutNativeParts, DEMO_FAILURE, Install, REPO } from './helpers/install';
 import { readZip, extractZip, type ZipEntry } from './helpers/zip';
 
@@ -35,28 +35,6 @@ const esbuildPackage = JSON.parse(readFileSync(join(REPO, 'node_modules', 'esbui
 const bridgePackage = JSON.parse(readFileSync(join(REPO, 'node_modules', '@kurrent', 'bridge', 'package.json'), 'utf8')) as {
   optionalDependencies: Record<string, string>;
 };
-
-/** What a file's first bytes say it is: an executable or library of some OS and CPU, or nothing native. */
-function nativeKind(data: Buffer): { format: string; machine: string } | undefined {
-  if (data.length >= 20 && data.readUInt32BE(0) === 0x7f454c46) {
-    const machine = data.readUInt16LE(18);
-    return { format: 'elf', machine: machine === 0x3e ? 'x64' : machine === 0xb7 ? 'arm64' : `0x${machine.toString(16)}` };
-  }
-  if (data.length >= 8 && data.readUInt32LE(0) === 0xfeedfacf) {
-    const cpu = data.readUInt32LE(4);
-    return { format: 'macho', machine: cpu === 0x01000007 ? 'x64' : cpu === 0x0100000c ? 'arm64' : `0x${cpu.toString(16)}` };
-  }
-  if (data.length >= 8 && (data.readUInt32BE(0) === 0xcafebabe || data.readUInt32LE(0) === 0xfeedface))
-    return { format: 'macho', machine: 'fat or 32-bit' };
-  if (data.length >= 64 && data.toString('latin1', 0, 2) === 'MZ') {
-    const pe = data.readUInt32LE(0x3c);
-    if (data.toString('latin1', pe, pe + 4) === 'PE\0\0') {
-      const machine = data.readUInt16LE(pe + 4);
-      return { format: 'pe', machine: machine === 0x8664 ? 'x64' : machine === 0xaa64 ? 'arm64' : `0x${machine.toString(16)}` };
-    }
-  }
-  return undefined;
-}
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 

@@ -7,13 +7,15 @@
  */
 
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import pg from 'pg';
 import { EventsourcingPostgresStore } from '../src/core/stores/eventsourcingPostgres';
 import { EventsourcingSqliteStore } from '../src/core/stores/eventsourcingSqlite';
-import { parseCipherKey } from '../src/core/codecs/eventsourcing';
+import { EventsourcingSqliteWriter } from '../src/core/stores/eventsourcingSqliteWriter';
+import { parseCipherKey, transcoded } from '../src/core/codecs/eventsourcing';
 import { iterateAll, iterateStream, pagesOf, type EventStore } from '../src/core/stores/types';
 import type { StreamInfo } from '../src/core/events';
-import { copyFixture, removeTempDirs, runCli } from './helpers/cli';
+import { copyFixture, makeTempDir, removeTempDirs, runCli } from './helpers/cli';
 import { FIXTURE_KEY } from './helpers/dumps';
 import { loadFixture, startPostgres, type PostgresServer } from './helpers/postgresServer';
 import { eventsourcingEnv, FIXTURE_PYTHON, NO_EVENTSOURCING } from './helpers/python';
@@ -239,5 +241,53 @@ describe('eventsourcing on PostgreSQL (a real server)', function () {
       /^eventscope: PostgreSQL at postgres:\/\/eventscope@127\.0\.0\.1:\d+\/bank\?app=fixtureapp refused the password/,
     );
     assert.doesNotMatch(bad.stderr, /nope/);
+  });
+
+  it('module-level event classes (the Pydantic example): the aggregate from a snapshot, Dog.TrickAdded as a type, as on SQLite', async () => {
+    // A store of their shape with topics of its own (what a thread learns stays learnt): the first
+    // stream has no snapshot, the second one's names the aggregate of both.
+    const path = join(makeTempDir(), 'kennel.db');
+    const writer = new EventsourcingSqliteWriter(path);
+    const id = (n: number) => n.toString(16).padStart(32, '0');
+    const at = { timestamp: transcoded.datetime('2026-01-01T00:00:00+00:00') };
+    writer.append([
+      { originatorId: id(1), version: 1, topic: 'pgkennel.model:PuppyBorn', state: { ...at, name: 'Ace' } },
+      { originatorId: id(1), version: 2, topic: 'pgkennel.model:Fed', state: at },
+      { originatorId: id(2), version: 1, topic: 'pgkennel.model:PuppyBorn', state: { ...at, name: 'Rex' } },
+    ]);
+    writer.snapshot({
+      originatorId: id(2),
+      version: 1,
+      topic: 'pgkennel.model:Snapshot',
+      state: { ...at, topic: 'pgkennel.model:Puppy', state: {} },
+    });
+    writer.close();
+    await loadFixture(server!, path, 'kennel', 'pydantic');
+    await loadFixture(server!, copyFixture('d_pydantic_orjson.db'), 'dogschool', 'pydantic');
+    const kennel = open(`${server!.url()}?app=kennel&schema=pydantic`);
+    const fed = await kennel.readStream('00000000-0000-0000-0000-000000000001', { types: ['Puppy.Fed'] });
+    assert.deepEqual(
+      fed.items.map((e) => [e.revision, e.type]),
+      [[2, 'pgkennel.model:Fed']],
+    );
+    assert.deepEqual(await kennel.categories(), [{ name: 'Puppy', topic: 'pgkennel.model:Puppy', streams: 2 }]);
+    assert.equal((await streamsOf(kennel, { category: 'Puppy' })).length, 2);
+
+    const store = open(`${server!.url()}?app=DogSchool&schema=pydantic`);
+    const sqlite = new EventsourcingSqliteStore(copyFixture('d_pydantic_orjson.db'));
+    const dog = 'eventsourcing.examples.aggregate7.domainmodel:Dog';
+    assert.deepEqual(await store.categories(), [{ name: 'Dog', topic: dog, streams: 1 }]);
+    assert.deepEqual(await store.categories(), await sqlite.categories());
+    assert.deepEqual(await streamsOf(store, { category: 'Dog' }), await streamsOf(sqlite, { category: 'Dog' }));
+    for (const key of ['Dog.TrickAdded', 'TrickAdded']) {
+      const got = (await store.readAll({ types: [key] })).items;
+      assert.deepEqual(
+        got.map((e) => e.position),
+        [2, 3, 4],
+        key,
+      );
+      assert.deepEqual(got, (await sqlite.readAll({ types: [key] })).items);
+    }
+    await sqlite.close();
   });
 });

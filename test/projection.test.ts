@@ -105,13 +105,14 @@ describe('projections: the replay', () => {
     const events = (n: number) => Array.from({ length: n }, (_, i) => event('Bad', {}, i + 1));
     const exact = await replayOf(failing, memory(events(MARK_LIMIT)), { interval: 4096 });
     assert.equal(exact.errors.length, MARK_LIMIT);
-    assert.deepEqual(exact.truncated, { errors: false, failures: false });
+    assert.deepEqual(exact.truncated, { errors: false, breaks: false });
     const exactScan = await exact.scan([{ kind: 'type', type: 'Bad' }], typeMatches);
     assert.deepEqual([exactScan.hits.length, exactScan.truncated], [MARK_LIMIT, false]);
     const over = await replayOf(failing, memory(events(MARK_LIMIT + 1)), { interval: 4096 });
     assert.equal(over.errors.length, MARK_LIMIT);
-    assert.equal(over.failures.length, MARK_LIMIT);
-    assert.deepEqual(over.truncated, { errors: true, failures: true });
+    // An invariant that fails throughout breaks once.
+    assert.deepEqual(over.breaks, { breaks: [{ index: 0, message: 'broken' }], truncated: false, failingSteps: MARK_LIMIT + 1 });
+    assert.deepEqual(over.truncated, { errors: true, breaks: false });
     const overScan = await over.scan([{ kind: 'type', type: 'Bad' }], typeMatches);
     assert.deepEqual([overScan.hits.length, overScan.hits.at(-1), overScan.truncated], [MARK_LIMIT, MARK_LIMIT - 1, true]);
     // The scan from past the cut finds the rest, and says it is complete.
@@ -145,7 +146,10 @@ describe('projections: the replay', () => {
     const before = (failure.stateBefore as { balances: Record<string, number> }).balances[failure.event.streamId];
     const after = (failure.stateAfter as { balances: Record<string, number> }).balances[failure.event.streamId];
     assert.ok(before >= 0 && after < 0);
-    assert.equal((await replay.firstFailure(mark.index + 1))?.index, mark.index + 1, 'it stays broken on the next event');
+    // It stays broken on the next events: no break there (the balance never comes back).
+    assert.equal((await replay.firstFailure(mark.index + 1))?.index, undefined, 'no later break');
+    assert.deepEqual(replay.breaks.breaks, [mark]);
+    assert.equal(replay.breaks.failingSteps, demo.length - mark.index);
     // The same search with an expression typed by the user instead of the projection's invariant.
     const typed = await replay.firstFailure(0, 'Object.values(state.balances).every((b) => b >= 0)');
     assert.equal(typed?.index, mark.index);
@@ -170,7 +174,7 @@ describe('projections: the replay', () => {
     );
     await assert.rejects(
       openReplaySource({ kind: 'store', location: demoPath, scope: { category: 'Nope' } }),
-      /no streams of category "Nope"/,
+      /has no category "Nope"; its categories, closest first: Dog, BankAccount\./,
     );
 
     writeFileSync(join(dir, 'x.events'), '### Opened  acc-1\n\n{"owner": "A"}\n\n### Credited  acc-1\n\n{"amount": 5}\n');
@@ -308,6 +312,13 @@ describe('projections: the replay', () => {
         await replay.matching(`DEBITED ${dana.slice(0, 8)}`),
         debits.filter((i) => demo[i].streamId === dana),
       );
+      // The same `where` expressions as `log --where` (sealed off; an event it throws on is no match).
+      const big = demo.flatMap((e, i) => (Number(e.data.amount) > 500 ? [i] : []));
+      assert.ok(big.length > 0);
+      assert.deepEqual(await replay.matching('where Number(event.data.amount) > 500'), big);
+      assert.deepEqual(await replay.matching('event.data.amount && Number(event.data.amount) > 500'), big);
+      assert.deepEqual(await replay.matching('where event.data.nothing.here'), []);
+      await assert.rejects(replay.matching('where event.data.amount >'), /is not a JavaScript expression/);
       for (const index of [0, 7, 8, 9, 200, demo.length - 1]) {
         const { streamId, revision, position } = demo[index];
         assert.equal(await replay.indexOf({ streamId, revision, position }), index);

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CLI, copyFixture, makeTempDir, removeTempDirs, runCli, sha256, type RunResult } from './helpers/cli';
 import { FIXTURE_KEY } from './helpers/dumps';
@@ -83,10 +83,10 @@ describe('read-only: commands never change a store', function () {
         }
 
         assert.equal(sha256(store), originalHash, `${fixture.name} changed`);
-        // SQLite may create (empty) -wal/-shm side files for a WAL reader, but a reader never writes a WAL frame.
-        const wal = `${store}-wal`;
-        if (existsSync(wal)) assert.equal(statSync(wal).size, 0, `${wal} has content`);
-        assert.ok(!existsSync(`${store}-journal`), 'a rollback journal was created');
+        // A store at rest is read without side files (no -wal/-shm/-journal): its folder is as it was.
+        assert.deepEqual(sideFiles(store), []);
+        assert.deepEqual(readdirSync(dirname(store)), [fixture.name]);
+        if (upstream) assert.deepEqual(sideFiles(upstream), []);
       });
     }
   }

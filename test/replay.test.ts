@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { BreakJSON } from '../src/cli/replayReport';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEMO_STORY, writeDemoStore } from '../src/core/demo';
@@ -279,12 +280,14 @@ describe('replays in a worker: sessions and the CLI', function () {
       firstFailure: { index: number; position: number; streamId: string; revision: number; type: string; error: string };
       errors: unknown[];
     };
-    assert.deepEqual(Object.keys(json), ['steps', 'state', 'firstFailure', 'errors']);
+    assert.deepEqual(Object.keys(json), ['steps', 'state', 'firstFailure', 'breaks', 'errors']);
     assert.equal(json.steps, 330);
     assert.equal(json.firstFailure.type, DEMO_STORY.eventType);
     assert.match(json.firstFailure.error, new RegExp(`^${DEMO_STORY.accountName}'s balance is -`));
     assert.deepEqual(json.errors, []);
-    const until = JSON.parse(runCli(['replay', demo, '--projection', bank, '--json', '--until-invariant-fails']).stdout) as typeof json;
+    const stopped = runCli(['replay', demo, '--projection', bank, '--json', '--until-invariant-fails']);
+    assert.equal(stopped.code, 3, stopped.stderr);
+    const until = JSON.parse(stopped.stdout) as typeof json;
     assert.equal(until.steps, json.firstFailure.index + 1);
     assert.ok(until.state.balances[json.firstFailure.streamId] < 0);
     const stream = JSON.parse(
@@ -298,6 +301,105 @@ describe('replays in a worker: sessions and the CLI', function () {
     assert.match(text.stdout, /^Projection\s+Generic \(built-in\)/m);
     assert.match(text.stdout, /^Steps\s+330 in \d+ ms$/m);
     assert.match(text.stdout, /"byType": \{/);
+  });
+
+  it('eventscope replay --until-invariant-fails: exit 3, the failing event whole, its diff, its stream before it; --json lists the breaks', () => {
+    // A balance per account that must stay at or above zero, checked for the account the event touched.
+    const perStream = file(
+      'per-stream.js',
+      [
+        'const cents = (a) => Math.round(Number(a) * 100);',
+        'export default {',
+        '  init: () => ({ balances: {} }),',
+        '  when: {',
+        '    Credited: (s, e) => { s.balances[e.streamId] = (s.balances[e.streamId] ?? 0) + cents(e.data.amount); },',
+        '    Debited: (s, e) => { s.balances[e.streamId] = (s.balances[e.streamId] ?? 0) - cents(e.data.amount); },',
+        '  },',
+        '  partitionBy: (event) => event.streamId,',
+        '  invariant: (state, event) => !(state.balances[event.streamId] < 0) || `${event.streamId} is at ${state.balances[event.streamId]}`,',
+        '};',
+        '',
+      ].join('\n'),
+    );
+    // Two accounts: a goes below zero, stays there, heals, goes below again; b goes below while a is.
+    const accounts = file(
+      'accounts.events',
+      [
+        ['Credited', 'a', 10],
+        ['Debited', 'a', 15],
+        ['Debited', 'b', 1],
+        ['Debited', 'a', 1],
+        ['Credited', 'a', 20],
+        ['Debited', 'a', 30],
+      ]
+        .map(([type, stream, amount], i) => `### ${type}  ${stream}\nrevision: ${i + 1}\n\n{"amount": "${amount}.00"}\n`)
+        .join('\n'),
+    );
+    const all = runCli(['replay', accounts, '--projection', perStream, '--json']);
+    assert.equal(all.code, 0, all.stderr);
+    const report = JSON.parse(all.stdout) as { breaks: BreakJSON[] };
+    assert.deepEqual(
+      report.breaks.map((b) => [b.step, b.partition, b.streamId, b.revision, b.type, b.error]),
+      [
+        [2, 'a', 'a', 2, 'Debited', 'a is at -500'],
+        [3, 'b', 'b', 3, 'Debited', 'b is at -100'],
+        [6, 'a', 'a', 6, 'Debited', 'a is at -1600'],
+      ],
+    );
+    assert.deepEqual(
+      report.breaks.map((b) => [b.index, b.position]),
+      [
+        [1, 2],
+        [2, 3],
+        [5, 6],
+      ],
+    );
+
+    const text = runCli(['replay', accounts, '--projection', perStream, '--until-invariant-fails', '--context', '1']);
+    assert.equal(text.code, 3, text.stderr);
+    assert.equal(text.stderr, 'eventscope: the invariant fails after event #2 (Debited, stream a revision 2, position 2): a is at -500\n');
+    assert.match(text.stdout, /^Steps\s+2 of 6 \(stopped at the first failure\)/m);
+    assert.match(text.stdout, /^Breaks\s+3 breaks \(first at step 2\), per partition; 4 failing steps$/m);
+    assert.match(text.stdout, /\nThe failing event \(step 2\)\nType\s+Debited\nStream\s+a\nRevision\s+2\nPosition\s+2\n/);
+    assert.match(text.stdout, /\nData\n\{\n {2}"amount": "15\.00"\n\}\n/);
+    assert.match(text.stdout, /\nWhat step 2 changed\n {2}state\.balances\.a: 1000 → -500\n/);
+    assert.match(
+      text.stdout,
+      /\nBefore it in stream a: the last event\nSTEP\s+REV\s+POS\s+TYPE\s+TIME\s+DATA\n1\s+1\s+1\s+Credited\s+\{"amount":"10\.00"\}\n/,
+    );
+    assert.match(text.stdout, /\nState after step 2\n/);
+
+    // --json: the same, as data; the preceding events default to 3 (here the stream has 1 before it).
+    const json = runCli(['replay', accounts, '--projection', perStream, '--until-invariant-fails', '--json']);
+    assert.equal(json.code, 3);
+    const stopped = JSON.parse(json.stdout) as {
+      steps: number;
+      breaks: unknown[];
+      context: {
+        step: number;
+        event: { type: string; data: unknown };
+        changes: unknown[];
+        preceding: { index: number; revision: number }[];
+      };
+    };
+    assert.equal(stopped.steps, 2);
+    assert.equal(stopped.breaks.length, 3, 'every break of the replay');
+    assert.deepEqual(stopped.context.event.data, { amount: '15.00' });
+    assert.deepEqual(stopped.context.changes, [{ path: ['balances', 'a'], kind: 'changed', before: 1000, after: -500 }]);
+    assert.deepEqual(
+      stopped.context.preceding.map((p) => [p.index, p.revision]),
+      [[0, 1]],
+    );
+    // Without partitionBy the state is one whole: b's failure, while a's goes on, is no break.
+    const whole = file('whole.js', readFileSync(perStream, 'utf8').replace('  partitionBy: (event) => event.streamId,\n', ''));
+    const wholeReport = JSON.parse(runCli(['replay', accounts, '--projection', whole, '--json']).stdout) as typeof report;
+    assert.deepEqual(
+      wholeReport.breaks.map((b) => [b.step, b.partition]),
+      [
+        [2, null],
+        [6, null],
+      ],
+    );
   });
 
   it('eventscope replay exits 1 with one line when the projection throws or overruns, 2 on bad usage', () => {

@@ -82,7 +82,7 @@ let code = 1;
 try {
   resources.browser = await launchBrowser(sandbox);
   const page = await resources.browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await page.goto(url);
+  await page.goto(url, { timeout: 120_000 });
   await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
   await page.locator('.activitybar .action-item a[aria-label^="Eventscope"]').first().click({ timeout: 30_000 });
   await page.locator('.pane-body .monaco-list-row', { hasText: 'demo' }).first().waitFor({ state: 'visible', timeout: 30_000 });

@@ -94,7 +94,8 @@ async function runExtensionTests(context, options) {
     ['skipWelcome', 'true'],
   ];
   const tests = (sincePageLoad = stopwatch());
-  await page.goto(workbenchUrl(resources.server, sandbox.workspace, payload));
+  // A cold code-server on a busy machine can take a while to serve the workbench.
+  await page.goto(workbenchUrl(resources.server, sandbox.workspace, payload), { timeout: 120_000 });
   const code = await exited;
   automationLog.end();
   log(`extension host exited with ${code} (${tests()} from page load)`);

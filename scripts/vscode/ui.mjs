@@ -87,7 +87,7 @@ export async function runUi({ sandbox, resources }, options) {
   const payload = vsix ? null : [['extensionDevelopmentPath', remoteUri(resources.server, REPO)]];
   try {
     const t = stopwatch();
-    await page.goto(workbenchUrl(resources.server, sandbox.workspace, payload));
+    await page.goto(workbenchUrl(resources.server, sandbox.workspace, payload), { timeout: 120_000 });
     await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
     log(`workbench visible (${t()})`);
 

@@ -4,6 +4,7 @@
  * mistake is one `UsageError` (exit 2) naming the option or argument and what was given.
  */
 
+import { editDistance as distance } from '../core/closest';
 import { CursorError, decodeStreamCursor } from './cursor';
 import {
   choicesOf,
@@ -38,18 +39,6 @@ export type CommandLine =
 
 function isOption(name: string): name is OptionName {
   return Object.hasOwn(OPTIONS, name);
-}
-
-/** Edit distance, a swap of two neighbouring letters counting as one edit (for "did you mean"). */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.length][b.length];
 }
 
 function suggestion(word: string, candidates: readonly string[], prefix = ''): string {
@@ -197,6 +186,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     const option: OptionSpec = OPTIONS[name];
     if (text === undefined) values[name] = true;
     else if (option.multiple) ((values[name] ??= []) as unknown[]).push(parseValue(`--${name}`, option, text, command));
+    else if (Object.hasOwn(values, name))
+      throw new UsageError(`--${name} takes one value (got "${String(given.find(([n]) => n === name)![1])}" and "${text}")`, command);
     else values[name] = parseValue(`--${name}`, option, text, command);
   }
   if (command === 'help') return { kind: 'help', command: args[0] as CommandName | undefined };

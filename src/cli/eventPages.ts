@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { EventscopeError, fromWire, type WireError } from '../core/errors';
-import { eventToJSON } from '../core/events';
+import { collectApplicationTranscodings, type TranscodingMapping } from '../core/codecs/transcodings';
+import { eventToJSON, eventToTypedJSON } from '../core/events';
 import { stringifyExact } from '../core/json/exact';
 import type { EventStore } from '../core/stores/types';
 
@@ -18,6 +19,8 @@ import type { EventStore } from '../core/stores/types';
 export interface RenderedPage {
   text: string;
   ends: number[];
+  /** The application transcodings its events hold, shown as stored (`custom:NAME` kinds), when any. */
+  transcodings?: string[];
 }
 
 /** Items as JSON text (exact numbers), one per item, joined by `separator`. */
@@ -48,12 +51,15 @@ export const RANGE = 2000;
  * one page of RANGE events from `from` holds them all. (No type filter here: a sparse one would make
  * every range scan on to the end of the store.)
  */
-export async function renderRange(store: EventStore, from: number, separator: string): Promise<RenderedPage> {
+export async function renderRange(store: EventStore, from: number, separator: string, typed = false): Promise<RenderedPage> {
   const end = from + RANGE;
   const page = await store.readAll({ fromPosition: from, limit: RANGE });
   const last = page.items.at(-1);
   const items = !last || last.position < end ? page.items : page.items.filter((e) => e.position < end);
-  return renderJSON(items, eventToJSON, separator);
+  const rendered = renderJSON(items, typed ? eventToTypedJSON : eventToJSON, separator);
+  const transcodings = new Set<string>();
+  for (const event of items) collectApplicationTranscodings(event.kinds, transcodings);
+  return transcodings.size ? { ...rendered, transcodings: [...transcodings] } : rendered;
 }
 
 /** Messages of the log worker. */
@@ -66,7 +72,11 @@ export type RangeReply = { id: number; page: RenderedPage } | { id: number; erro
 export interface LogWorkerData {
   location: string;
   cipherKey?: Uint8Array;
+  /** `--transcoding`: application transcodings to decode as a known kind. */
+  transcodings?: TranscodingMapping;
   separator: string;
+  /** `--typed`: each event with its `kinds`. */
+  typed?: boolean;
 }
 
 /** Whether `log` should read in two threads: a long read on a machine with a second core. */
@@ -113,7 +123,7 @@ export async function* parallelLogPages(data: LogWorkerData, from: number, head:
       if (pending[i] === undefined) await setImmediate(); // let a worker that has started say so (and take it)
       if (pending[i] === undefined) {
         assigned = i + 1; // ranges are handed out in order: nobody has this one or any after it
-        pending[i] = renderRange(store, starts[i], data.separator);
+        pending[i] = renderRange(store, starts[i], data.separator, data.typed);
       }
       const page = await pending[i];
       delete pending[i];

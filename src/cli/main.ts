@@ -6,26 +6,40 @@ import { dirname, join, resolve } from 'node:path';
 import { parseCipherKey } from '../core/codecs/eventsourcing';
 import { writeDemoStore } from '../core/demo';
 import { EventscopeError, isMissingCipherKey, messageOf, withAdvice } from '../core/errors';
-import { eventToJSON, qualifiedName, streamToJSON, type RecordedEvent, type StreamInfo } from '../core/events';
+import { eventToJSON, eventToTypedJSON, qualifiedName, streamToJSON, type RecordedEvent, type StreamInfo } from '../core/events';
 import { printEventsFile } from '../core/eventsFile/eventsFile';
 import { stringifyExact } from '../core/json/exact';
 import { labelStreams } from '../core/labels';
+import { describeBreaks } from '../core/projection/breaks';
 import { eventLabel } from '../core/projection/replay';
 import { ReplaySession } from '../core/projection/session';
 import type { ReplaySourceSpec } from '../core/projection/source';
 import type { ProjectionChoice, ReplayScope } from '../core/projection/types';
 import { parseDotEnv } from '../core/dotEnv';
 import { openStore } from '../core/stores/open';
-import { pagesOf, STORE_KIND_LABELS, type EventStore, type Page } from '../core/stores/types';
+import { pagesOf, resolveStreamId, STORE_KIND_LABELS, type EventStore, type Page } from '../core/stores/types';
+import { compileWhere } from '../core/where';
+import { checkCategory, unknownTypes } from '../core/known';
 import { parseCommandLine, UsageError } from './args';
 import { completionScript, type Shell } from './completion';
 import { CursorError, encodeStreamCursor, resumeFrom } from './cursor';
 import { commandHelp, generalHelp } from './help';
 import { firstOf, parallelLogPages, parallelWorthIt, renderJSON, type RenderedPage } from './eventPages';
+import { firstItems, logPages, parseBound, type LogQuery } from './logQuery';
 import { Output } from './output';
 import { progressFor } from './progress';
-import { DEFAULT_STREAMS, type CommandName, type Values } from './spec';
+import {
+  breaksJSON,
+  DEFAULT_CONTEXT,
+  failureContext,
+  failureContextJSON,
+  InvariantFails,
+  renderFailureContext,
+  type FailureContext,
+} from './replayReport';
+import { DEFAULT_STREAMS, takesOption, type CommandName, type Values } from './spec';
 import { dim, renderFields, renderTable, truncate, useColor, type TableStyle } from './table';
+import { checkTyped, notingReads, transcodingMapping, TranscodingNotes } from './transcodings';
 
 declare const EVENTSCOPE_VERSION: string;
 
@@ -38,6 +52,9 @@ interface Context {
   /** Writes to stdout; returns a promise when the reader is behind (loops await it). */
   out: (text: string) => Promise<void> | undefined;
   style: TableStyle;
+  command: CommandName;
+  /** Says each application transcoding shown as stored once, on stderr. */
+  notes: TranscodingNotes;
 }
 
 /** The projection `replay` runs: --projection, the generic one, or with --python the user's Python code. */
@@ -84,9 +101,11 @@ function cipherKey(values: Values): Buffer | undefined {
 }
 
 async function withStore<T>(ctx: Context, work: (store: EventStore) => Promise<T>): Promise<T> {
-  const store = openStore(ctx.args[0], { cipherKey: cipherKey(ctx.values) });
+  const transcodings = transcodingMapping(ctx.values, ctx.command);
+  const store = openStore(ctx.args[0], { cipherKey: cipherKey(ctx.values), ...(transcodings ? { transcodings } : {}) });
   try {
-    return await work(store);
+    // Where --transcoding can map them, an application's transcodings shown as stored are noted.
+    return await work(takesOption(ctx.command, 'transcoding') ? notingReads(store, ctx.notes) : store);
   } finally {
     await store.close();
   }
@@ -107,6 +126,8 @@ interface ListFormat<T> {
   /** For the progress line and the empty table: "events", "streams". */
   noun: string;
   toJSON: (item: T) => unknown;
+  /** With `--typed`: the item's JSON with the kinds of its exact values. */
+  typedJSON?: (item: T) => unknown;
   headers: string[];
   row: (item: T) => string[];
   /** The `.events` text of a page (events only). */
@@ -118,9 +139,10 @@ interface ListFormat<T> {
  * JSON value per line (`--ndjson`), `.events` text, or a table (aligned across pages as far as
  * the widths seen so far allow). Waits for the reader between items, so memory stays flat.
  */
-async function printList<T>(ctx: Context, pages: AsyncIterable<T[]>, format: ListFormat<T>): Promise<void> {
+async function printList<T>(ctx: Context, pages: AsyncIterable<T[]>, format: ListFormat<T>, onEmpty?: () => Promise<void>): Promise<void> {
   const { json, ndjson } = ctx.values;
-  if (json || ndjson) return printJSONPages(ctx, renderPages(pages, format.toJSON, jsonSeparator(ctx)), format.noun);
+  const toJSON = ctx.values.typed && format.typedJSON ? format.typedJSON : format.toJSON;
+  if (json || ndjson) return printJSONPages(ctx, renderPages(pages, toJSON, jsonSeparator(ctx)), format.noun, undefined, onEmpty);
   const eventsFile = ctx.values['events-format'] ? format.eventsFile : undefined;
   const progress = progressFor(format.noun);
   const widths: number[] = [];
@@ -141,6 +163,7 @@ async function printList<T>(ctx: Context, pages: AsyncIterable<T[]>, format: Lis
   } finally {
     progress?.done();
   }
+  if (first) await onEmpty?.();
   if (!eventsFile && first) await ctx.out(dim(`(no ${format.noun})\n`, ctx.style));
 }
 
@@ -150,6 +173,7 @@ function eventFormat(withStream: boolean): ListFormat<RecordedEvent> {
   return {
     noun: 'events',
     toJSON: eventToJSON,
+    typedJSON: eventToTypedJSON,
     headers: withStream ? ['POS', 'STREAM', 'REV', 'TYPE', 'TIME', 'DATA'] : ['REV', 'POS', 'TYPE', 'TIME', 'DATA'],
     row: (e) => {
       const common = [qualifiedName(e.type), shortTime(e.timestamp), truncate(dataSummary(e), cols)];
@@ -173,13 +197,20 @@ async function* renderPages<T>(pages: AsyncIterable<T[]>, toJSON: (item: T) => u
  * Prints pages rendered as JSON (`renderJSON`) as one `--json` array or `--ndjson` lines, cut at
  * `limit`: the pages of `printList`'s reads and of `parallelLogPages` alike.
  */
-async function printJSONPages(ctx: Context, pages: AsyncIterable<RenderedPage>, noun: string, limit?: number): Promise<void> {
+async function printJSONPages(
+  ctx: Context,
+  pages: AsyncIterable<RenderedPage>,
+  noun: string,
+  limit?: number,
+  onEmpty?: () => Promise<void>,
+): Promise<void> {
   const ndjson = ctx.values.ndjson;
   const progress = progressFor(noun);
   let first = true;
   let remaining = limit ?? Infinity;
   try {
     for await (const whole of pages) {
+      if (whole.transcodings) ctx.notes.names(whole.transcodings); // found by a reader thread
       const page = firstOf(whole, remaining);
       remaining -= page.ends.length;
       if (page.ends.length) {
@@ -192,6 +223,7 @@ async function printJSONPages(ctx: Context, pages: AsyncIterable<RenderedPage>, 
   } finally {
     progress?.done();
   }
+  if (first) await onEmpty?.();
   if (!ndjson) await ctx.out(first ? '[]\n' : '\n]\n');
 }
 
@@ -264,6 +296,7 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
     const { category, prefix, limit } = ctx.values;
     const filters = { category, prefix };
     await withStore(ctx, async (store) => {
+      if (category !== undefined) await checkCategory(store, category);
       let after: string | undefined;
       try {
         after = ctx.values.after === undefined ? undefined : await resumeFrom(store, ctx.values.after, filters);
@@ -296,22 +329,70 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
     const { from, limit } = ctx.values;
     const direction = ctx.values.backwards ? 'backwards' : 'forwards';
     await withStore(ctx, async (store) => {
+      const streamId = await resolveStreamId(store, ctx.args[1]);
       const read = (fromRevision: number | undefined, n: number | undefined) =>
-        store.readStream(ctx.args[1], { fromRevision, direction, limit: n });
+        store.readStream(streamId, { fromRevision, direction, limit: n });
       await printList(ctx, pagesOf(read, { from, limit, pageSize: PAGE }), eventFormat(false));
     });
   },
 
   async log(ctx) {
-    const { from, limit, json, ndjson } = ctx.values;
+    const { from, limit, json, ndjson, since, until, where, backwards, follow } = ctx.values;
+    if (follow && json)
+      throw new UsageError('--follow prints as it goes: use it with --ndjson, --events-format or the table (not --json)', 'log');
+    const query: LogQuery = {
+      ...(ctx.values.type ? { types: ctx.values.type } : {}),
+      ...(from !== undefined ? { from } : {}),
+      ...(since !== undefined ? { since: parseBound('since', since) } : {}),
+      ...(until !== undefined ? { until: parseBound('until', until) } : {}),
+      ...(where !== undefined ? { where } : {}),
+      ...(backwards ? { backwards } : {}),
+    };
+    if (where !== undefined) compileWhere(where); // a bad expression fails before the store opens
+    const filtered = ctx.values.stream !== undefined || Object.keys(query).some((k) => k !== 'from');
     await withStore(ctx, async (store) => {
-      if ((json || ndjson) && !ctx.values.type) {
+      if (filtered || follow) {
+        const abort = new AbortController();
+        const stop = () => abort.abort();
+        if (follow) {
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        }
+        try {
+          const pages = logPages(store, {
+            ...query,
+            ...(ctx.values.stream !== undefined ? { streamId: await resolveStreamId(store, ctx.values.stream) } : {}),
+            ...(follow ? { follow, signal: abort.signal } : {}),
+            onWhereError: (error, count) => {
+              if (count === 1) process.stderr.write(`eventscope: ${error.message} Such events count as no match.\n`);
+            },
+          });
+          // Nothing of a type the store has never seen: say so, with the types it has.
+          const onEmpty = async () => {
+            const error = ctx.values.type ? await unknownTypes(store, ctx.values.type) : undefined;
+            if (error) throw error;
+          };
+          await printList(ctx, limit === undefined ? pages : firstItems(pages, limit), eventFormat(true), onEmpty);
+        } finally {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+        }
+        return;
+      }
+      if (json || ndjson) {
         // A long read in JSON: two threads (see eventPages.ts); the same bytes as the loop below.
         const head = await store.headPosition();
         const start = Math.max(from ?? 0, 0);
         if (parallelWorthIt(start, head, limit)) {
           const key = cipherKey(ctx.values);
-          const data = { location: store.location, separator: jsonSeparator(ctx), ...(key ? { cipherKey: key } : {}) };
+          const transcodings = transcodingMapping(ctx.values, 'log');
+          const data = {
+            location: store.location,
+            separator: jsonSeparator(ctx),
+            ...(key ? { cipherKey: key } : {}),
+            ...(transcodings ? { transcodings } : {}),
+            ...(ctx.values.typed ? { typed: true } : {}),
+          };
           return printJSONPages(ctx, parallelLogPages(data, start, head, store), 'events', limit);
         }
       }
@@ -324,12 +405,13 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
   async show(ctx) {
     const revision = Number(ctx.args[2]); // checked by the parser: an integer >= 0
     await withStore(ctx, async (store) => {
-      const page = await store.readStream(ctx.args[1], { fromRevision: revision, limit: 1 });
+      const streamId = await resolveStreamId(store, ctx.args[1]);
+      const page = await store.readStream(streamId, { fromRevision: revision, limit: 1 });
       const event = page.items[0];
       if (!event || event.revision !== revision) {
-        throw new EventscopeError(`Stream ${ctx.args[1]} in ${store.location} has no revision ${revision}.`);
+        throw new EventscopeError(`Stream ${streamId} in ${store.location} has no revision ${revision}.`);
       }
-      if (ctx.values.json) return ctx.out(`${stringifyExact(eventToJSON(event), 2)}\n`);
+      if (ctx.values.json) return ctx.out(`${stringifyExact(ctx.values.typed ? eventToTypedJSON(event) : eventToJSON(event), 2)}\n`);
       ctx.out(
         renderFields(
           [
@@ -357,18 +439,32 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
       if (stream !== undefined || category !== undefined)
         throw new UsageError('a .events file is replayed whole: drop --stream/--category', 'replay');
       source = { kind: 'eventsFile', path: resolve(location) };
-    } else source = { kind: 'store', location, scope, ...(key ? { cipherKey: key } : {}) };
+    } else {
+      const transcodings = transcodingMapping(ctx.values, 'replay');
+      source = { kind: 'store', location, scope, ...(key ? { cipherKey: key } : {}), ...(transcodings ? { transcodings } : {}) };
+    }
     const projection = projectionOf(ctx.values);
+    const untilFails = ctx.values['until-invariant-fails'] === true;
+    if (ctx.values.context !== undefined && !untilFails) throw new UsageError('--context needs --until-invariant-fails', 'replay');
     const session = await ReplaySession.open({ source, projection, timeBudgetMs: ctx.values['time-budget'] });
     try {
       const summary = session.summary;
+      if (summary.transcodings) ctx.notes.names(summary.transcodings);
       const expression = ctx.values.invariant;
       // --invariant replaces the projection's own (handler errors still count as failures); a
       // Python replay checks it in its first pass already.
       const failure =
         expression !== undefined && projection.kind !== 'python' ? await session.firstFailure(0, expression) : summary.firstFailure;
-      const until = ctx.values['until-invariant-fails'] && failure ? failure.index + 1 : summary.steps;
-      const state = await session.stateAfter(until);
+      const until = untilFails && failure ? failure.index + 1 : summary.steps;
+      // Every break of the invariant (core/projection/breaks.ts), and where --until-invariant-fails stopped.
+      const breakList = await session.breaks(projection.kind !== 'python' ? expression : undefined);
+      const breaks = await breaksJSON(session, breakList.breaks);
+      const contextCount = ctx.values.context ?? DEFAULT_CONTEXT;
+      const context: FailureContext | undefined =
+        untilFails && failure ? await failureContext(session, failure.index, contextCount) : undefined;
+      // --typed: the state with the kinds of its exact values.
+      const typed = ctx.values.typed ? await session.typedStateAfter(until) : undefined;
+      const state = typed ? typed.state : await session.stateAfter(until);
       const describe = async (mark: { index: number; message: string }) => {
         const [e] = await session.events(mark.index, 1);
         return { index: mark.index, position: e.position, streamId: e.streamId, revision: e.revision, type: e.type, error: mark.message };
@@ -377,7 +473,7 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
       const errors = await Promise.all(summary.errors.slice(0, 100).map((m) => describe(m)));
       if (ctx.values.json) {
         ctx.out(
-          `${stringifyExact({ steps: until, state, firstFailure, errors, ...(summary.stopped ? { stopped: summary.stopped } : {}) }, 2)}\n`,
+          `${stringifyExact({ steps: until, state, ...(typed ? { kinds: typed.kinds } : {}), firstFailure, breaks, ...(breakList.truncated ? { breaksTruncated: true } : {}), errors, ...(context ? { context: failureContextJSON(context, ctx.values.typed) } : {}), ...(summary.stopped ? { stopped: summary.stopped } : {}) }, 2)}\n`,
         );
       } else {
         ctx.out(
@@ -399,19 +495,31 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
                     ? 'none: the invariant held throughout'
                     : 'none (the projection has no invariant)',
               ],
+              ...(breaks.length
+                ? [
+                    [
+                      'Breaks',
+                      `${describeBreaks(breakList.breaks, breakList.truncated)}${summary.partitioning ? `, ${summary.partitioning === 'stream' ? 'per stream' : 'per partition'}` : ''}; ${breakList.failingSteps} failing steps`,
+                    ] as [string, string],
+                  ]
+                : []),
             ],
             ctx.style,
           ),
         );
+        if (context) ctx.out(renderFailureContext(context, contextCount, ctx.style));
         ctx.out(`\nState after step ${until}\n${stringifyExact(state, 2)}\n`);
       }
       if (summary.stopped) throw new EventscopeError(summary.stopped);
       const thrown = summary.errors[0];
-      if (thrown && (!ctx.values['until-invariant-fails'] || thrown.index < until)) {
+      if (thrown && (!untilFails || thrown.index < until)) {
         const [e] = await session.events(thrown.index, 1);
         throw new EventscopeError(
           `the projection threw on ${eventLabel(e, thrown.index)}: ${thrown.message}${summary.errors.length > 1 ? ` (and on ${summary.errors.length - 1} more events)` : ''}.`,
         );
+      }
+      if (untilFails && context) {
+        throw new InvariantFails(`the invariant fails after ${eventLabel(context.event, context.index)}: ${firstFailure!.error}`);
       }
     } finally {
       await session.dispose();
@@ -456,7 +564,8 @@ function errorLine(error: EventscopeError): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const output = new Output(process.stdout);
+  // `log --follow` prints each event as it comes: no gathering into chunks.
+  const output = new Output(process.stdout, argv.includes('--follow') ? 0 : undefined);
   const out = (text: string) => {
     const waiting = output.write(text);
     // One-off writes need not wait; a failed write (the reader went away) must not go unhandled.
@@ -477,13 +586,25 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'run':
         if (line.command === 'help') return 0; // parsed as 'help'
-        await commands[line.command]({ values: line.values, args: line.args, out, style: { color: useColor(process.stdout) } });
+        checkTyped(line.values, line.command);
+        await commands[line.command]({
+          values: line.values,
+          args: line.args,
+          out,
+          style: { color: useColor(process.stdout) },
+          command: line.command,
+          notes: new TranscodingNotes(transcodingMapping(line.values, line.command)),
+        });
         return 0;
     }
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(usageLine(error));
       return 2;
+    }
+    if (error instanceof InvariantFails) {
+      process.stderr.write(`eventscope: ${error.message}\n`);
+      return error.status;
     }
     if (error instanceof EventscopeError) {
       process.stderr.write(errorLine(error));

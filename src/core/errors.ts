@@ -9,6 +9,16 @@ export class EventscopeError extends Error {
   }
 }
 
+/** A stream that is not in the store (its message names both). */
+export class NoSuchStream extends EventscopeError {
+  constructor(
+    readonly streamId: string,
+    location: string,
+  ) {
+    super(`There is no stream "${streamId}" in ${location}.`);
+  }
+}
+
 /** Raised while decoding one stored event's state; the store adds where it happened. */
 export class DecodeError extends EventscopeError {}
 

@@ -3,10 +3,15 @@
 // No imports: the replay panel's page (a browser) bundles this module too.
 
 /** What a decoded value really is, where plain JSON would lose it. */
-export type ValueKind = 'decimal' | 'uuid' | 'datetime' | 'bigint' | 'nonfinite' | `custom:${string}`;
+export type ValueKind = 'decimal' | 'uuid' | 'datetime' | 'date' | 'bigint' | 'nonfinite' | `custom:${string}`;
 
 /** JSON pointer (RFC 6901, into the decoded state) -> the kind of the value there. */
 export type ValueKinds = Record<string, ValueKind>;
+
+/** A key as a segment of a JSON pointer (RFC 6901: `~` and `/` escaped). */
+export function pointerSegment(key: string): string {
+  return key.includes('~') || key.includes('/') ? key.replace(/~/g, '~0').replace(/\//g, '~1') : key;
+}
 
 /** One stored event, decoded. */
 export interface RecordedEvent {
@@ -54,6 +59,14 @@ export function eventToJSON(event: RecordedEvent): EventJSON {
   };
 }
 
+/** The event with the kinds of its exact values (`--typed`): pointers into `data`, as `ValueKinds`. */
+export type TypedEventJSON = EventJSON & { kinds: ValueKinds };
+
+/** The event as the CLI's `--typed` JSON prints it: `eventToJSON`'s fields, then `kinds`. */
+export function eventToTypedJSON(event: RecordedEvent): TypedEventJSON {
+  return { ...eventToJSON(event), kinds: event.kinds };
+}
+
 export function streamToJSON(stream: StreamInfo): Record<string, unknown> {
   return {
     streamId: stream.streamId,
@@ -77,27 +90,81 @@ export function sameEvent(event: EventKey, key: EventKey): boolean {
   return event.position === key.position && event.streamId === key.streamId && event.revision === key.revision;
 }
 
-/** Whether a filter text matches an event: every word, case-insensitively, in its type, stream id or stream label. */
+/**
+ * Whether a filter text matches an event: every word, case-insensitively, in its type (or its
+ * qualified name, `Dog.TrickAdded` for a module-level class too), stream id or stream label.
+ */
 export function filterMatches(filter: string, type: string, streamId: string, label?: string): boolean {
   const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
   if (!words.length) return true;
-  const text = (label === undefined ? `${type} ${streamId}` : `${type} ${streamId} ${label}`).toLowerCase();
+  const named = `${type} ${qualifiedName(type)}`;
+  const text = (label === undefined ? `${named} ${streamId}` : `${named} ${streamId} ${label}`).toLowerCase();
   return words.every((w) => text.includes(w));
 }
 
-/** The part of an eventsourcing topic after `module:` (or the whole type). */
-export function qualifiedName(type: string): string {
+/**
+ * Aggregates of event classes defined at module level (`app.domain:TrickAdded`, as in the
+ * library's functional and Pydantic examples), as the eventsourcing stores learn them from the
+ * streams they read (`learnAggregate`): the event topic -> its aggregate's topic
+ * (`app.domain:Dog`), or null once streams of two aggregates have it. A topic names one Python
+ * class, so what a store learns holds for every store of this thread (each thread learns from its
+ * own reads: the replay worker from the store it opens).
+ */
+const moduleLevelAggregates = new Map<string, string | null>();
+
+/** The part after `:` of a topic (or the whole type). */
+function afterColon(type: string): string {
   const colon = type.lastIndexOf(':');
   return colon >= 0 ? type.slice(colon + 1) : type;
+}
+
+/** Whether a type is an eventsourcing topic of a class defined at module level (`module:Name`, no dot after `:`). */
+export function isModuleLevelTopic(type: string): boolean {
+  const colon = type.lastIndexOf(':');
+  return colon > 0 && colon < type.length - 1 && type.indexOf('.', colon) < 0;
+}
+
+/**
+ * Records that events of a module-level class (`eventTopic`) belong to streams of the aggregate
+ * `aggregateTopic`: from then on `qualifiedName` names them as if nested in it
+ * (`Dog.TrickAdded`), so type keys, categories and displays agree with nested classes. A topic
+ * seen with two aggregates is named by itself again.
+ */
+export function learnAggregate(eventTopic: string, aggregateTopic: string): void {
+  if (!isModuleLevelTopic(eventTopic) || !aggregateTopic) return;
+  const known = moduleLevelAggregates.get(eventTopic);
+  if (known === undefined) moduleLevelAggregates.set(eventTopic, aggregateTopic);
+  else if (known !== null && known !== aggregateTopic) moduleLevelAggregates.set(eventTopic, null);
+}
+
+/** The aggregate topic learnt for a module-level event topic (`learnAggregate`), if any. */
+export function learntAggregate(type: string): string | undefined {
+  return moduleLevelAggregates.get(type) ?? undefined;
+}
+
+/**
+ * The qualified name of an event type: the part of an eventsourcing topic after `module:` (or the
+ * whole type); for a module-level class whose aggregate is known (`learnAggregate`), prefixed with
+ * that aggregate's, as for a class nested in it (`Dog.TrickAdded`).
+ */
+export function qualifiedName(type: string): string {
+  const name = afterColon(type);
+  if (moduleLevelAggregates.size) {
+    const aggregate = moduleLevelAggregates.get(type);
+    if (aggregate) return `${afterColon(aggregate)}.${name}`;
+  }
+  return name;
 }
 
 /**
  * The category (aggregate type) of a stream whose first event has this type: the aggregate class
  * of that created event's `originator_topic` when it has one, else the qualified-name prefix of
- * the type (its module for a top-level class).
+ * the type (the learnt aggregate of a module-level class, see `learnAggregate`; else its module).
  */
 export function categoryOf(type: string, originatorTopic: unknown): { name: string; topic?: string } {
   if (typeof originatorTopic === 'string' && originatorTopic) return { name: qualifiedName(originatorTopic), topic: originatorTopic };
+  const learnt = learntAggregate(type);
+  if (learnt) return { name: qualifiedName(learnt), topic: learnt };
   const name = qualifiedName(type);
   const dot = name.lastIndexOf('.');
   const colon = type.lastIndexOf(':');
@@ -113,8 +180,8 @@ export function shortTypeName(type: string): string {
 
 /**
  * Whether a type key (from a filter or a projection handler) names this event type: exactly,
- * as the part after `:` of a topic (`BankAccount.Credited`), or as a trailing dotted part of it
- * (`Credited`).
+ * as its qualified name (`BankAccount.Credited`; `Dog.TrickAdded` for a module-level class of a
+ * learnt aggregate), or as a trailing dotted part of it (`Credited`).
  */
 export function typeMatches(type: string, key: string): boolean {
   if (type === key) return true;

@@ -1,7 +1,7 @@
 /**
  * The `eventscope` debug adapter: a replay as a debug session. Every step is an event: `next`
  * applies the next one, `stepBack` undoes it, `continue` / `reverseContinue` run to the next /
- * previous breakpoint hit (or invariant failure). A thin face over the replay core, like the CLI:
+ * previous breakpoint hit (or invariant break). A thin face over the replay core, like the CLI:
  * it drives the same `ReplaySession` (worker, keyframes, breakpoint scans, first-failure search)
  * the replay panel does. It runs in the extension (an inline adapter) or on its own over stdio
  * (dist/debugAdapter.js, for any DAP client). No `vscode` here.
@@ -11,7 +11,8 @@
  * projection's code (its file or a file it imports) is a real V8 breakpoint in the replay worker
  * (userCode.ts): the worker pauses at that line, inside the user's code with its locals, and the
  * user steps over its lines; leaving the code returns to event stepping. When the projection has
- * an invariant (or the launch gives one), `continue` also stops after the first event that breaks it.
+ * an invariant (or the launch gives one), `continue` also stops after the next event that breaks it
+ * (a step that stays broken is no break: core/projection/breaks.ts).
  */
 
 import { readFileSync } from 'node:fs';
@@ -34,9 +35,11 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { parseCipherKey } from '../core/codecs/eventsourcing';
+import type { TranscodingMapping } from '../core/codecs/transcodings';
 import { EventscopeError, messageOf } from '../core/errors';
 import { eventKey, eventToJSON, shortTypeName, type EventKey, type RecordedEvent, type ValueKinds } from '../core/events';
 import type { LabelRules } from '../core/labels';
+import { describeBreaks } from '../core/projection/breaks';
 import type { UserCall } from '../core/projection/protocol';
 import { ReplaySession } from '../core/projection/session';
 import type { ReplaySourceSpec } from '../core/projection/source';
@@ -177,8 +180,11 @@ export class EventscopeDebugSession extends LoggingDebugSession {
   private configured!: Promise<void>;
   private markConfigured!: () => void;
 
-  /** `cipherKey`: the key of the store (VS Code passes a connection's key from secret storage this way, never in the configuration). */
-  constructor(private readonly options: { cipherKey?: string; password?: string } = {}) {
+  /**
+   * `cipherKey`: the key of the store (VS Code passes a connection's key from secret storage this
+   * way, never in the configuration); `transcodings`: the `eventscope.transcodings` setting.
+   */
+  constructor(private readonly options: { cipherKey?: string; password?: string; transcodings?: TranscodingMapping } = {}) {
     super();
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
@@ -210,7 +216,7 @@ export class EventscopeDebugSession extends LoggingDebugSession {
     try {
       this.launchArgs = args;
       const session = await ReplaySession.open({
-        source: sourceSpec(args, this.options.cipherKey, this.options.password),
+        source: sourceSpec(args, this.options.cipherKey, this.options.password, this.options.transcodings),
         projection: projectionChoiceOf(args, { readDotenv: true }),
         ...(args.timeBudgetMs ? { timeBudgetMs: args.timeBudgetMs } : {}),
         ...(args.memoryLimitMb ? { memoryLimitMb: args.memoryLimitMb } : {}),
@@ -230,7 +236,7 @@ export class EventscopeDebugSession extends LoggingDebugSession {
       this.say(
         `Replaying ${summary.source} with ${summary.projection.name}: ${summary.steps} events` +
           `${summary.errors.length ? `, ${summary.errors.length}${summary.truncated.errors ? '+' : ''} handler errors` : ''}` +
-          `${summary.failures.length ? `, ${summary.failures.length}${summary.truncated.failures ? '+' : ''} invariant failures` : ''}` +
+          `${summary.breaks.length ? `; the invariant: ${describeBreaks(summary.breaks, summary.truncated.breaks)}` : ''}` +
           `${summary.stopped ? `. ${summary.stopped}` : ''}.\n`,
       );
       this.sendResponse(response);
@@ -865,7 +871,12 @@ export function scopeOf(args: Pick<LaunchArguments, 'stream' | 'category'>): Rep
 }
 
 /** The replay's source from a launch configuration. */
-export function sourceSpec(args: LaunchArguments, cipherKey?: string, password?: string): ReplaySourceSpec {
+export function sourceSpec(
+  args: LaunchArguments,
+  cipherKey?: string,
+  password?: string,
+  transcodings?: TranscodingMapping,
+): ReplaySourceSpec {
   const cwd = args.cwd ?? process.cwd();
   if (args.eventsFile) return { kind: 'eventsFile', path: resolve(cwd, args.eventsFile) };
   if (!args.store) throw new EventscopeError('The launch configuration needs "store" (an eventsourcing SQLite file) or "eventsFile".');
@@ -876,6 +887,7 @@ export function sourceSpec(args: LaunchArguments, cipherKey?: string, password?:
     location: isPostgresUrl(args.store) ? args.store : resolve(cwd, args.store),
     ...(key ? { cipherKey: new Uint8Array(parseCipherKey(key)) } : {}),
     ...(password !== undefined ? { password } : {}),
+    ...(transcodings ? { transcodings } : {}),
     scope,
   };
 }

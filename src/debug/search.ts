@@ -89,7 +89,10 @@ export class StopSearch {
     });
   }
 
-  /** The first step in [from, to) after which the invariant (the launch's, or the projection's own) breaks, or a handler threw. */
+  /**
+   * The first step in [from, to) after which the invariant (the launch's, or the projection's own)
+   * breaks (goes from holding to failing: core/projection/breaks.ts), or a handler threw.
+   */
   async failure(from: number, to: number): Promise<Stop | undefined> {
     const { summary } = this.session;
     if (this.invariant === undefined && !summary.hasInvariant && !summary.errors.length) return undefined;

@@ -7,6 +7,7 @@ import { writeDemoStore } from '../core/demo';
 import { isMissingCipherKey, messageOf } from '../core/errors';
 import { eventToJSON, streamToJSON } from '../core/events';
 import { stringifyExact } from '../core/json/exact';
+import { compileWhere, whereOf } from '../core/where';
 import { openStore } from '../core/stores/open';
 import { isPostgresUrl } from '../core/stores/eventsourcingPostgres';
 import { isKurrentUrl, splitCredentials } from '../core/stores/kurrentdb';
@@ -60,10 +61,10 @@ async function check(path: string, cipherKey?: string): Promise<Check> {
   }
 }
 
-async function addSqliteConnection(ctx: Ctx, path: string, suggestedKey?: string): Promise<void> {
+async function addSqliteConnection(ctx: Ctx, path: string, suggestedKey?: string, suggestedName?: string): Promise<void> {
   const name = await vscode.window.showInputBox({
     title: 'Connection name',
-    value: basename(path).replace(/\.(db|sqlite3?)$/, ''),
+    value: suggestedName ?? basename(path).replace(/\.(db|sqlite3?)$/, ''),
     validateInput: (text) => (!text.trim() ? 'A name is needed.' : ctx.connections.get(text.trim()) ? 'That name is taken.' : undefined),
   });
   if (!name) return;
@@ -140,7 +141,7 @@ const SERVERS = {
 async function addServerConnection(
   ctx: Ctx,
   kind: keyof typeof SERVERS,
-  detected: { url: string; password?: string; cipherKey?: string } | undefined = undefined,
+  detected: { url: string; password?: string; cipherKey?: string; name?: string } | undefined = undefined,
 ): Promise<void> {
   const server = SERVERS[kind];
   const url = await vscode.window.showInputBox({
@@ -168,7 +169,7 @@ async function addServerConnection(
   if (password === undefined) return;
   const name = await vscode.window.showInputBox({
     title: 'Connection name',
-    value: server.name(location),
+    value: detected?.name ?? server.name(location),
     validateInput: (text) => (!text.trim() ? 'A name is needed.' : ctx.connections.get(text.trim()) ? 'That name is taken.' : undefined),
   });
   if (!name) return;
@@ -267,14 +268,15 @@ export const commands: Record<string, Handler> = {
 
   'eventscope.addDetected': async (ctx: Ctx, node: Node) => {
     if (node?.kind !== 'detectedStore') return;
-    const { path, cipherKey, password } = node.detected;
+    const { path, cipherKey, password, app } = node.detected;
     if (isPostgresUrl(path))
       await addServerConnection(ctx, 'eventsourcing-postgres', {
         url: path,
         ...(password !== undefined ? { password } : {}),
         ...(cipherKey ? { cipherKey } : {}),
+        ...(app ? { name: app } : {}),
       });
-    else await addSqliteConnection(ctx, path, cipherKey);
+    else await addSqliteConnection(ctx, path, cipherKey, app);
   },
 
   'eventscope.editConnection': async (ctx: Ctx, node?: Node) => {
@@ -369,17 +371,35 @@ export const commands: Record<string, Handler> = {
   },
 
   'eventscope.filterEventTypes': async (ctx: Ctx) => {
+    const { types: current, where: currentWhere } = ctx.tree.filters;
     const text = await vscode.window.showInputBox({
-      title: 'Filter events by type',
-      prompt: 'Event types, comma-separated: a topic, BankAccount.Credited, or Credited. Empty shows all.',
-      value: ctx.tree.filters.types?.join(', ') ?? '',
+      title: 'Filter events',
+      prompt:
+        'Event types, comma-separated (a topic, BankAccount.Credited, or Credited), or an expression over event: where Number(event.data.amount) > 1000. Empty shows all.',
+      value: currentWhere !== undefined ? `where ${currentWhere}` : (current?.join(', ') ?? ''),
+      // An expression that does not compile is refused here, with the reason.
+      validateInput: (value) => {
+        const expression = whereOf(value);
+        if (expression === undefined) return undefined;
+        try {
+          compileWhere(expression);
+          return undefined;
+        } catch (error) {
+          return messageOf(error);
+        }
+      },
     });
     if (text === undefined) return;
-    const types = text
-      .split(',')
-      .map((t) => t.trim())
-      .filter(Boolean);
+    const where = whereOf(text);
+    const types =
+      where !== undefined
+        ? []
+        : text
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean);
     ctx.tree.filters.types = types.length ? types : undefined;
+    ctx.tree.filters.where = where;
     ctx.applyFilters();
   },
 

@@ -7,6 +7,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { parseCipherKey } from '../core/codecs/eventsourcing';
+import { hasMappings, readTranscodingSetting, type TranscodingMapping } from '../core/codecs/transcodings';
 import { EventscopeError } from '../core/errors';
 import { openStore } from '../core/stores/open';
 import { isPostgresUrl } from '../core/stores/eventsourcingPostgres';
@@ -59,7 +60,8 @@ export class Connections implements vscode.Disposable {
   constructor(private readonly context: vscode.ExtensionContext) {
     this.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration(`eventscope.${SETTING}`)) {
+        // A store decodes with the transcodings setting: a change reopens the stores.
+        if (e.affectsConfiguration(`eventscope.${SETTING}`) || e.affectsConfiguration('eventscope.transcodings')) {
           this.closeAll();
           this.changed.fire();
         }
@@ -161,9 +163,23 @@ export class Connections implements vscode.Disposable {
   async store(connection: Connection): Promise<EventStore> {
     const open = this.stores.get(connection.name);
     if (open) return open;
-    const store = openStore(this.resolvePath(connection), await this.secrets(connection));
+    const transcodings = this.transcodings();
+    const store = openStore(this.resolvePath(connection), {
+      ...(await this.secrets(connection)),
+      ...(transcodings ? { transcodings } : {}),
+    });
     this.stores.set(connection.name, store);
     return store;
+  }
+
+  /**
+   * The `eventscope.transcodings` setting: application transcodings to decode as a known kind
+   * (undefined when it maps none). Entries that are not NAME: KIND are left out (the settings
+   * editor marks them).
+   */
+  transcodings(): TranscodingMapping | undefined {
+    const { mapping } = readTranscodingSetting(vscode.workspace.getConfiguration('eventscope').get('transcodings'));
+    return hasMappings(mapping) ? mapping : undefined;
   }
 
   /** What a connection's store is opened with from SecretStorage: its cipher key, its server password. */

@@ -24,8 +24,12 @@ export class Ctx {
 
   /** Shows the active filters on the view and reloads it. */
   applyFilters(): void {
-    const { streams, types } = this.tree.filters;
-    const parts = [streams ? `stream ∋ "${streams}"` : '', types?.length ? `types: ${types.join(', ')}` : ''].filter(Boolean);
+    const { streams, types, where } = this.tree.filters;
+    const parts = [
+      streams ? `stream ∋ "${streams}"` : '',
+      types?.length ? `types: ${types.join(', ')}` : '',
+      where ? `where ${where}` : '',
+    ].filter(Boolean);
     this.view.description = parts.length ? `filtered: ${parts.join(' · ')}` : undefined;
     void vscode.commands.executeCommand('setContext', 'eventscope.filtered', parts.length > 0);
     this.tree.refresh();

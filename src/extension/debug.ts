@@ -85,8 +85,13 @@ export class ReplayDebugging implements vscode.DebugConfigurationProvider, vscod
     const connection = (session.configuration as LaunchConfiguration).connection;
     const cipherKey = connection ? await this.ctx.context.secrets.get(secretKeyName(connection)) : undefined;
     const password = connection ? await this.ctx.context.secrets.get(secretPasswordName(connection)) : undefined;
+    const transcodings = this.ctx.connections.transcodings();
     return new vscode.DebugAdapterInlineImplementation(
-      new EventscopeDebugSession({ ...(cipherKey ? { cipherKey } : {}), ...(password !== undefined ? { password } : {}) }),
+      new EventscopeDebugSession({
+        ...(cipherKey ? { cipherKey } : {}),
+        ...(password !== undefined ? { password } : {}),
+        ...(transcodings ? { transcodings } : {}),
+      }),
     );
   }
 

@@ -1,62 +1,79 @@
 /**
  * Finds event stores in the workspace: SQLite files that hold eventsourcing tables, and `.env`
- * files that name `SQLITE_DBNAME`, or the library's `POSTGRES_*` settings (with `CIPHER_KEY` and
- * `POSTGRES_PASSWORD`, which only ever go to SecretStorage).
+ * files with the library's settings (`SQLITE_DBNAME`, `POSTGRES_*`, `PERSISTENCE_MODULE`, with
+ * `CIPHER_KEY` and `POSTGRES_PASSWORD`, which only ever go to SecretStorage): one store per
+ * application with settings of its own (`BANKACCOUNTS_SQLITE_DBNAME`, see `dotEnvStores`), plus the
+ * plain settings' one.
  */
 
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import * as vscode from 'vscode';
-import { parseDotEnv } from '../core/dotEnv';
+import { applicationClassNames, dotEnvApplications, dotEnvStores, parseDotEnv } from '../core/dotEnv';
 import { isEventsourcingSqliteFile } from '../core/stores/eventsourcingSqlite';
 
 export interface Detected {
   path: string;
   source: string;
+  /** The application a `.env` configures it for ("BankAccounts"), when its settings name one. */
+  app?: string;
+  /** What the tree calls it: "BankAccounts (.env)" (else its path or URL). */
+  name?: string;
   /** From a `.env` next to it: offered when the user adds the connection, then kept as a secret. */
   cipherKey?: string;
   /** A PostgreSQL store's password (`POSTGRES_PASSWORD`), kept as a secret once added. */
   password?: string;
 }
 
-/** The URL of the PostgreSQL store a `.env`'s `POSTGRES_*` settings name (no password in it), or undefined. */
-export function postgresUrlOf(env: Record<string, string>): string | undefined {
-  if (!env.POSTGRES_DBNAME && env.PERSISTENCE_MODULE !== 'eventsourcing.postgres') return undefined;
-  const url = new URL('postgres://localhost');
-  url.hostname = env.POSTGRES_HOST || 'localhost';
-  url.port = env.POSTGRES_PORT || '5432';
-  url.username = encodeURIComponent(env.POSTGRES_USER || 'postgres');
-  url.pathname = `/${encodeURIComponent(env.POSTGRES_DBNAME || 'postgres')}`;
-  if (env.POSTGRES_SCHEMA) url.searchParams.set('schema', env.POSTGRES_SCHEMA);
-  return url.toString();
+/**
+ * The eventsourcing application classes of the workspace's Python code (`class BankAccounts(Application)`):
+ * their names spell the upper-case prefixes of `.env` settings. Read only when a `.env` has some.
+ */
+async function workspaceApplicationNames(exclude: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const uri of await vscode.workspace.findFiles('**/*.py', exclude, 500)) {
+    try {
+      const text = readFileSync(uri.fsPath, 'utf8');
+      if (text.length < 1_000_000 && text.includes('Application')) names.push(...applicationClassNames(text));
+    } catch {
+      // unreadable: no names from it
+    }
+  }
+  return names;
 }
 
 export async function discoverStores(limit = 50): Promise<Detected[]> {
   if (!vscode.workspace.workspaceFolders?.length) return [];
   const found = new Map<string, Detected>();
   const exclude = '**/{node_modules,.git,.venv,venv}/**';
+  const envs: { uri: vscode.Uri; env: Record<string, string> }[] = [];
   for (const uri of await vscode.workspace.findFiles('**/.env', exclude, 20)) {
-    let env: Record<string, string>;
     try {
-      env = parseDotEnv(readFileSync(uri.fsPath, 'utf8'));
+      envs.push({ uri, env: parseDotEnv(readFileSync(uri.fsPath, 'utf8')) });
     } catch {
       continue;
     }
-    const postgres = postgresUrlOf(env);
-    if (postgres) {
-      found.set(postgres, {
-        path: postgres,
-        source: vscode.workspace.asRelativePath(uri),
-        ...(env.CIPHER_KEY ? { cipherKey: env.CIPHER_KEY } : {}),
-        ...(env.POSTGRES_PASSWORD ? { password: env.POSTGRES_PASSWORD } : {}),
-      });
-      continue;
+  }
+  const appNames = envs.some(({ env }) => dotEnvApplications(env).length) ? await workspaceApplicationNames(exclude) : [];
+  for (const { uri, env } of envs) {
+    const source = vscode.workspace.asRelativePath(uri);
+    for (const store of dotEnvStores(env, appNames)) {
+      const named = {
+        ...(store.app !== undefined ? { app: store.app, name: `${store.app} (.env)` } : {}),
+        ...(store.cipherKey ? { cipherKey: store.cipherKey } : {}),
+      };
+      if (store.kind === 'eventsourcing-postgres') {
+        found.set(store.location, {
+          path: store.location,
+          source,
+          ...named,
+          ...(store.password ? { password: store.password } : {}),
+        });
+        continue;
+      }
+      const path = isAbsolute(store.location) ? store.location : resolve(dirname(uri.fsPath), store.location);
+      if (isEventsourcingSqliteFile(path)) found.set(path, { path, source, ...named });
     }
-    const db = env.SQLITE_DBNAME;
-    if (!db || db === ':memory:' || db.startsWith('file::memory:')) continue;
-    const path = isAbsolute(db) ? db : resolve(dirname(uri.fsPath), db);
-    if (isEventsourcingSqliteFile(path))
-      found.set(path, { path, source: vscode.workspace.asRelativePath(uri), cipherKey: env.CIPHER_KEY || undefined });
   }
   for (const uri of await vscode.workspace.findFiles('**/*.{db,sqlite,sqlite3}', exclude, limit)) {
     if (!found.has(uri.fsPath) && isEventsourcingSqliteFile(uri.fsPath)) found.set(uri.fsPath, { path: uri.fsPath, source: 'SQLite file' });

@@ -6,7 +6,13 @@
 
 import * as vscode from 'vscode';
 import { EventscopeError } from '../core/errors';
-import { eventToJSON, shortTypeName, type RecordedEvent } from '../core/events';
+import {
+  applicationTranscodingNote,
+  applicationTranscodingsNote,
+  collectApplicationTranscodings,
+  mapAdvice,
+} from '../core/codecs/transcodings';
+import { eventToJSON, shortTypeName, type RecordedEvent, type ValueKinds } from '../core/events';
 import { printEventsFile } from '../core/eventsFile/eventsFile';
 import { stringifyExact } from '../core/json/exact';
 import { pagesOf, type EventStore } from '../core/stores/types';
@@ -39,7 +45,28 @@ export class EventDocuments implements vscode.TextDocumentContentProvider {
   /** How many events a stream document shows at most (the rest: the CLI, or a later page). */
   maxStreamEvents = 10_000;
 
+  /** Application transcodings noted this session (each once). */
+  private readonly noted = new Set<string>();
+
   constructor(private readonly connections: Connections) {}
+
+  /**
+   * The application transcodings these events (or snapshots) hold, shown as stored; the first time
+   * one is shown this session, a notice says so and where to map it to a kind.
+   */
+  private transcodingsOf(items: Iterable<{ kinds: ValueKinds }>): string[] {
+    const found = new Set<string>();
+    for (const item of items) collectApplicationTranscodings(item.kinds, found);
+    const fresh = [...found].filter((name) => !this.noted.has(name));
+    for (const name of fresh) this.noted.add(name);
+    if (fresh.length) {
+      const message = `${applicationTranscodingsNote(fresh)}; ${mapAdvice(fresh.length, 'the eventscope.transcodings setting')}.`;
+      void vscode.window.showInformationMessage(message, 'Open Settings').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'eventscope.transcodings');
+      });
+    }
+    return [...found];
+  }
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const [connectionName, ...rest] = uri.path.slice(1).split('/').map(decodeURIComponent);
@@ -56,12 +83,14 @@ export class EventDocuments implements vscode.TextDocumentContentProvider {
     if (snapshot) {
       const found = (await store.snapshots(streamId)).find((s) => s.revision === Number(snapshot[1]));
       if (!found) throw new EventscopeError(`Stream ${streamId} has no snapshot at revision ${snapshot[1]}.`);
+      this.transcodingsOf([found]);
       return `${stringifyExact({ type: found.type, streamId: found.streamId, revision: found.revision, timestamp: found.timestamp, data: found.data }, 2)}\n`;
     }
     const revision = Number(/^(\d+)/.exec(file)?.[1] ?? NaN);
     const page = await store.readStream(streamId, { fromRevision: revision, limit: 1 });
     const event = page.items[0];
     if (!event || event.revision !== revision) throw new EventscopeError(`Stream ${streamId} has no revision ${revision}.`);
+    this.transcodingsOf([event]);
     return `${stringifyExact(eventToJSON(event), 2)}\n`;
   }
 
@@ -75,6 +104,7 @@ export class EventDocuments implements vscode.TextDocumentContentProvider {
     const title = [
       `Stream ${streamId} in ${store.location}`,
       `${shown.length} events${more ? ` (the first ${shown.length}; more follow)` : ''}`,
+      ...this.transcodingsOf(shown).map(applicationTranscodingNote),
     ];
     return printEventsFile(shown, title.join('\n'));
   }
@@ -82,6 +112,10 @@ export class EventDocuments implements vscode.TextDocumentContentProvider {
   private async logWindow(store: EventStore, position: number): Promise<string> {
     const from = Math.max(0, position - 25);
     const page = await store.readAll({ fromPosition: from, limit: 51 });
-    return printEventsFile(page.items, `The log of ${store.location} around position ${position} (positions ${from}..)`);
+    const title = [
+      `The log of ${store.location} around position ${position} (positions ${from}..)`,
+      ...this.transcodingsOf(page.items).map(applicationTranscodingNote),
+    ];
+    return printEventsFile(page.items, title.join('\n'));
   }
 }

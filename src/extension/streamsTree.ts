@@ -13,6 +13,7 @@
 
 import * as vscode from 'vscode';
 import { messageOf } from '../core/errors';
+import { compileWhere, type WhereFilter } from '../core/where';
 import { qualifiedName, shortTypeName, type RecordedEvent, type StreamInfo } from '../core/events';
 import { LabelIndex, labelStreams, shortStreamId, type LabelRules } from '../core/labels';
 import { STORE_KIND_LABELS, type CategoryInfo, type Checkpoint, type EventStore, type Snapshot } from '../core/stores/types';
@@ -59,6 +60,8 @@ export interface Filters {
   streams?: string;
   /** Event types (keys as in `typeMatches`). */
   types?: string[];
+  /** A `where` expression over `event` (core/where.ts) the events shown must hold for. */
+  where?: string;
 }
 
 export function nodeId(node: Node): string {
@@ -125,6 +128,7 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
   private readonly parents = new Map<string, Node>();
   private readonly reported = new Set<string>();
   filters: Filters = {};
+  private compiledWhere: WhereFilter | undefined;
   detected: Detected[] = [];
   pageSize = 100;
   private rules: LabelRules = {};
@@ -294,12 +298,15 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         return item;
       }
       case 'detectedStore': {
-        const item = new vscode.TreeItem(
-          isPostgresUrl(node.detected.path) ? node.detected.path : vscode.workspace.asRelativePath(node.detected.path),
-          C.None,
-        );
+        const where = isPostgresUrl(node.detected.path) ? node.detected.path : vscode.workspace.asRelativePath(node.detected.path);
+        // A `.env`'s application ("BankAccounts (.env)") is named, with its file or URL beside it.
+        const item = new vscode.TreeItem(node.detected.name ?? where, C.None);
         item.iconPath = new vscode.ThemeIcon('database');
-        item.description = node.detected.cipherKey ? 'from .env, encrypted' : node.detected.source;
+        item.description = node.detected.name
+          ? `${where}${node.detected.cipherKey ? ', encrypted' : ''}`
+          : node.detected.cipherKey
+            ? 'from .env, encrypted'
+            : node.detected.source;
         item.tooltip = `${node.detected.path}\nClick to add it as a connection.`;
         item.command = { command: 'eventscope.addDetected', title: 'Add Connection', arguments: [node] };
         item.contextValue = 'detected';
@@ -329,7 +336,7 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         return this.guarded(node.connection, async () => {
           const paged = await this.paged(node);
           const items = paged.next ? [...paged.items, { kind: 'more', parent: node, next: paged.next } as Node] : paged.items;
-          if (node.kind === 'stream' && !this.filters.types?.length) {
+          if (node.kind === 'stream' && !this.filters.types?.length && !this.filters.where) {
             const store = await this.connections.store(node.connection);
             const snapshots = await store.snapshots(node.stream.streamId);
             if (snapshots.length)
@@ -396,8 +403,18 @@ export class StreamsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
       types: this.filters.types,
     });
     this.log.info(`${node.connection.name}/${node.stream.streamId}: ${page.items.length} events in ${Date.now() - started} ms`);
-    const items: Node[] = page.items.map((event) => ({ kind: 'event', connection: node.connection, event }));
+    const where = this.filters.where;
+    // A page may show fewer events than it read (or none, with "more" to read on).
+    const matches = where ? this.whereFilter(where).select(page.items).matches : undefined;
+    const shown = matches ? page.items.filter((_, i) => matches[i]) : page.items;
+    const items: Node[] = shown.map((event) => ({ kind: 'event', connection: node.connection, event }));
     return { items, ...(page.next !== undefined ? { next: { revision: page.next } } : {}) };
+  }
+
+  /** The compiled `where` filter (compiled again only when the expression changes). */
+  private whereFilter(expression: string): WhereFilter {
+    if (this.compiledWhere?.expression !== expression) this.compiledWhere = compileWhere(expression);
+    return this.compiledWhere;
   }
 
   /** The label index of a category (made on first use; not built yet). */

@@ -10,9 +10,19 @@
  */
 
 import type { EventKey } from '../core/events';
-import type { Breakpoint, EmittedEvent, EngineKind, Mark, ProjectionChoice, ReplayScope, StepOutput } from '../core/projection/types';
+import type {
+  Break,
+  Breakpoint,
+  EmittedEvent,
+  EngineKind,
+  Mark,
+  Partitioning,
+  ProjectionChoice,
+  ReplayScope,
+  StepOutput,
+} from '../core/projection/types';
 
-export type { Breakpoint, EmittedEvent, EngineKind, EventKey, Mark, ProjectionChoice, ReplayScope, StepOutput };
+export type { Break, Breakpoint, EmittedEvent, EngineKind, EventKey, Mark, Partitioning, ProjectionChoice, ReplayScope, StepOutput };
 
 export const REPLAY_VIEW_TYPE = 'eventscope.replay';
 
@@ -61,10 +71,17 @@ export interface SummaryView {
   source: string;
   projection: { name: string; kind: EngineKind; path?: string };
   hasInvariant: boolean;
-  /** Handler errors and invariant failures of the first pass (the first ones, in order). */
+  /** Handler errors of the first pass (the first ones, in order). */
   errors: Mark[];
-  failures: Mark[];
-  /** True when there were more errors or failures than the marks kept. */
+  /** Where the projection's invariant breaks (the first ones, in order): the steps the timeline marks. */
+  breaks: Break[];
+  /** There are breaks past the last one listed. */
+  breaksTruncated: boolean;
+  /** How many steps the invariant fails after (breaks, and the steps that stay broken). */
+  failingSteps: number;
+  /** Breaks are per stream / per `partitionBy` partition. */
+  partitioning?: Partitioning;
+  /** True when there were more errors or breaks than the marks kept. */
   marksTruncated: boolean;
   firstFailure?: Mark;
   /** Why the replay ends before the source does (a step overran its time budget, the worker died). */
@@ -141,8 +158,8 @@ export type HostMessage =
   | { type: 'cursor'; cursor: CursorView; atEnd?: boolean }
   | { type: 'step'; step: StepView }
   | { type: 'hits'; hits: number[]; problems: string[]; truncated: boolean }
-  /** A "Find first failure" answer: the step (selected too), or none. */
-  | { type: 'found'; mark?: Mark; expression?: string; from: number }
+  /** A "Find first failure" / "Next" answer: the break or handler error (selected too), or none. */
+  | { type: 'found'; mark?: Break; expression?: string; from: number }
   | { type: 'notice'; level: NoticeLevel; message: string }
   | { type: 'busy'; what?: string };
 

@@ -409,6 +409,34 @@ export function describeStoreContract(name: string, setup: () => Promise<Contrac
         assert.deepEqual(past, { items: [] }, 'from past the head');
       });
 
+      it('backwards: newest first in pages of 2 from the head, and from any position (inclusive, also one that is no event’s)', async () => {
+        const all = await wholeLog();
+        const reversed = [...all].reverse();
+        const pages = await eventPages((from) => store().readAll({ fromPosition: from, limit: 2, direction: 'backwards' }), all.length + 1);
+        assert.deepEqual(pages.flatMap((p) => p.items).map(key), reversed.map(key));
+        assert.equal(pages[pages.length - 1].next, undefined, 'no cursor past the first event');
+        for (const i of [0, Math.floor(all.length / 2), all.length - 1]) {
+          const page = await store().readAll({ fromPosition: all[i].position, limit: 3, direction: 'backwards' });
+          assert.deepEqual(
+            page.items.map(key),
+            all
+              .slice(Math.max(0, i - 2), i + 1)
+              .reverse()
+              .map(key),
+            `from position ${all[i].position}`,
+          );
+        }
+        const middle = Math.floor(all.length / 2);
+        if (all[middle].position + 1 < all[middle + 1].position) {
+          const between = await store().readAll({ fromPosition: all[middle].position + 1, limit: 2, direction: 'backwards' });
+          assert.deepEqual(between.items.map(key), [all[middle], all[middle - 1]].map(key), 'from between two events');
+        }
+        const past = await store().readAll({ fromPosition: all[all.length - 1].position + 1000, limit: 1, direction: 'backwards' });
+        assert.deepEqual(past.items.map(key), [key(all[all.length - 1])], 'from past the head: the last event');
+        const typed = await store().readAll({ types: [all[0].type], direction: 'backwards', limit: 1000 });
+        assert.deepEqual(typed.items.map(key), reversed.filter((e) => e.type === all[0].type).map(key), 'with a types filter');
+      });
+
       it('a types filter keeps exactly those events, in log order (by full type, last part, two types; paged by 2)', async () => {
         const all = await wholeLog();
         const types = [...new Set(all.map((e) => e.type))];

@@ -202,7 +202,7 @@ describe('the explorer (in a real VS Code)', function () {
     assert.deepEqual([copied.streamId, copied.revision, copied.position], [event.event.streamId, 2, event.event.position]);
   });
 
-  it('filters streams by id and events by type', async () => {
+  it('filters streams by id and events by type or by a where expression', async () => {
     const accounts = await child(await connectionNode('Demo bank'), 'BankAccount');
     const all = (await children(accounts)).filter((n) => n.kind === 'stream');
     const target = all[3];
@@ -217,6 +217,15 @@ describe('the explorer (in a real VS Code)', function () {
     const events = await children(filtered[0]);
     assert.ok(events.length > 0);
     assert.ok(events.every((n) => n.kind === 'event' && n.event.type.endsWith('.Debited')));
+    // The same `where` expressions as `eventscope log --where`.
+    ctx.tree.filters = { streams: target.stream.streamId.slice(9, 18), where: 'Number(event.data.amount) >= 1' };
+    ctx.applyFilters();
+    assert.match(String(ctx.view.description), /where Number\(event\.data\.amount\) >= 1/);
+    const stream = (await children(await child(await connectionNode('Demo bank'), 'BankAccount'))).find((n) => n.kind === 'stream')!;
+    const big = (await children(stream)).filter((n) => n.kind === 'event');
+    assert.ok(big.length > 0);
+    assert.ok(big.every((n) => n.kind === 'event' && Number(n.event.data.amount) >= 1));
+    assert.ok(!big.some((n) => n.kind === 'event' && n.event.type.endsWith('.Opened')), 'an Opened event has no amount');
     await vscode.commands.executeCommand('eventscope.clearFilters');
     assert.deepEqual(ctx.tree.filters, {});
   });
@@ -227,7 +236,8 @@ describe('the explorer (in a real VS Code)', function () {
       'a_plain_counters.db': ['Counter', 'Checkpoints'],
       'b_zlib.db': ['BankAccount', 'Dog'],
       'c_aes_zlib.db': ['BankAccount', 'Dog'],
-      'd_pydantic_orjson.db': ['eventsourcing.examples.aggregate7.domainmodel'],
+      // Module-level event classes: the aggregate comes from the stream's snapshot.
+      'd_pydantic_orjson.db': ['Dog'],
     };
     for (const [file, labels] of Object.entries(expected)) {
       const key = file.startsWith('c_') ? FIXTURE_KEY : undefined;
@@ -338,6 +348,50 @@ describe('the explorer (in a real VS Code)', function () {
       const detected = (await children()).find((n) => n.kind === 'detected');
       assert.ok(detected);
       assert.equal((await children(detected)).length, 2);
+    } finally {
+      ctx.tree.detected = [];
+      rmSync(sub, { recursive: true, force: true });
+    }
+  });
+
+  it('detects one store per application a .env configures (prefixed settings, PERSISTENCE_MODULE), named after it', async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'the test workspace has a folder');
+    const sub = join(folder.uri.fsPath, 'detect-apps');
+    mkdirSync(sub, { recursive: true });
+    try {
+      copyFileSync(join(FIXTURES, 'c_aes_zlib.db'), join(sub, 'accounts.db'));
+      copyFileSync(join(FIXTURES, 'a_plain.db'), join(sub, 'shared.db'));
+      // The class names spell the upper-case prefixes.
+      writeFileSync(
+        join(sub, 'apps.py'),
+        'from eventsourcing.application import Application\n\nclass BankAccounts(Application):\n    pass\n',
+      );
+      writeFileSync(
+        join(sub, '.env'),
+        [
+          'PERSISTENCE_MODULE=eventsourcing.sqlite',
+          'SQLITE_DBNAME=shared.db',
+          'BANKACCOUNTS_SQLITE_DBNAME=accounts.db',
+          `BANKACCOUNTS_CIPHER_KEY=${FIXTURE_KEY}`,
+          'SHOP_PERSISTENCE_MODULE=eventsourcing.postgres',
+          'SHOP_POSTGRES_DBNAME=shop',
+          'SHOP_POSTGRES_PASSWORD=pw',
+        ].join('\n'),
+      );
+      const mine = (await discoverStores()).filter((d) => d.source.includes('detect-apps'));
+      assert.deepEqual(
+        mine.map((d) => [d.name, d.path.startsWith(sub) ? d.path.slice(sub.length + 1) : d.path, d.cipherKey, d.password]),
+        [
+          ['BankAccounts (.env)', 'accounts.db', FIXTURE_KEY, undefined],
+          ['SHOP (.env)', 'postgres://postgres@localhost:5432/shop?app=shop', undefined, 'pw'],
+          [undefined, 'shared.db', undefined, undefined],
+        ],
+      );
+      ctx.tree.detected = mine;
+      const detected = (await children()).find((n) => n.kind === 'detected');
+      assert.ok(detected);
+      assert.deepEqual((await children(detected)).map(label), ['BankAccounts (.env)', 'SHOP (.env)', 'detect-apps/shared.db']);
     } finally {
       ctx.tree.detected = [];
       rmSync(sub, { recursive: true, force: true });

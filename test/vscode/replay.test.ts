@@ -14,7 +14,9 @@ import * as vscode from 'vscode';
 import { DEMO_STORY } from '../../src/core/demo';
 import { parseExactJson } from '../../src/core/json/exact';
 import { EventsourcingSqliteWriter, type StoredEventInput } from '../../src/core/stores/eventsourcingSqliteWriter';
+import { describeBreaks } from '../../src/core/projection/breaks';
 import { flattenDelta } from '../../src/shared/deltaPaths';
+import { buildMarks } from '../../src/shared/replayMarks';
 import { readPanelState, type ProjectionChoice, type StepView, type WebviewMessage } from '../../src/shared/replayProtocol';
 import type { Ctx } from '../../src/extension/ctx';
 import type { ReplayPanel } from '../../src/extension/replay/replayPanel';
@@ -210,6 +212,113 @@ describe('the replay panel (in a real VS Code)', function () {
     await send(panel, { type: 'findFailure', from: 'start', expression: 'state.balances !== undefined' });
     assert.equal(panel.testApi.last('found')!.mark, undefined);
     assert.match(panel.testApi.last('notice')!.message, /stays true from step 1 to the last step \(330\)/);
+  });
+
+  it('marks only the steps where the invariant breaks (per account with partitionBy), and Next goes from break to break', async () => {
+    // The demo's invariant breaks once, at Dana's retried debit: the 104 steps after it still fail, unmarked.
+    const demo = await openReplay(demoConnection(), { kind: 'file', path: projectionFile });
+    const demoSummary = demo.testApi.summary()!;
+    assert.deepEqual(
+      demoSummary.breaks.map((b) => b.index),
+      [demoSummary.firstFailure!.index],
+    );
+    assert.equal(demoSummary.failingSteps, 330 - demoSummary.firstFailure!.index);
+    assert.equal(describeBreaks(demoSummary.breaks), `1 break (at step ${demoSummary.firstFailure!.index + 1})`);
+    await send(demo, { type: 'select', index: demoSummary.firstFailure!.index });
+    await send(demo, { type: 'findFailure', from: 'next' });
+    assert.equal(demo.testApi.last('found')!.mark, undefined, 'Next: no later break (the steps after stay broken)');
+    assert.match(demo.testApi.last('notice')!.message, /^No break of the invariant after step 226 \(the last step is 330\)\.$/);
+
+    // A cap per account, checked for the account the event touched: accounts break, heal, break again.
+    const capped = join(dir, 'capped.js');
+    writeFileSync(
+      capped,
+      [
+        "import balances from './bank-balances.js';",
+        'export default {',
+        '  ...balances,',
+        "  name: 'Capped balances',",
+        '  partitionBy: (event) => event.streamId,',
+        '  invariant: (state, event) => !(state.balances[event.streamId] > 200000) || `${state.names[event.streamId]} holds more than 2,000.00`,',
+        '};',
+        '',
+      ].join('\n'),
+    );
+    const panel = await openReplay(demoConnection(), { kind: 'file', path: capped });
+    const summary = panel.testApi.summary()!;
+    // What the breaks are, counted here from the events: a step after which its account is over the
+    // cap while it was not after that account's previous event.
+    const events = await panel.session!.events(0, summary.steps);
+    const balance: Record<string, number> = {};
+    const over = new Set<string>();
+    const expected: [number, string][] = [];
+    const failingSteps: number[] = [];
+    events.forEach((e, i) => {
+      const type = e.type.split('.').pop();
+      if (!e.type.includes('BankAccount')) return;
+      if (type === 'Opened') balance[e.streamId] = 0;
+      if (type === 'Credited') balance[e.streamId] += cents(e.data.amount as string);
+      if (type === 'Debited') balance[e.streamId] -= cents(e.data.amount as string);
+      if (balance[e.streamId] <= 200000) return void over.delete(e.streamId);
+      failingSteps.push(i);
+      if (!over.has(e.streamId)) expected.push([i, e.streamId]);
+      over.add(e.streamId);
+    });
+    assert.ok(
+      expected.length > 2 && failingSteps.length > expected.length,
+      `${expected.length} breaks, ${failingSteps.length} failing steps`,
+    );
+    assert.ok(new Set(expected.map(([, s]) => s)).size < expected.length, 'an account breaks, heals and breaks again');
+    assert.deepEqual(
+      summary.breaks.map((b) => [b.index, b.partition]),
+      expected,
+    );
+    assert.equal(summary.failingSteps, failingSteps.length);
+    assert.equal(summary.partitioning, 'custom');
+    assert.equal(summary.firstFailure?.index, expected[0][0]);
+    assert.equal(describeBreaks(summary.breaks), `${expected.length} breaks (first at step ${expected[0][0] + 1})`);
+
+    // The rows' marks, built from this summary as the page builds them: the breaks, and nothing else.
+    const marks = buildMarks({
+      errors: new Map(summary.errors.map((m) => [m.index, m.message])),
+      breaks: new Map(summary.breaks.map((m) => [m.index, m.message])),
+      found: new Map(),
+      hits: [],
+      hitSet: new Set(),
+    });
+    assert.deepEqual(
+      [...marks.byIndex.keys()],
+      expected.map(([i]) => i),
+    );
+    assert.ok(
+      [...marks.byIndex.values()].every(
+        (m) => m.kind === 'failure' && /^The invariant breaks here: .* holds more than 2,000\.00$/.test(m.title),
+      ),
+    );
+    // A step that stays over the cap fails (its Diff tab says so) but carries no mark.
+    const stays = failingSteps.find((i) => !marks.byIndex.has(i))!;
+    await send(panel, { type: 'select', index: stays });
+    assert.match((await stepAt(panel, stays)).invariantFailure ?? '', /holds more than 2,000\.00$/);
+
+    // Find first failure, then Next from each break: the next break, and after the last one none.
+    await send(panel, { type: 'findFailure', from: 'start' });
+    const visited = [panel.testApi.last('found')!.mark!];
+    for (;;) {
+      await stepAt(panel, visited.at(-1)!.index);
+      await send(panel, { type: 'findFailure', from: 'next' });
+      const next = panel.testApi.last('found')!.mark;
+      if (!next) break;
+      visited.push(next);
+    }
+    assert.deepEqual(
+      visited.map((m) => [m.index, m.partition]),
+      expected,
+    );
+    assert.match(panel.testApi.last('notice')!.message, /^No break of the invariant after step \d+/);
+    // Next with a typed expression: its breaks, per account too.
+    await send(panel, { type: 'select', index: 0 });
+    await send(panel, { type: 'findFailure', from: 'next', expression: '!(state.balances[event.streamId] > 200000)' });
+    assert.deepEqual(panel.testApi.last('found')!.mark?.index, expected[0][0]);
   });
 
   it('runs to breakpoints on a type and on a condition, and reports a broken condition', async () => {

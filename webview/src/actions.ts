@@ -73,11 +73,17 @@ export class ReplayActions implements KeyActions {
     if (atEnd || marks.byIndex.has(cursor.index)) this.pause();
   }
 
-  /** Playing stops at a breakpoint hit, a handler error or an invariant failure. */
+  /**
+   * Playing stops at a breakpoint hit, a handler error or an invariant break (not at the steps that
+   * stay broken after one; past the breaks kept, at any step the invariant fails after).
+   */
   onStep(): void {
-    const { playing, step, hitSet } = this.store.state;
+    const { playing, step, hitSet, marks, summary } = this.store.state;
     if (!playing || !step) return;
-    if (hitSet.has(step.view.index) || step.view.error !== undefined || step.view.invariantFailure !== undefined) this.pause();
+    const { index, error, invariantFailure } = step.view;
+    const unlisted = summary?.breaksTruncated === true && index > (summary.breaks.at(-1)?.index ?? -1);
+    const broke = invariantFailure !== undefined && (marks.byIndex.has(index) || unlisted);
+    if (hitSet.has(index) || error !== undefined || broke) this.pause();
   }
 
   setSpeed(speed: number): void {

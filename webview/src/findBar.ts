@@ -101,7 +101,7 @@ export class FindBar extends LightElement {
           secondary
           id="find-next"
           ?disabled=${!open}
-          title="The next failing step after this one"
+          title="The next step after this one where the invariant breaks (goes from holding to failing)"
           @click=${() => a.findFailure('next')}
           >Next</vscode-button
         >

@@ -5,6 +5,7 @@
 
 import { html, nothing, type TemplateResult } from 'lit';
 import { classMap } from 'lit/directives/class-map.js';
+import { describeBreaks } from '../../src/core/projection/breaks';
 import type { Mark, NoticeLevel } from '../../src/shared/replayProtocol';
 import type { ReplayActions } from './actions';
 import { plural } from './format';
@@ -35,7 +36,9 @@ export function renderHeader(state: ReplayState, actions: ReplayActions): Templa
           ? html`<span class="muted" id="summary-line"
               >${plural(s.steps, 'step')} · replayed in ${Math.round(s.elapsedMs)}
               ms${s.errors.length ? ` · ${plural(s.errors.length, 'handler error')}` : ''}${
-                s.failures.length ? ` · invariant fails at ${plural(s.failures.length, 'step')}` : ''
+                s.breaks.length
+                  ? ` · ${describeBreaks(s.breaks, s.breaksTruncated)}${s.partitioning ? ` ${s.partitioning === 'stream' ? 'per stream' : 'per partition'}` : ''}`
+                  : ''
               }${s.marksTruncated ? ' (the first ones are marked)' : ''}</span
             >`
           : nothing

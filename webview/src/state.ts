@@ -19,9 +19,11 @@ import {
   type SummaryView,
   type TabId,
 } from '../../src/shared/replayProtocol';
+import { buildMarks, type Marks } from '../../src/shared/replayMarks';
 import type { Highlights } from './jsonTree';
-import type { MarkKind, StepMark } from './timeline';
 import { savedState, saveState } from './vscode';
+
+export type { Marks };
 
 export type Phase = 'waiting' | 'untrusted' | 'opening' | 'open' | 'failed';
 
@@ -34,14 +36,6 @@ export interface ParsedStep {
   highlights: Highlights;
   event: { data?: unknown; metadata?: unknown };
   output: StepOutput;
-}
-
-/** The steps that need attention, built again whenever a kind of them changes. */
-export interface Marks {
-  /** What the timeline shows at a step: the most important kind, and every message in the title. */
-  byIndex: ReadonlyMap<number, StepMark>;
-  /** Every marked step with its kind (errors, failures, found, hits, in that order): the slider's ticks. */
-  steps: readonly (readonly [number, MarkKind])[];
 }
 
 export interface ReplayState {
@@ -63,8 +57,10 @@ export interface ReplayState {
   hitsTruncated: boolean;
   problems: string[];
   errorMarks: ReadonlyMap<number, string>;
-  failureMarks: ReadonlyMap<number, string>;
+  /** Where the invariant breaks (not every step after which it fails). */
+  breakMarks: ReadonlyMap<number, string>;
   foundMarks: ReadonlyMap<number, string>;
+  /** The steps that need attention, built again whenever a kind of them changes. */
   marks: Marks;
   notice: { level: NoticeLevel; message: string } | undefined;
   busy: string | undefined;
@@ -95,7 +91,7 @@ const INITIAL: ReplayState = {
   hitsTruncated: false,
   problems: [],
   errorMarks: new Map(),
-  failureMarks: new Map(),
+  breakMarks: new Map(),
   foundMarks: new Map(),
   marks: { byIndex: new Map(), steps: [] },
   notice: undefined,
@@ -137,32 +133,10 @@ function parseStep(view: StepView): ParsedStep {
   };
 }
 
-/** The marks of a state whose errors, failures, found steps or hits are `patch`'s (the rest as they are). */
+/** The marks of a state whose errors, breaks, found steps or hits are `patch`'s (the rest as they are). */
 function withMarks(s: ReplayState, patch: Partial<ReplayState>): Partial<ReplayState> {
-  const { errorMarks: errors, failureMarks: failures, foundMarks: found, hits, hitSet } = { ...s, ...patch };
-  const steps: [number, MarkKind][] = [
-    ...[...errors.keys()].map((i): [number, MarkKind] => [i, 'error']),
-    ...[...failures.keys()].map((i): [number, MarkKind] => [i, 'failure']),
-    ...[...found.keys()].map((i): [number, MarkKind] => [i, 'found']),
-    ...hits.map((i): [number, MarkKind] => [i, 'hit']),
-  ];
-  const byIndex = new Map<number, StepMark>();
-  for (const [index] of steps) {
-    if (byIndex.has(index)) continue;
-    const error = errors.get(index);
-    const failure = failures.get(index);
-    const foundMessage = found.get(index);
-    const hit = hitSet.has(index);
-    const titles = [
-      error && `Handler error: ${error}`,
-      failure && `Invariant fails: ${failure}`,
-      foundMessage && `Found: ${foundMessage}`,
-      hit && 'Breakpoint hit',
-    ].filter(Boolean);
-    const kind: MarkKind | undefined = error ? 'error' : failure ? 'failure' : foundMessage ? 'found' : hit ? 'hit' : undefined;
-    if (kind) byIndex.set(index, { kind, title: titles.join('\n') });
-  }
-  return { ...patch, marks: { byIndex, steps } };
+  const { errorMarks: errors, breakMarks: breaks, foundMarks: found, hits, hitSet } = { ...s, ...patch };
+  return { ...patch, marks: buildMarks({ errors, breaks, found, hits, hitSet }) };
 }
 
 /** What a host message changes in the state (`rows` go to the timeline, not here). */
@@ -189,7 +163,7 @@ export function fold(s: ReplayState, message: HostMessage): Partial<ReplayState>
         phase: 'open',
         summary: message.summary,
         errorMarks: new Map(message.summary.errors.map((m) => [m.index, m.message])),
-        failureMarks: new Map(message.summary.failures.map((m) => [m.index, m.message])),
+        breakMarks: new Map(message.summary.breaks.map((m) => [m.index, m.message])),
         foundMarks: new Map(),
       });
     case 'timeline':

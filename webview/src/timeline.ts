@@ -7,18 +7,13 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { classMap } from 'lit/directives/class-map.js';
 import { qualifiedName, shortTypeName } from '../../src/core/events';
+import type { MarkKind, StepMark } from '../../src/shared/replayMarks';
 import type { TimelineRow } from '../../src/shared/replayProtocol';
 import { count, shortId, timeText } from './format';
 import { LightElement } from './lightElement';
 import { styleProps } from './styleProps';
 
-export type MarkKind = 'error' | 'failure' | 'found' | 'hit';
-
-/** The mark of a step (its most important kind), and what it says. */
-export interface StepMark {
-  kind: MarkKind;
-  title: string;
-}
+export type { MarkKind, StepMark };
 
 export const ROW_HEIGHT = 22;
 const BLOCK = 100;

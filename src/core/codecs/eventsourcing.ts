@@ -10,6 +10,7 @@ import { constants as zlibConstants, deflateSync, Inflate, inflateSync } from 'n
 import { AesGcmBatchDecryptor } from './aesGcm';
 import { DecodeError, EventscopeError, messageOf, MissingCipherKey } from '../errors';
 import { parseExactJson, parseWithBigInts, stringifyExact } from '../json/exact';
+import { hasMappings, type TranscodingKind, type TranscodingMapping } from './transcodings';
 
 import type { ValueKinds } from '../events';
 
@@ -21,6 +22,11 @@ export interface DecodedState {
 export interface EventsourcingCodecOptions {
   /** The raw AES key (16, 24 or 32 bytes), from `parseCipherKey`. */
   cipherKey?: Buffer;
+  /**
+   * Application transcodings to decode as a known kind (`{date_iso: 'date'}`): their `_data_`
+   * becomes the value and the kind is recorded. Others stay `{_type_, _data_}` (`custom:NAME`).
+   */
+  transcodings?: TranscodingMapping;
 }
 
 /** Parses the library's CIPHER_KEY: base64 of a 16/24/32-byte AES key. */
@@ -143,17 +149,26 @@ export function stateText(b: Uint8Array): string {
   return decompressToText(b, 0, b.length);
 }
 
+/** Why a state did not decode with the key given (the same sentence for every command). */
+const NOT_DECRYPTED = 'the cipher key does not decrypt the state (wrong key, or a damaged blob)';
+
 /** Cipher and compressor only: the JSON text of a state blob that did not decrypt (or had no key). */
 function unwrapUndecrypted(b: Uint8Array, hadKey: boolean): string {
   if (b.length === 0) throw new DecodeError('the state is empty');
   if (!looksPlain(b, 0, b.length)) {
     if (!hadKey) throw new MissingCipherKey();
-    throw new DecodeError('the cipher key does not decrypt the state (wrong key, or a damaged blob)');
+    throw new DecodeError(NOT_DECRYPTED);
   }
   return decompressToText(b, 0, b.length);
 }
 
-/** How a state blob is stored: its compression and whether it is encrypted (as far as can be told). */
+/**
+ * How a state blob is stored: its compression and whether it is encrypted (as far as can be told).
+ * Without a key a blob that is neither JSON nor a compressed stream is `encrypted: 'unknown'`. With
+ * a key the key is tried: a state it does not decrypt must read as it is, as
+ * `decodeEventsourcingStates` reads it, else this throws the DecodeError that gives (for a wrong
+ * key, the sentence `log` says), never "unknown". (bz2/lzma, which cannot be read yet, are named.)
+ */
 export function describeStateEncoding(
   blob: Uint8Array,
   cipherKey?: Buffer,
@@ -164,6 +179,11 @@ export function describeStateEncoding(
   if (plain) {
     b = plain;
     encrypted = true;
+  } else if (cipherKey) {
+    if (!isBz2(b, 0, b.length) && !isXz(b, 0, b.length)) {
+      const decoded = decodeEventsourcingStates([b], { cipherKey })[0];
+      if (decoded instanceof DecodeError) throw decoded;
+    }
   } else if (!looksPlain(b, 0, b.length)) {
     return { compression: 'unknown', encrypted: 'unknown' };
   }
@@ -216,20 +236,25 @@ export function decodeEventsourcingStates(
   const n = states.length;
   const page = key ? decryptorFor(key).decryptPage(states.map((s) => (typeof s === 'string' && isJsonText(s) ? '' : s))) : undefined;
   const results = new Array<DecodedState | DecodeError>(n);
-  for (let i = 0; i < n; i++) {
-    const state = states[i];
-    try {
-      let text: string;
-      if (typeof state === 'string' && isJsonText(state)) text = state;
-      else if (page && page.lengths[i] >= 0) {
-        const at = page.starts[i];
-        text = decompressToText(page.bytes, at, at + page.lengths[i]);
-      } else text = unwrapUndecrypted(typeof state === 'string' ? hexBytes(state) : state, hadKey);
-      results[i] = parseState(text, hadKey);
-    } catch (error) {
-      if (error instanceof DecodeError) results[i] = error;
-      else throw error;
+  mapping = hasMappings(options.transcodings) ? options.transcodings : undefined;
+  try {
+    for (let i = 0; i < n; i++) {
+      const state = states[i];
+      try {
+        let text: string;
+        if (typeof state === 'string' && isJsonText(state)) text = state;
+        else if (page && page.lengths[i] >= 0) {
+          const at = page.starts[i];
+          text = decompressToText(page.bytes, at, at + page.lengths[i]);
+        } else text = unwrapUndecrypted(typeof state === 'string' ? hexBytes(state) : state, hadKey);
+        results[i] = parseState(text, hadKey);
+      } catch (error) {
+        if (error instanceof DecodeError) results[i] = error;
+        else throw error;
+      }
     }
+  } finally {
+    mapping = undefined;
   }
   return results;
 }
@@ -293,6 +318,35 @@ export function dashUuid(hex: string): string {
 /** Set by `transcode` when it meets an integer JSON.parse may have rounded (beyond 2^53). */
 let unsafeIntegerSeen = false;
 
+/** The application transcodings to decode while a page is decoded (`EventsourcingCodecOptions.transcodings`). */
+let mapping: TranscodingMapping | undefined;
+
+const DECIMAL_TEXT = /^[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|NaN|sNaN|Infinity|Inf)$/;
+const DASHED_UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** An ISO 8601 date and time, or a date alone (Python's `datetime.fromisoformat` reads it as midnight). */
+const ISO_DATETIME = /^[+-]?\d{4,}-\d{2}-\d{2}(?:$|[T ]\d{2}:\d{2})/;
+const ISO_DATE = /^[+-]?\d{4,}-\d{2}-\d{2}$/;
+
+/**
+ * The value of an application transcoding's `_data_` decoded as `kind` (the canonical dashed
+ * form of a UUID, else the text itself), or undefined when the text is not one of that kind.
+ */
+function decodeAs(kind: TranscodingKind, data: string): string | undefined {
+  switch (kind) {
+    case 'uuid': {
+      const hex = hexDigits32(data);
+      if (hex) return dashUuid(hex === 1 ? data : data.toLowerCase());
+      return DASHED_UUID.test(data) ? data.toLowerCase() : undefined;
+    }
+    case 'decimal':
+      return DECIMAL_TEXT.test(data) ? data : undefined;
+    case 'datetime':
+      return ISO_DATETIME.test(data) ? data : undefined;
+    case 'date':
+      return ISO_DATE.test(data) ? data : undefined;
+  }
+}
+
 /** The JSON pointers of top-level keys (most kinds are there), made once per key name. */
 const rootPaths = new Map<string, string>();
 
@@ -355,7 +409,16 @@ function transcode(value: unknown, path: string, kinds: ValueKinds): unknown {
         return data;
       }
     }
-    // An application's own transcoding: kept as it is (its inner values still decoded).
+    // An application's own transcoding: decoded as the kind the user mapped it to, when its data
+    // is one; else kept as it is (its inner values still decoded).
+    if (mapping !== undefined && typeof data === 'string' && Object.hasOwn(mapping, type)) {
+      const kind = mapping[type];
+      const decoded = decodeAs(kind, data);
+      if (decoded !== undefined) {
+        kinds[path] = kind;
+        return decoded;
+      }
+    }
     kinds[path] = `custom:${type}`;
     obj._data_ = transcode(data, `${path}/_data_`, kinds);
     return obj;

@@ -3,9 +3,9 @@
  * built-in generic projection (KurrentDB scripts are in kurrent.ts); what an engine is: types.ts.
  */
 
-import { eventToJSON, type RecordedEvent } from '../events';
+import { eventToJSON, pointerSegment, type RecordedEvent, type ValueKind, type ValueKinds } from '../events';
 import { markCall } from './guard';
-import { applyEvent, checkInvariant, HandlerTable, type Projection } from './projection';
+import { applyEvent, checkInvariant, HandlerTable, partitionOf, type Projection } from './projection';
 import type { ProjectionEngine, StepOutput } from './types';
 
 /** Where `console.log` and friends inside user code write while a step is being recorded. */
@@ -31,11 +31,15 @@ export function moduleEngine(projection: Projection, fallbackName: string): Proj
       }
     },
     ...(projection.invariant ? { invariant: (state: unknown, event: RecordedEvent) => checkInvariant(projection, state, event) } : {}),
+    ...(typeof projection.partitionBy === 'function'
+      ? { partitionOf: (event: RecordedEvent) => partitionOf(projection, event), partitioning: 'custom' as const }
+      : {}),
     userFunctions: [
       { name: 'init', fn: projection.init },
       ...Object.entries(projection.when ?? {}).map(([key, fn]) => ({ name: `the ${key} handler`, fn, on: key })),
       { name: 'any', fn: projection.any, on: '*' },
       { name: 'the invariant', fn: projection.invariant, on: '*' },
+      { name: 'partitionBy', fn: projection.partitionBy, on: '*' },
     ],
   };
 }
@@ -68,6 +72,38 @@ export function genericEngine(): ProjectionEngine {
       Object.assign(stream.fields, view.data);
       return s;
     },
+    async stateKinds(_state, applied) {
+      // A stream's fields are its events' data merged, later values winning: so are their kinds.
+      // Per stream, per top-level field (its pointer segment): the kinds within it, pointers from `fields`.
+      const streams = new Map<string, Map<string, [string, ValueKind][]>>();
+      await applied((event) => {
+        let fields = streams.get(event.streamId);
+        if (!fields) streams.set(event.streamId, (fields = new Map()));
+        const within = new Map<string, [string, ValueKind][]>();
+        for (const path in event.kinds) {
+          const end = path.indexOf('/', 1);
+          const segment = end < 0 ? path.slice(1) : path.slice(1, end);
+          let list = within.get(segment);
+          if (!list) within.set(segment, (list = []));
+          list.push([path, event.kinds[path]]);
+        }
+        for (const key of Object.keys(event.data)) {
+          const segment = pointerSegment(key);
+          const list = within.get(segment);
+          if (list) fields.set(segment, list);
+          else fields.delete(segment);
+        }
+      });
+      const kinds: ValueKinds = {};
+      for (const [streamId, fields] of streams) {
+        const prefix = `/streams/${pointerSegment(streamId)}/fields`;
+        for (const list of fields.values()) for (const [path, kind] of list) kinds[prefix + path] = kind;
+      }
+      return kinds;
+    },
+    // Its state is kept per stream: an expression over it breaks per stream.
+    partitionOf: (event) => event.streamId,
+    partitioning: 'stream',
     userFunctions: [],
   };
 }

@@ -59,7 +59,7 @@
 
 import { EventscopeError } from '../errors';
 import type { RecordedEvent } from '../events';
-import { typeMatchRank } from '../events';
+import { learntAggregate, qualifiedName, typeMatchRank } from '../events';
 import { parseExactJson, stringifyExact } from '../json/exact';
 import { outputSink } from './engines';
 import type { EmittedEvent, ProjectionEngine, StepOutput } from './types';
@@ -542,8 +542,13 @@ function setOwn(record: Record<string, unknown>, key: string, value: unknown): v
   else record[key] = value;
 }
 
-/** The aggregate class of an eventsourcing topic (`m:BankAccount.Opened`): name and full topic. */
+/**
+ * The aggregate class of an eventsourcing topic (`m:BankAccount.Opened`; a module-level class by
+ * its learnt aggregate, see `learnAggregate`): name and full topic.
+ */
 function topicClass(type: string): [string, string] | undefined {
+  const learnt = learntAggregate(type);
+  if (learnt) return [qualifiedName(learnt), learnt];
   const colon = type.indexOf(':');
   const dot = type.lastIndexOf('.');
   if (colon < 0 || dot <= colon + 1) return undefined;
@@ -567,6 +572,15 @@ export function kurrentEngine(definition: KurrentDefinition, name: string): Proj
   const partitionPattern = d.partitionResultStreamNamePattern ?? `$projections-${name}-{0}-result`;
   const routes = new Map<string, Route>();
   const typeCategories = new Map<string, [string, string] | null>();
+  /** The partition the last event applied went to (undefined: none), for `partitionOf`. */
+  let applied: { event: RecordedEvent; key: string | undefined } | undefined;
+
+  /** The partition `partitionBy` names (a string, or a number as text), else none: KurrentDB skips the event. */
+  const customKey = (envelope: Envelope): string | undefined => {
+    markCall(d.partitionBy);
+    const p = d.partitionBy!(envelope);
+    return typeof p === 'string' ? p : typeof p === 'number' ? String(p) : undefined;
+  };
 
   const initState = (): unknown => {
     markCall(d.init);
@@ -714,15 +728,9 @@ export function kurrentEngine(definition: KurrentDefinition, name: string): Proj
         }
 
         // Partitioned: by stream, or by the user's function (a string or number names the partition).
-        let key: string;
-        if (d.partitioning === 'stream') key = event.streamId;
-        else {
-          markCall(d.partitionBy);
-          const p = d.partitionBy!(envelope);
-          if (typeof p === 'string') key = p;
-          else if (typeof p === 'number') key = String(p);
-          else return state; // no partition: KurrentDB skips the event
-        }
+        const key = d.partitioning === 'stream' ? event.streamId : customKey(envelope);
+        applied = { event, key };
+        if (key === undefined) return state; // no partition: KurrentDB skips the event
         envelope.partition = key;
         const container = state as PartitionedState;
         const exists = Object.hasOwn(container.partitions, key);
@@ -755,6 +763,18 @@ export function kurrentEngine(definition: KurrentDefinition, name: string): Proj
         outputSink.current = undefined;
       }
     },
+    ...(partitioned
+      ? {
+          partitioning: d.partitioning === 'stream' ? ('stream' as const) : ('custom' as const),
+          // Invariant breaks per partition (breaks.ts): the key the event was applied under.
+          partitionOf: (event: RecordedEvent): string | undefined => {
+            if (d.partitioning === 'stream') return event.streamId;
+            if (applied?.event === event) return applied.key;
+            const category = categories ? (categoryOf(event) ?? null) : null;
+            return customKey(new Envelope(event, category, ''));
+          },
+        }
+      : {}),
     userFunctions: [
       { name: '$init', fn: d.init },
       { name: '$initShared', fn: d.initShared },

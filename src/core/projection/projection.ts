@@ -1,6 +1,6 @@
 /**
  * The projection API users write (docs/architecture.md): `init`, `when` handlers keyed by event
- * type, `any`, and an optional `invariant`. Handlers may mutate the state and return nothing, or
+ * type, `any`, and an optional `invariant` (with `partitionBy` when it checks one partition). Handlers may mutate the state and return nothing, or
  * return a new state (KurrentDB's rule). The most specific matching key wins: exact type, then the
  * part after ':' of a topic, then a trailing dotted part.
  */
@@ -21,6 +21,11 @@ export interface Projection {
   any?: Handler;
   /** True (or undefined) when the state is fine; false or a message when it is broken. */
   invariant?: (state: unknown, event: ProjectionEvent) => unknown;
+  /**
+   * The partition of the state an event is about (a string or number; anything else: none), when
+   * `invariant` checks that part only: the invariant then breaks per partition (see breaks.ts).
+   */
+  partitionBy?: (event: ProjectionEvent) => unknown;
 }
 
 /** The handler for an event type, by the most specific matching key (cached per type). */
@@ -78,4 +83,12 @@ export function checkInvariant(projection: Projection, state: unknown, event: Re
   if (verdict === undefined || verdict === true) return undefined;
   if (typeof verdict === 'string') return verdict;
   return verdict ? undefined : 'the invariant returned false';
+}
+
+/** The partition `partitionBy` names for an event: a string, a number as text, else none. */
+export function partitionOf(projection: Projection, event: RecordedEvent): string | undefined {
+  if (!projection.partitionBy) return undefined;
+  markCall(projection.partitionBy);
+  const key = projection.partitionBy(eventToJSON(event));
+  return typeof key === 'string' ? key : typeof key === 'number' ? String(key) : undefined;
 }

@@ -5,11 +5,11 @@
  */
 
 import type { WireError } from '../errors';
-import type { EventKey, RecordedEvent } from '../events';
+import type { EventKey, RecordedEvent, ValueKinds } from '../events';
 import type { LabelRules } from '../labels';
 import type { ProjectionSpec, SourceRange } from './load';
 import type { ReplaySourceSpec } from './source';
-import type { Breakpoint, EngineKind, Mark, ScanBounds, ScanResult, StepRecord } from './types';
+import type { Break, Breakpoint, BreakList, EngineKind, Mark, Partitioning, ScanBounds, ScanResult, StepRecord } from './types';
 
 /** What a step record carries across to the host (states can be tens of MB). */
 export interface StepOptions {
@@ -37,14 +37,21 @@ export interface OpenResult {
   /** What runs the user's code, when not the worker (see ProjectionEngine.runtime). */
   runtime?: string;
   hasInvariant: boolean;
-  /** The first MARK_LIMIT handler errors and invariant failures, in order. */
+  /** How the state is partitioned for its invariant: breaks are then per stream / partition. */
+  partitioning?: Partitioning;
+  /** The first MARK_LIMIT handler errors, in order. */
   errors: Mark[];
-  failures: Mark[];
-  /** Whether there were more errors / failures than those listed. */
-  truncated: { errors: boolean; failures: boolean };
+  /** Where the projection's own invariant breaks (core/projection/breaks.ts): the first MARK_LIMIT, in order. */
+  breaks: Break[];
+  /** How many steps the invariant fails after (breaks and the steps that stay broken). */
+  failingSteps: number;
+  /** Whether there were more errors / breaks than those listed. */
+  truncated: { errors: boolean; breaks: boolean };
   elapsedMs: number;
   keyframeInterval: number;
   keyframes: number;
+  /** The application transcodings the events hold, shown as stored (`custom:NAME` kinds), when there are any. */
+  transcodings?: string[];
 }
 
 /** Each operation of the worker: what it is sent (`args`) and what it answers (`reply`). */
@@ -53,12 +60,19 @@ export interface WorkerOps {
   events: { args: { from: number; count: number }; reply: RecordedEvent[] };
   step: { args: { index: number; options?: StepOptions }; reply: StepRecord };
   state: { args: { count: number }; reply: unknown };
+  /** The state after `count` steps with the kinds of its exact values (JSON pointer -> kind). */
+  typedState: { args: { count: number }; reply: { state: unknown; kinds: ValueKinds } };
   scan: { args: { breakpoints: Breakpoint[]; from?: number; bounds?: ScanBounds }; reply: ScanResult };
   filter: { args: { text: string }; reply: number[] };
   /** Stream id -> label, for those streams that have one. */
   labels: { args: { streamIds: string[] }; reply: Record<string, string> };
   locate: { args: { key: EventKey }; reply: number | undefined };
-  find: { args: { from: number; expression?: string }; reply: Mark | undefined };
+  /** The first break (or handler error) at or after `from`: of the projection's invariant, or `expression`. */
+  find: { args: { from: number; expression?: string }; reply: Break | undefined };
+  /** Every break of the projection's invariant, or of `expression` (the first MARK_LIMIT). */
+  breaks: { args: { expression?: string }; reply: BreakList };
+  /** The events of step `index`'s stream before it in the replay (at most `count`, oldest first), with their steps. */
+  preceding: { args: { index: number; count: number }; reply: { index: number; event: RecordedEvent }[] };
   /** Names a step's event (and the user function `fn`, by its registered id) for an error message. */
   describe: { args: { index: number; fn?: number }; reply: { event: string; fn?: string } };
   /** A JavaScript expression over `state` (after step `index`), `event` and `previousState`. */

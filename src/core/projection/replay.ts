@@ -11,13 +11,18 @@
 
 import { diffStates } from './diff';
 import { deserialize, serialize } from 'node:v8';
+import { compileWhere, whereOf } from '../where';
 import { EventscopeError, messageOf } from '../errors';
-import { sameEvent, type EventKey, type RecordedEvent } from '../events';
+import { collectApplicationTranscodings } from '../codecs/transcodings';
+import { pointerSegment, qualifiedName, sameEvent, type EventKey, type RecordedEvent, type ValueKinds } from '../events';
 import { LabelCache } from '../labels';
+import { BreakTracker } from './breaks';
 import { liveRun } from './live';
 import type { ReplaySource } from './source';
 import {
   MARK_LIMIT,
+  type Break,
+  type BreakList,
   type Breakpoint,
   type Mark,
   type ScanBounds,
@@ -68,6 +73,38 @@ function freeze(state: unknown): Buffer {
 
 const thaw = (buffer: Buffer): unknown => deserialize(buffer);
 
+/**
+ * Adds the kinds values say of themselves (bigints, non-finite numbers) to `kinds`, under `path`,
+ * where `kinds` has none: in arrays and plain objects, as JSON prints them (`seen`: the objects
+ * above, so a cycle ends).
+ */
+function addValueKinds(value: unknown, path: string, kinds: ValueKinds, seen: Set<object>): void {
+  if (typeof value === 'bigint') kinds[path] ??= 'bigint';
+  else if (typeof value === 'number') {
+    if (!Number.isFinite(value)) kinds[path] ??= 'nonfinite';
+  } else if (value !== null && typeof value === 'object' && !seen.has(value)) {
+    const proto = Object.getPrototypeOf(value) as object | null;
+    const array = Array.isArray(value);
+    if (!array && proto !== null && Object.getPrototypeOf(proto) !== null) return; // not a plain object (of any realm)
+    seen.add(value); // the objects above this one: a cycle stops here
+    if (array) value.forEach((v, i) => addValueKinds(v, `${path}/${i}`, kinds, seen));
+    else for (const [k, v] of Object.entries(value)) addValueKinds(v, `${path}/${pointerSegment(k)}`, kinds, seen);
+    seen.delete(value);
+  }
+}
+
+/** The place of the first mark at or after step `from` in marks sorted by step. */
+function lowerBound(marks: readonly Mark[], from: number): number {
+  let low = 0;
+  let high = marks.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (marks[mid].index < from) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
 /** The first `count` events of a page (all of it when it has no more). */
 function upTo(page: RecordedEvent[], count: number): RecordedEvent[] {
   return page.length > count ? page.slice(0, Math.max(0, count)) : page;
@@ -113,12 +150,17 @@ export class Replay {
   /** Stream labels read so far (each stream's once). */
   private readonly labelCache: LabelCache | undefined;
   length = 0;
-  /** Handler errors and invariant failures of the first pass: the first MARK_LIMIT of each. */
+  /** Handler errors of the first pass: the first MARK_LIMIT. */
   readonly errors: Mark[] = [];
-  readonly failures: Mark[] = [];
-  /** Whether the first pass found more errors / failures than it kept. */
-  readonly truncated = { errors: false, failures: false };
+  /** Where the projection's own invariant breaks (breaks.ts), found by the first pass. */
+  breaks: BreakList = { breaks: [], truncated: false, failingSteps: 0 };
+  /** Whether the first pass found more errors / breaks than it kept. */
+  readonly truncated = { errors: false, breaks: false };
+  /** The breaks of typed expressions, each found by one pass over the replay (the latest few). */
+  private readonly expressionBreaks = new Map<string, BreakList>();
   elapsedMs = 0;
+  /** The application transcodings among the first pass's events (`custom:NAME` kinds): shown as stored. */
+  readonly applicationTranscodings = new Set<string>();
 
   constructor(
     readonly engine: ProjectionEngine,
@@ -242,6 +284,31 @@ export class Replay {
     }
   }
 
+  /**
+   * Records step `index`'s verdict in `tracker` (breaks.ts). The partition is asked only when it
+   * matters: when the step fails, or when some partition fails (this one may heal). A throwing
+   * `partitionBy` fails the step.
+   */
+  private verdict(tracker: BreakTracker, event: RecordedEvent, index: number, failure: string | undefined): Break | undefined {
+    const engine = this.engine;
+    let partition: string | undefined;
+    if (engine.partitionOf && (failure !== undefined || tracker.anyFailing)) {
+      this.guard.enter(index);
+      try {
+        partition = engine.partitionOf(event);
+      } catch (error) {
+        failure ??= `partitionBy threw: ${this.describeError(error)}`;
+      } finally {
+        this.guard.exit();
+      }
+    }
+    return tracker.record(index, partition, failure);
+  }
+
+  private newTracker(from = 0, limit = MARK_LIMIT): BreakTracker {
+    return new BreakTracker(this.engine.partitionOf !== undefined, from, limit);
+  }
+
   /** A condition on one step, guarded like all user code: whether it holds, or what it threw. */
   private evaluate(
     condition: Condition,
@@ -295,6 +362,7 @@ export class Replay {
     let lastProgress = started;
     const engine = this.engine;
     const checks = engine.invariant !== undefined;
+    const tracker = this.newTracker();
     this.addKeyframe(0, undefined, state);
     let gap = this.minGap;
     let lastKeyframe = 0;
@@ -303,6 +371,7 @@ export class Replay {
       for (const event of page) {
         if (!engine.accepts(event)) continue;
         if (index >= limit) break outer;
+        collectApplicationTranscodings(event.kinds, this.applicationTranscodings);
         if (index - lastKeyframe >= gap) {
           // Space keyframes so that serializing them costs at most a share of the replay time: the
           // time per step so far (an engine that applies in batches spends it unevenly).
@@ -316,10 +385,7 @@ export class Replay {
         const applied = this.apply(state, event, index);
         state = applied.state;
         if (applied.error !== undefined) this.mark('errors', { index, message: applied.error });
-        if (checks) {
-          const failure = this.invariant(state, event, index);
-          if (failure !== undefined) this.mark('failures', { index, message: failure });
-        }
+        if (checks) this.verdict(tracker, event, index, this.invariant(state, event, index));
         index++;
       }
       if (onProgress && performance.now() - lastProgress > 100) {
@@ -329,6 +395,8 @@ export class Replay {
     }
     this.length = index;
     this.finalState = freeze(state);
+    this.breaks = tracker.result();
+    this.truncated.breaks = this.breaks.truncated;
     this.elapsedMs = performance.now() - started;
   }
 
@@ -340,6 +408,31 @@ export class Replay {
   /** The state after `count` steps (0: the initial state), re-run from the nearest keyframe, as the user sees it. */
   async stateAfter(count: number): Promise<unknown> {
     return this.present(await this.stateAt(count));
+  }
+
+  /**
+   * The state after `count` steps as the user sees it, with the kinds of its exact values (JSON
+   * pointer -> kind, as an event's `kinds`): those the engine knows or traces (`stateKinds`), and
+   * every bigint and non-finite number in it.
+   */
+  async typedStateAfter(count: number): Promise<{ state: unknown; kinds: ValueKinds }> {
+    const raw = await this.stateAt(count);
+    const state = this.present(raw);
+    const engine = this.engine;
+    const applied = async (visit: (event: RecordedEvent) => void) => {
+      // Read again from the start (no lookahead: nothing is applied).
+      let index = 0;
+      for await (const page of this.source.pages()) {
+        for (const event of page) {
+          if (!engine.accepts(event)) continue;
+          if (index++ >= count) return;
+          visit(event);
+        }
+      }
+    };
+    const kinds: ValueKinds = { ...(engine.stateKinds ? await engine.stateKinds(raw, applied) : {}) };
+    addValueKinds(state, '', kinds, new Set());
+    return { state, kinds };
   }
 
   private async stateAt(count: number): Promise<unknown> {
@@ -433,6 +526,25 @@ export class Replay {
     return out;
   }
 
+  /**
+   * The events of step `index`'s stream before it in this replay, the last `count` of them (oldest
+   * first) with their steps: read back from the step in windows, each twice as long as the last.
+   */
+  async preceding(index: number, count: number): Promise<{ index: number; event: RecordedEvent }[]> {
+    this.checkRange(index, this.length - 1);
+    const [event] = await this.events(index, 1);
+    const found: { index: number; event: RecordedEvent }[] = [];
+    for (let end = index, size = 256; end > 0 && found.length < count; size *= 2) {
+      const start = Math.max(0, end - size);
+      const window = await this.events(start, end - start);
+      for (let i = window.length - 1; i >= 0 && found.length < count; i--) {
+        if (window[i].streamId === event.streamId) found.push({ index: start + i, event: window[i] });
+      }
+      end = start;
+    }
+    return found.reverse();
+  }
+
   /** The event of step `index`, even one past the end (the event a stopped replay could not run). */
   async eventAt(index: number): Promise<RecordedEvent | undefined> {
     let found: RecordedEvent | undefined;
@@ -449,6 +561,8 @@ export class Replay {
    * label of a stream not labelled yet are noted (as numbers) and decided once those labels are read.
    */
   async matching(text: string): Promise<number[]> {
+    const where = whereOf(text);
+    if (where !== undefined) return this.matchingWhere(where);
     const words = text.toLowerCase().split(/\s+/).filter(Boolean);
     const cache = this.labelCache;
     // Types and labels lowercased once; `lowerLabels`: null for none, absent while not read.
@@ -458,7 +572,8 @@ export class Replay {
       let n = types.get(type);
       if (n === undefined) {
         types.set(type, (n = lowerTypes.length));
-        lowerTypes.push(type.toLowerCase());
+        // With its qualified name: a module-level class as `Dog.TrickAdded` (see `learnAggregate`).
+        lowerTypes.push(`${type} ${qualifiedName(type)}`.toLowerCase());
       }
       return n;
     };
@@ -509,6 +624,28 @@ export class Replay {
     return merged;
   }
 
+  /** The steps whose event a `where` expression holds for (sealed off, a page at a time; one that throws is no match). */
+  private async matchingWhere(expression: string): Promise<number[]> {
+    const filter = compileWhere(expression);
+    const found: number[] = [];
+    let events: RecordedEvent[] = [];
+    let indexes: number[] = [];
+    const flush = () => {
+      filter.select(events).matches.forEach((yes, i) => yes && found.push(indexes[i]));
+      events = [];
+      indexes = [];
+    };
+    await this.walk(this.keyframes[0], (event, index) => {
+      if (index >= this.length) return false;
+      events.push(event);
+      indexes.push(index);
+      if (events.length === 1000) flush();
+      return true;
+    });
+    flush();
+    return found;
+  }
+
   /** The step of an event known by its key (after a re-run, the cursor's event), if it is there. */
   async indexOf(key: EventKey): Promise<number | undefined> {
     const cursor = this.source.cursorFor(key);
@@ -526,7 +663,7 @@ export class Replay {
     return found;
   }
 
-  private mark(kind: 'errors' | 'failures', mark: Mark): void {
+  private mark(kind: 'errors', mark: Mark): void {
     if (this[kind].length < MARK_LIMIT) this[kind].push(mark);
     else this.truncated[kind] = true;
   }
@@ -601,29 +738,76 @@ export class Replay {
   }
 
   /**
-   * The first step at or after `from` after which the invariant fails: the projection's own, or
-   * `expression` (which must stay truthy) when given. Handler errors count as failures too.
+   * Where the invariant breaks over the whole replay (breaks.ts): the projection's own (found by the
+   * first pass), or `expression` (which must stay truthy), found by one pass and kept.
    */
-  async firstFailure(from = 0, expression?: string): Promise<Mark | undefined> {
+  async breaksOf(expression?: string): Promise<BreakList> {
+    if (expression === undefined) return this.breaks;
+    const known = this.expressionBreaks.get(expression);
+    if (known) return known;
+    const tracker = this.newTracker();
+    await this.detect(expression, tracker);
+    const list = tracker.result();
+    if (this.expressionBreaks.size >= 8) this.expressionBreaks.delete(this.expressionBreaks.keys().next().value!);
+    this.expressionBreaks.set(expression, list);
+    return list;
+  }
+
+  /**
+   * The first step at or after `from` where the invariant breaks (the projection's own, or
+   * `expression` when given), or a handler throws: Find first failure, Next, a debugger's Continue.
+   * A step that stays broken after a break is not one (breaks.ts).
+   */
+  async firstFailure(from = 0, expression?: string): Promise<Break | undefined> {
     this.checkRange(from, this.length);
-    if (expression === undefined && !this.truncated.errors && !this.truncated.failures) {
-      // The first pass marked every failure: no need to run again.
-      return [...this.errors, ...this.failures].filter((m) => m.index >= from).sort((a, b) => a.index - b.index)[0];
+    if (from === 0 && expression !== undefined && !this.expressionBreaks.has(expression)) {
+      // The first failing step is the first break: no need to run the whole replay for it.
+      const tracker = this.newTracker(0, 1);
+      const error = await this.detect(expression, tracker, 0);
+      const [broke] = tracker.result().breaks;
+      return [error, broke].filter((m) => m !== undefined).sort((a, b) => a.index - b.index)[0];
     }
+    const firstFrom = <T extends Mark>(marks: T[]) => marks[lowerBound(marks, from)];
+    const list = await this.breaksOf(expression);
+    const found = [firstFrom(list.breaks), firstFrom(this.errors)].filter((m) => m !== undefined).sort((a, b) => a.index - b.index)[0];
+    // Past the marks kept, the first one is found by running on (from the start: breaks need the verdicts before).
+    const unknownAfter = Math.min(
+      list.truncated ? (list.breaks.at(-1)?.index ?? -1) : Infinity,
+      this.truncated.errors ? (this.errors.at(-1)?.index ?? -1) : Infinity,
+    );
+    if (found && found.index <= unknownAfter) return found;
+    if (unknownAfter === Infinity) return found;
+    const tracker = this.newTracker(from, 1);
+    const error = await this.detect(expression, tracker, from, found?.index);
+    const [broke] = tracker.result().breaks;
+    return [error, broke, found].filter((m) => m !== undefined).sort((a, b) => a.index - b.index)[0];
+  }
+
+  /**
+   * One pass from the start, recording each step's verdict (the projection's invariant, or
+   * `expression`) in `tracker`, to the end or until the tracker is full. With `firstErrorFrom`
+   * the pass stops at the first handler error at or after that step (returned), or before step
+   * `end`.
+   */
+  private async detect(
+    expression: string | undefined,
+    tracker: BreakTracker,
+    firstErrorFrom?: number,
+    end = this.length,
+  ): Promise<Mark | undefined> {
     const conditions = this.conditions(expression === undefined ? [] : [expression]);
     const test = expression === undefined ? undefined : conditions.get(expression);
     if (test instanceof Error) throw test;
-    const start = this.nearest(from);
+    const start = this.keyframes[0];
     let state = thaw(start.state);
-    let found: Mark | undefined;
+    let error: Mark | undefined;
     await this.walkWith(conditions, start, (event, index) => {
-      if (index >= this.length) return false;
-      const before = test?.usesBefore && index >= from ? thaw(freeze(state)) : state;
+      if (index >= end || index >= this.length) return false;
+      const before = test?.usesBefore ? thaw(freeze(state)) : state;
       const applied = this.apply(state, event, index);
       state = applied.state;
-      if (index < from) return true;
-      if (applied.error !== undefined) {
-        found = { index, message: applied.error };
+      if (firstErrorFrom !== undefined && index >= firstErrorFrom && applied.error !== undefined) {
+        error = { index, message: applied.error };
         return false;
       }
       let failure: string | undefined;
@@ -634,13 +818,10 @@ export class Replay {
       } else {
         failure = this.invariant(state, event, index);
       }
-      if (failure !== undefined) {
-        found = { index, message: failure };
-        return false;
-      }
-      return true;
+      this.verdict(tracker, event, index, failure);
+      return !tracker.full;
     });
-    return found;
+    return error;
   }
 
   /**

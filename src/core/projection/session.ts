@@ -8,13 +8,13 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { EventscopeError, fromWire } from '../errors';
-import type { EventKey, RecordedEvent } from '../events';
+import type { EventKey, RecordedEvent, ValueKinds } from '../events';
 import { createGuardBuffer, readGuard, Watchdog, type Overrun } from './guard';
 import type { LabelRules } from '../labels';
 import { bundleProjection, type BundledProjection, type ProjectionSpec } from './load';
 import type { Evaluation, OpenResult, StepOptions, UserCall, WorkerOp, WorkerOps, WorkerReply } from './protocol';
 import type { ReplaySourceSpec } from './source';
-import type { Breakpoint, Mark, ProjectionChoice, ScanBounds, ScanResult, StepRecord } from './types';
+import type { Break, Breakpoint, BreakList, Mark, ProjectionChoice, ScanBounds, ScanResult, StepRecord } from './types';
 
 export interface ReplaySessionOptions {
   source: ReplaySourceSpec;
@@ -37,7 +37,7 @@ export interface ReplaySessionOptions {
 export interface ReplaySummary extends OpenResult {
   /** The projection file, unless generic. */
   projectionPath?: string;
-  /** The earliest handler error or invariant failure. */
+  /** The earliest handler error or invariant break (the first failing step). */
   firstFailure?: Mark;
   /** Why the replay ends before the source does (a step overran its budget, the worker died). */
   stopped?: string;
@@ -251,7 +251,7 @@ export class ReplaySession {
         ...(this.options.keyframeInterval ? { interval: this.options.keyframeInterval } : {}),
         ...(this.options.labelRules ? { labelRules: this.options.labelRules } : {}),
       });
-      const firstFailure = [result.errors[0], result.failures[0]].filter(Boolean).sort((a, b) => a.index - b.index)[0];
+      const firstFailure = [result.errors[0], result.breaks[0]].filter(Boolean).sort((a, b) => a.index - b.index)[0];
       this.summary = {
         ...result,
         ...(this.projectionPath ? { projectionPath: this.projectionPath } : {}),
@@ -339,6 +339,11 @@ export class ReplaySession {
     return this.call('state', { count });
   }
 
+  /** The state after `count` steps with the kinds of its exact values (JSON pointer -> kind, as an event's `kinds`). */
+  typedStateAfter(count: number): Promise<{ state: unknown; kinds: ValueKinds }> {
+    return this.call('typedState', { count });
+  }
+
   finalState(): Promise<unknown> {
     return this.stateAfter(this.summary.steps);
   }
@@ -387,9 +392,27 @@ export class ReplaySession {
     return this.call('locate', { key });
   }
 
-  /** The first failing step at or after `from`: the projection's invariant, or `expression`. */
-  firstFailure(from = 0, expression?: string): Promise<Mark | undefined> {
+  /**
+   * The first step at or after `from` where the invariant breaks (goes from holding to failing, per
+   * partition when the state is partitioned: core/projection/breaks.ts) or a handler throws: the
+   * projection's invariant, or `expression`.
+   */
+  firstFailure(from = 0, expression?: string): Promise<Break | undefined> {
     return this.call('find', { from, ...(expression !== undefined ? { expression } : {}) });
+  }
+
+  /** Every break of the projection's invariant (as the summary has them), or of `expression` (one pass, then kept). */
+  breaks(expression?: string): Promise<BreakList> {
+    if (expression === undefined) {
+      const { breaks, truncated, failingSteps } = this.summary;
+      return Promise.resolve({ breaks, truncated: truncated.breaks, failingSteps });
+    }
+    return this.call('breaks', { expression });
+  }
+
+  /** The events of step `index`'s stream before it in the replay, the last `count` (oldest first), with their steps. */
+  preceding(index: number, count: number): Promise<{ index: number; event: RecordedEvent }[]> {
+    return this.call('preceding', { index, count });
   }
 
   async dispose(): Promise<void> {

@@ -5,17 +5,19 @@
  */
 
 import { readFileSync } from 'node:fs';
+import type { TranscodingMapping } from '../codecs/transcodings';
 import { EventscopeError, messageOf } from '../errors';
 import type { EventKey, RecordedEvent } from '../events';
 import { parseEventsFile } from '../eventsFile/eventsFile';
+import { checkCategory } from '../known';
 import { categoryOfEvent, labelOf, labelStreamIds, shortStreamId, type LabelRules } from '../labels';
 import { openStore } from '../stores/open';
-import { pagesOf, type EventStore } from '../stores/types';
+import { type EventStore, pagesOf, resolveStreamId } from '../stores/types';
 import type { ReplayScope } from './types';
 
 /** Structured-clone-able description of a source (sent to the replay worker). */
 export type ReplaySourceSpec =
-  | { kind: 'store'; location: string; cipherKey?: Uint8Array; password?: string; scope: ReplayScope }
+  | { kind: 'store'; location: string; cipherKey?: Uint8Array; password?: string; transcodings?: TranscodingMapping; scope: ReplayScope }
   | { kind: 'eventsFile'; path: string }
   | { kind: 'events'; label: string; events: RecordedEvent[] };
 
@@ -75,6 +77,7 @@ export async function openReplaySource(spec: ReplaySourceSpec, options: { keepSt
       const store = openStore(spec.location, {
         ...(spec.cipherKey ? { cipherKey: Buffer.from(spec.cipherKey) } : {}),
         ...(spec.password !== undefined ? { password: spec.password } : {}),
+        ...(spec.transcodings ? { transcodings: spec.transcodings } : {}),
         ...(options.keepStored ? { keepStored: true } : {}),
       });
       try {
@@ -119,6 +122,9 @@ function memorySource(label: string, events: RecordedEvent[]): ReplaySource {
 
 async function storeSource(store: EventStore, scope: ReplayScope, label: string): Promise<ReplaySource> {
   if ('stream' in scope) {
+    // The start of a stream's id names it too (as in `streams --prefix`).
+    const streamId = await resolveStreamId(store, scope.stream);
+    if (streamId !== scope.stream) return storeSource(store, { ...scope, stream: streamId }, label.replace(scope.stream, streamId));
     return {
       label,
       async *pages(from) {
@@ -137,7 +143,10 @@ async function storeSource(store: EventStore, scope: ReplayScope, label: string)
     members = new Set();
     const list = (after: string | undefined, limit: number | undefined) => store.listStreams({ category: scope.category, limit, after });
     for await (const streams of pagesOf(list, { pageSize: 10_000 })) for (const s of streams) members.add(s.streamId);
-    if (members.size === 0) throw new EventscopeError(`${store.location}: no streams of category "${scope.category}".`);
+    if (members.size === 0) {
+      await checkCategory(store, scope.category);
+      throw new EventscopeError(`${store.location}: no streams of category "${scope.category}".`);
+    }
   }
   return {
     label,

@@ -6,9 +6,9 @@
  */
 
 import type { Delta } from 'jsondiffpatch';
-import type { RecordedEvent } from '../events';
+import type { RecordedEvent, ValueKinds } from '../events';
 
-/** How many marks (errors, failures, breakpoint hits) a replay keeps of each kind: the first ones. */
+/** How many marks (errors, invariant breaks, breakpoint hits) a replay keeps of each kind: the first ones. */
 export const MARK_LIMIT = 10_000;
 
 /** An event a projection emitted (`emit`), a link it made (`linkTo`), or a result it output. */
@@ -57,10 +57,27 @@ export interface ProjectionEngine {
   apply(state: unknown, event: RecordedEvent, output: StepOutput | undefined, index?: number): unknown;
   /** The failure message when the projection's invariant does not hold after this event. */
   invariant?(state: unknown, event: RecordedEvent): string | undefined;
+  /**
+   * The partition of the state an event is about, when the state is kept per partition (its stream
+   * for KurrentDB's `foreachStream()`, the generic projection and Python aggregates; the user's
+   * `partitionBy` function otherwise): invariant breaks are then found per partition (breaks.ts).
+   * Undefined: the event belongs to no partition. Without it the state is one whole.
+   */
+  partitionOf?(event: RecordedEvent): string | undefined;
+  /** What `partitionOf` gives: each event's stream, or the projection's own `partitionBy` key. */
+  readonly partitioning?: Partitioning;
   /** The events of a page, before any of them is applied (an engine that applies in batches looks ahead). */
   lookahead?(events: readonly RecordedEvent[]): void;
   /** The user's view of a state the engine keeps in a form of its own (the Python engine's state texts). */
   present?(state: unknown): unknown;
+  /**
+   * The kinds of the exact values in a state as `present` shows it (JSON pointer -> kind, as an
+   * event's `kinds`), for typed output: an engine that knows them (the Python engine decodes its
+   * state texts) or can trace them (the generic one copies event data: `applied` visits the events
+   * applied to reach the state, in order). Without it only what values say of themselves is known
+   * (bigints, non-finite numbers).
+   */
+  stateKinds?(state: unknown, applied: (visit: (event: RecordedEvent) => void) => Promise<void>): ValueKinds | Promise<ValueKinds>;
   /**
    * Conditions in the engine's own language (Python expressions), used until the next call: each
    * test gives its verdict on an event just applied, or throws what the expression raised.
@@ -108,6 +125,27 @@ export interface StepRecord {
 export interface Mark {
   index: number;
   message: string;
+}
+
+/** How a projection's state is partitioned for its invariant (see ProjectionEngine.partitionOf). */
+export type Partitioning = 'stream' | 'custom';
+
+/**
+ * A step after which the invariant fails while it held before: before this step overall, or, when
+ * the state is partitioned, at the previous step of the same partition (see breaks.ts).
+ */
+export interface Break extends Mark {
+  /** The partition (a stream id, or the projection's `partitionBy` key) that broke, when partitioned. */
+  partition?: string;
+}
+
+/** The breaks of an invariant over a whole replay: the first MARK_LIMIT, and how many steps fail. */
+export interface BreakList {
+  breaks: Break[];
+  /** There are breaks past the last one listed. */
+  truncated: boolean;
+  /** How many steps the invariant fails after (breaks, and the steps that stay broken). */
+  failingSteps: number;
 }
 
 /**

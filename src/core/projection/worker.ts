@@ -77,12 +77,15 @@ async function open(request: OpenArgs): Promise<WorkerOps['open']['reply']> {
     projection: { name: engine.name, kind: engine.kind },
     ...(engine.runtime ? { runtime: engine.runtime } : {}),
     hasInvariant: engine.invariant !== undefined,
+    ...(engine.partitioning ? { partitioning: engine.partitioning } : {}),
     errors: next.errors,
-    failures: next.failures,
+    breaks: next.breaks.breaks,
+    failingSteps: next.breaks.failingSteps,
     truncated: next.truncated,
     elapsedMs: next.elapsedMs,
     keyframeInterval: next.keyframeInterval,
     keyframes: next.keyframeCount,
+    ...(next.applicationTranscodings.size ? { transcodings: [...next.applicationTranscodings] } : {}),
   };
 }
 
@@ -113,11 +116,14 @@ const handlers: Handlers = {
     return record;
   },
   state: (request) => current().stateAfter(request.count),
+  typedState: (request) => current().typedStateAfter(request.count),
   scan: (request) => current().scan(request.breakpoints, typeMatches, request.from, request.bounds),
   filter: (request) => current().matching(request.text),
   labels: async (request) => Object.fromEntries(await current().labels(request.streamIds)),
   locate: (request) => current().indexOf(request.key),
   find: (request) => current().firstFailure(request.from, request.expression),
+  breaks: (request) => current().breaksOf(request.expression),
+  preceding: (request) => current().preceding(request.index, request.count),
   async describe(request) {
     const event = await current().eventAt(request.index);
     if (!event) return { event: `step ${request.index + 1}` };

@@ -16,7 +16,7 @@
  */
 
 import { EventscopeError } from '../errors';
-import type { RecordedEvent } from '../events';
+import { pointerSegment, type RecordedEvent, type ValueKinds } from '../events';
 import { decodeEventsourcingState } from '../codecs/eventsourcing';
 import { storedForms } from '../stores/types';
 import type { ProjectionEngine, PythonChoice, StepOutput, UserCodeGuard } from '../projection/types';
@@ -43,6 +43,17 @@ interface Batch {
 export function presentText(text: Text): unknown {
   const json = stateJson(text);
   return json === null ? null : decodeEventsourcingState(Buffer.from(json, 'utf8')).value;
+}
+
+/** The kinds of the exact values of a state text (as `presentText` shows it), their pointers under `prefix`. */
+function textKinds(text: Text, prefix: string): ValueKinds {
+  const json = stateJson(text);
+  if (json === null) return {};
+  const kinds = decodeEventsourcingState(Buffer.from(json, 'utf8')).kinds;
+  if (!prefix) return kinds;
+  const out: ValueKinds = {};
+  for (const path in kinds) out[prefix + path] = kinds[path];
+  return out;
 }
 
 /** What the runner is told to do for a choice: the one place a choice's fields become the runner's. */
@@ -195,10 +206,20 @@ export function pythonEngine(
     ...(configured.hasInvariant
       ? { invariant: (_state: unknown, event: RecordedEvent) => (last?.event === event ? last.result.f : undefined) }
       : {}),
+    // Each aggregate is its own state: the invariant breaks per aggregate (stream).
+    ...(projection ? {} : { partitionOf: (event: RecordedEvent) => event.streamId, partitioning: 'stream' as const }),
     present: (state: unknown) =>
       one
         ? presentText(state as Text)
         : Object.fromEntries(Object.entries(state as Record<string, string>).map(([k, t]) => [k, presentText(t)])),
+    stateKinds(state: unknown) {
+      // The state texts are the transcoder's JSON: decoding them again gives their kinds.
+      if (one) return textKinds(state as Text, '');
+      const kinds: ValueKinds = {};
+      for (const [key, text] of Object.entries(state as Record<string, string>))
+        Object.assign(kinds, textKinds(text, `/${pointerSegment(key)}`));
+      return kinds;
+    },
     compileConditions(expressions: string[]) {
       conditions = expressions;
       batch = undefined; // its results have no verdicts for these

@@ -4,6 +4,7 @@
  */
 
 import { pathToFileURL } from 'node:url';
+import { isSingleExecutable } from '../sea';
 
 export type EngineName = 'better-sqlite3' | 'node:sqlite';
 export type SqlValue = number | bigint | string | Uint8Array | null;
@@ -26,7 +27,7 @@ export interface SqliteConnection {
 export interface OpenOptions {
   /** Open for writing, creating the file (only the demo/benchmark writers do this). */
   write?: boolean;
-  /** Open as immutable: no locks, no -wal/-shm, no live updates (read-only folders). */
+  /** Open as immutable: no locks, no -wal/-shm, no change noticed (stores at rest, read-only folders). */
   immutable?: boolean;
 }
 
@@ -41,9 +42,12 @@ function immutableUri(path: string): string {
 
 type BetterSqlite = typeof import('better-sqlite3');
 
+// URI filenames (for ?immutable=1: stores at rest are opened so) must be switched on before
+// better-sqlite3's addon loads, and code that loads it itself (a writer, a test) may run before the
+// first store opens: switched on as this module loads.
+process.env.SQLITE_USE_URI = '1';
+
 function loadBetterSqlite(): SqliteEngine {
-  // URI filenames (for ?immutable=1) must be switched on before the addon loads.
-  process.env.SQLITE_USE_URI = '1';
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Database = require('better-sqlite3') as BetterSqlite;
   // The native addon loads on the first open, not on require: open one now, so that a missing or
@@ -132,12 +136,14 @@ let fallback: SqliteEngine | undefined;
 
 /**
  * The engine to use: `EVENTSCOPE_SQLITE_ENGINE` when set, else better-sqlite3, else node:sqlite
- * (for a Node or Electron where the native module can't load, or a package without its addon).
+ * (for a Node or Electron where the native module can't load, or a package without its addon, or
+ * the single-file executable).
  */
 export function defaultSqliteEngine(): SqliteEngine {
   const wanted = process.env.EVENTSCOPE_SQLITE_ENGINE;
   if (wanted === 'better-sqlite3' || wanted === 'node:sqlite') return sqliteEngine(wanted);
   if (fallback) return fallback;
+  if (isSingleExecutable()) return (fallback = sqliteEngine('node:sqlite'));
   try {
     return sqliteEngine('better-sqlite3');
   } catch {

@@ -16,8 +16,9 @@
 
 import pg from 'pg';
 import { decodeEventsourcingStates, type StoredState } from '../codecs/eventsourcing';
-import { DecodeError, EventscopeError, messageOf } from '../errors';
-import { categoryOf, typeMatches, type RecordedEvent, type StreamInfo } from '../events';
+import type { TranscodingMapping } from '../codecs/transcodings';
+import { DecodeError, EventscopeError, messageOf, NoSuchStream } from '../errors';
+import { categoryOf, isModuleLevelTopic, learnAggregate, typeMatches, type RecordedEvent, type StreamInfo } from '../events';
 import {
   pageLimit,
   storedForms,
@@ -37,6 +38,8 @@ export interface EventsourcingPostgresOptions {
   /** The role's password (else PGPASSWORD, which `pg` reads itself). */
   password?: string;
   cipherKey?: Buffer;
+  /** Application transcodings to decode as a known kind (see `EventsourcingCodecOptions`). */
+  transcodings?: TranscodingMapping;
   /** Keep each event's stored form (see `storedForms`), for the Python runner. */
   keepStored?: boolean;
   statementTimeoutMs?: number;
@@ -78,6 +81,8 @@ export class EventsourcingPostgresStore implements EventStore {
   private closed = false;
   private tablesFound: Promise<Tables> | undefined;
   private readonly categoryByTopic = new Map<string, { name: string; topic?: string }>();
+  /** The topics whose aggregate has been looked for (`learnTopics`), once each. */
+  private readonly topicsLearnt = new Set<string>();
 
   constructor(
     url: string,
@@ -233,7 +238,7 @@ export class EventsourcingPostgresStore implements EventStore {
   /** Events from rows `[notification_id, originator_id, originator_version, topic, state (hex)]`. */
   private toEvents(rows: Row[]): RecordedEvent[] {
     const states = rows.map((r) => (typeof r[4] === 'string' ? r[4] : '') as StoredState);
-    const decoded = decodeEventsourcingStates(states, { cipherKey: this.options.cipherKey });
+    const decoded = decodeEventsourcingStates(states, { cipherKey: this.options.cipherKey, transcodings: this.options.transcodings });
     return rows.map((row, i) => {
       const [position, originatorId, version, topic] = [Number(row[0]), String(row[1]), Number(row[2]), String(row[3])];
       const where = `the event at position ${position} (stream ${originatorId}, revision ${version})`;
@@ -261,9 +266,10 @@ export class EventsourcingPostgresStore implements EventStore {
     });
   }
 
-  private page(rows: Row[], limit: number, at: number, types: string[] | undefined): EventPage {
+  private async page(rows: Row[], limit: number, at: number, types: string[] | undefined): Promise<EventPage> {
     const more = rows.length > limit;
     let items = this.toEvents(rows.slice(0, limit));
+    await this.learnTopics(items);
     if (types?.length) items = items.filter((e) => types.some((k) => typeMatches(e.type, k)));
     return more ? { items, next: Number(rows[limit][at]) } : { items };
   }
@@ -291,10 +297,11 @@ export class EventsourcingPostgresStore implements EventStore {
   async readAll(options: ReadAllOptions = {}): Promise<EventPage> {
     const { events } = await this.tables();
     const limit = pageLimit(options.limit);
+    const backwards = options.direction === 'backwards';
     const rows = await this.events(
       `SELECT notification_id, originator_id::text, originator_version, topic, STATE FROM ${events}
-       WHERE notification_id >= $1 ORDER BY notification_id LIMIT $2`,
-      [options.fromPosition ?? 0, limit + 1],
+       WHERE notification_id ${backwards ? '<=' : '>='} $1 ORDER BY notification_id ${backwards ? 'DESC' : ''} LIMIT $2`,
+      [options.fromPosition ?? (backwards ? Number.MAX_SAFE_INTEGER : 0), limit + 1],
       'reading the log',
     );
     return this.page(rows, limit, 0, options.types);
@@ -303,7 +310,7 @@ export class EventsourcingPostgresStore implements EventStore {
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<EventPage> {
     const { events } = await this.tables();
     if (!uuidRange(streamId) || streamId.replace(/-/g, '').length !== 32) {
-      throw new EventscopeError(`There is no stream "${streamId}" in ${this.location}.`);
+      throw new NoSuchStream(streamId, this.location);
     }
     const limit = pageLimit(options.limit);
     const backwards = options.direction === 'backwards';
@@ -317,21 +324,75 @@ export class EventsourcingPostgresStore implements EventStore {
     );
     if (!rows.length) {
       const exists = await this.query(`SELECT 1 FROM ${events} WHERE originator_id = $1::uuid LIMIT 1`, [streamId]);
-      if (!exists.length) throw new EventscopeError(`There is no stream "${streamId}" in ${this.location}.`);
+      if (!exists.length) throw new NoSuchStream(streamId, this.location);
     }
     return this.page(rows, limit, 2, options.types);
   }
 
-  /** The category of streams whose first event has this topic (from its `originator_topic`), cached. */
-  private categoryOf(topic: string, hexState: unknown): { name: string; topic?: string } {
+  /**
+   * The category of streams whose first event has this topic (from its `originator_topic`; for a
+   * module-level event without one, from a snapshot of such a stream), cached.
+   */
+  private async categoryOf(topic: string, hexState: unknown): Promise<{ name: string; topic?: string }> {
     let category = this.categoryByTopic.get(topic);
     if (category) return category;
     let originatorTopic: unknown;
-    const [decoded] = decodeEventsourcingStates([typeof hexState === 'string' ? hexState : ''], { cipherKey: this.options.cipherKey });
+    const [decoded] = decodeEventsourcingStates([typeof hexState === 'string' ? hexState : ''], {
+      cipherKey: this.options.cipherKey,
+      transcodings: this.options.transcodings,
+    });
     if (!(decoded instanceof DecodeError)) originatorTopic = decoded.value.originator_topic;
+    if (typeof originatorTopic !== 'string' || !originatorTopic) {
+      originatorTopic = isModuleLevelTopic(topic) ? await this.snapshotAggregate(topic) : undefined;
+    }
+    if (typeof originatorTopic === 'string') learnAggregate(topic, originatorTopic);
     category = categoryOf(topic, originatorTopic);
     this.categoryByTopic.set(topic, category);
     return category;
+  }
+
+  /**
+   * The aggregate topic of the streams a module-level event without `originator_topic` creates
+   * (the library's functional and Pydantic examples): the `topic` of a snapshot of any of them.
+   */
+  private async snapshotAggregate(createdTopic: string): Promise<string | undefined> {
+    const { events, snapshots } = await this.tables();
+    if (!snapshots) return undefined;
+    const rows = await this.query(
+      `SELECT encode(s.state, 'hex') FROM ${snapshots} s
+       WHERE (SELECT e.topic FROM ${events} e WHERE e.originator_id = s.originator_id ORDER BY e.originator_version LIMIT 1) = $1 LIMIT 1`,
+      [createdTopic],
+      'looking for the aggregate of a stream',
+    );
+    if (!rows.length) return undefined;
+    const [decoded] = decodeEventsourcingStates([String(rows[0][0])], {
+      cipherKey: this.options.cipherKey,
+      transcodings: this.options.transcodings,
+    });
+    const topic = decoded instanceof DecodeError ? undefined : decoded.value.topic;
+    return typeof topic === 'string' && topic ? topic : undefined;
+  }
+
+  /**
+   * Learns the aggregates of module-level event classes from the streams they are read in: each
+   * such stream's category (`categoryOf` of its created event), once per topic (`learnAggregate`),
+   * so type keys like `Dog.TrickAdded` name them as they name nested classes.
+   */
+  private async learnTopics(items: RecordedEvent[]): Promise<void> {
+    for (const { type, streamId } of items) {
+      if (this.topicsLearnt.has(type)) continue;
+      this.topicsLearnt.add(type);
+      if (!isModuleLevelTopic(type)) continue;
+      const { events } = await this.tables();
+      const [created] = await this.query(
+        `SELECT topic, encode(state, 'hex') FROM ${events} WHERE originator_id = $1::uuid ORDER BY originator_version LIMIT 1`,
+        [streamId],
+        `reading the first event of ${streamId}`,
+      );
+      if (!created) continue;
+      const aggregate = (await this.categoryOf(String(created[0]), created[1])).topic;
+      if (aggregate) learnAggregate(type, aggregate);
+    }
   }
 
   async listStreams(options: ListStreamsOptions = {}): Promise<Page<StreamInfo>> {
@@ -369,7 +430,7 @@ export class EventsourcingPostgresStore implements EventStore {
       );
       if (!rows.length) break;
       for (const [id, topic, state] of rows) {
-        const category = this.categoryOf(String(topic), state);
+        const category = await this.categoryOf(String(topic), state);
         if (options.category !== undefined && category.name !== options.category && category.topic !== options.category) continue;
         if (contains && !String(id).replace(/-/g, '').includes(contains)) continue;
         ids.push({ id: String(id), topic: String(topic), category: category.name });
@@ -405,7 +466,7 @@ export class EventsourcingPostgresStore implements EventStore {
     );
     const byName = new Map<string, CategoryInfo>();
     for (const [topic, count, state] of rows) {
-      const category = this.categoryOf(String(topic), state);
+      const category = await this.categoryOf(String(topic), state);
       const entry = byName.get(category.name);
       if (entry) entry.streams += Number(count);
       else byName.set(category.name, { name: category.name, ...(category.topic ? { topic: category.topic } : {}), streams: Number(count) });
@@ -429,7 +490,7 @@ export class EventsourcingPostgresStore implements EventStore {
     );
     const decoded = decodeEventsourcingStates(
       rows.map((r) => String(r[2])),
-      { cipherKey: this.options.cipherKey },
+      { cipherKey: this.options.cipherKey, transcodings: this.options.transcodings },
     );
     return rows.map(([revision, topic], i) => {
       const state = decoded[i];

@@ -1,6 +1,26 @@
 /**
  * Reads an event store written by the Python `eventsourcing` library's SQLite recorder
  * (`stored_events`, `stored_snapshots`, `tracking`), read-only, tolerating a live writer (WAL).
+ *
+ * Side files. The library puts file databases in WAL mode, and a WAL reader needs the `-shm`
+ * index to see what is in the `-wal`: opened plainly read-only, SQLite creates both (a 32 KB -shm,
+ * an empty -wal) and, being read-only, can't remove them on close. So:
+ * - A WAL database at rest (no -wal, or an empty one: all of its content is in the file itself) is
+ *   opened with SQLite's `immutable=1`, which makes no side files and takes no locks. Since such a
+ *   connection notices no change, every read checks the file (device, inode, size, mtime, ctime)
+ *   and its -wal before and after: when anything moved it opens the file again as it is now (at
+ *   rest again after a writer that checkpointed and left, else live) and reads again. A writer can
+ *   only change the file through a -wal that has frames, so a read that saw the same state before
+ *   and after read a consistent file; new events are seen on the next read (the extension's live
+ *   tail watches the file and its -wal and asks for the head position).
+ * - Otherwise (a -wal with content, a live writer) it is opened read-only as SQLite does it, with
+ *   its locks and the application's -wal/-shm, which it never touches. A store opened at rest goes
+ *   live this way once a writer's -wal appears, and stays live.
+ * - Side files are never deleted: whether another process opened them since can't be told from
+ *   here (SQLite knows by its POSIX locks), and deleting a -wal or -shm a writer uses loses or
+ *   corrupts its commits.
+ * A database in rollback-journal mode gets no side files from a reader. A folder where SQLite
+ * can't create side files gets an immutable open without live updates, with a warning.
  */
 
 import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
@@ -11,10 +31,12 @@ import {
   describeStateEncoding,
   isHexId,
   type DecodedState,
+  type EventsourcingCodecOptions,
   type StoredState,
 } from '../codecs/eventsourcing';
-import { DecodeError, EventscopeError, messageOf } from '../errors';
-import { categoryOf, typeMatches, type RecordedEvent, type StreamInfo } from '../events';
+import type { TranscodingMapping } from '../codecs/transcodings';
+import { DecodeError, EventscopeError, messageOf, NoSuchStream } from '../errors';
+import { categoryOf, isModuleLevelTopic, learnAggregate, typeMatches, type RecordedEvent, type StreamInfo } from '../events';
 import {
   defaultSqliteEngine,
   type Row,
@@ -49,6 +71,8 @@ export interface StoredEventRow {
 export interface EventsourcingSqliteOptions {
   /** Raw AES key for encrypted stores (see `parseCipherKey`). */
   cipherKey?: Buffer;
+  /** Application transcodings to decode as a known kind (see `EventsourcingCodecOptions`). */
+  transcodings?: TranscodingMapping;
   engine?: SqliteEngine;
   /**
    * Keep each event's stored form (`storedForms`) for a runner that decodes it itself; an event the
@@ -102,13 +126,26 @@ interface Category {
 
 export class EventsourcingSqliteStore implements EventStore {
   readonly location: string;
-  private readonly db: SqliteConnection;
+  private db: SqliteConnection;
+  private readonly engine: SqliteEngine;
+  /**
+   * How the file is open: `live` (read-only, SQLite's own locks and WAL index), `at-rest`
+   * (immutable while the file stays as `seen`, see the file's comment) or `immutable` (a folder
+   * where SQLite cannot make its side files: no live updates).
+   */
+  private access: Access;
+  /** The file as it was when the `at-rest` connection opened. */
+  private seen: FileState | undefined;
+  private closed = false;
   private readonly cipherKey: Buffer | undefined;
-  private readonly openMode: 'read-only' | 'immutable';
+  /** What the codec decodes states with: the cipher key and the application transcodings' kinds. */
+  private readonly codec: EventsourcingCodecOptions;
   private readonly warnings: string[] = [];
-  private readonly tables: string[];
+  private tables: string[];
   private readonly statements = new Map<string, SqliteStatement>();
   private readonly categoryByTopic = new Map<string, Category>();
+  /** The topics whose aggregate has been looked for (`learnTopic`), once each. */
+  private readonly topicsLearnt = new Set<string>();
   private readonly originatorIdByStream = new Map<string, string>();
   private categoriesCache: { head: number; value: CategoryInfo[] } | undefined;
   private hexIds: boolean | undefined;
@@ -123,19 +160,17 @@ export class EventsourcingSqliteStore implements EventStore {
   constructor(path: string, options: EventsourcingSqliteOptions = {}) {
     this.location = resolve(path);
     this.cipherKey = options.cipherKey;
+    this.codec = { cipherKey: options.cipherKey, ...(options.transcodings ? { transcodings: options.transcodings } : {}) };
     this.keepStored = options.keepStored ?? false;
     this.stateColumn = this.cipherKey ? 'hex(state)' : "CASE WHEN substr(state, 1, 1) = X'7B' THEN CAST(state AS TEXT) ELSE hex(state) END";
     const wal = checkSqliteFile(this.location);
-    const engine = options.engine ?? defaultSqliteEngine();
-    const opened = openReadOnly(engine, this.location, wal);
+    this.engine = options.engine ?? defaultSqliteEngine();
+    const opened = openReadOnly(this.engine, this.location, wal);
     this.db = opened.db;
-    this.openMode = opened.immutable ? 'immutable' : 'read-only';
-    if (opened.immutable) {
-      this.warnings.push(
-        `${this.location} is in a folder Eventscope cannot write its SQLite side files to (-wal/-shm), so it is opened as immutable: live updates are off and events still in a -wal file are not shown.`,
-      );
-    }
+    this.access = opened.access;
+    this.seen = opened.seen;
     this.tables = opened.tables;
+    this.warnIfImmutable();
     try {
       this.checkSchema();
     } catch (error) {
@@ -165,13 +200,60 @@ export class EventsourcingSqliteStore implements EventStore {
     }
   }
 
+  private warnIfImmutable(): void {
+    if (this.access !== 'immutable' || this.warnings.some((w) => w.includes('immutable'))) return;
+    this.warnings.push(
+      `${this.location} is in a folder Eventscope cannot write its SQLite side files to (-wal/-shm), so it is opened as immutable: live updates are off and events still in a -wal file are not shown.`,
+    );
+  }
+
   /** Runs store work, turning SQLite failures into one sentence that names the file. */
   private guard<T>(work: () => T): T {
     try {
-      return work();
+      return this.access === 'at-rest' && !this.closed ? this.atRest(work) : work();
     } catch (error) {
       throw this.translate(error);
     }
+  }
+
+  /**
+   * Runs work on the immutable connection of a store at rest, trusting what it read only when the
+   * file was as `seen` before and after (else opens it again as it is now, and runs the work again):
+   * the immutable connection takes no locks and notices no change by itself.
+   */
+  private atRest<T>(work: () => T): T {
+    for (let tries = 0; ; tries++) {
+      // A file that keeps changing under the reads: open it live (SQLite's locks) from then on.
+      if (!this.unchanged()) this.reopen(tries >= 3);
+      if (this.access !== 'at-rest') return work();
+      let result: T;
+      try {
+        result = work();
+      } catch (error) {
+        if (this.unchanged()) throw error;
+        continue;
+      }
+      if (this.unchanged()) return result;
+    }
+  }
+
+  /** Whether the file is still as the at-rest connection saw it (a file gone for now counts as unchanged). */
+  private unchanged(): boolean {
+    const now = fileState(this.location);
+    return now === undefined || (this.seen !== undefined && sameFileState(now, this.seen));
+  }
+
+  /** Opens the file again as it is now (at rest again, or live when a -wal has content); `live` forces live. */
+  private reopen(live: boolean): void {
+    const opened = openReadOnly(this.engine, this.location, checkSqliteFile(this.location), live);
+    const old = this.db;
+    this.statements.clear();
+    this.db = opened.db;
+    this.access = opened.access;
+    this.seen = opened.seen;
+    this.tables = opened.tables;
+    this.warnIfImmutable();
+    old.close();
   }
 
   private translate(error: unknown): Error {
@@ -196,7 +278,7 @@ export class EventsourcingSqliteStore implements EventStore {
   /** Decodes one state column as stored (not `stateColumn`), or throws a sentence that names the store and `where`. */
   private decode(state: SqlValue, where: () => string): DecodedState {
     const bytes = typeof state === 'string' ? Buffer.from(state, 'utf8') : stateValue(state);
-    return this.located(decodeEventsourcingStates([bytes], { cipherKey: this.cipherKey })[0], where);
+    return this.located(decodeEventsourcingStates([bytes], this.codec)[0], where);
   }
 
   private located(result: DecodedState | DecodeError, where: () => string): DecodedState {
@@ -219,6 +301,7 @@ export class EventsourcingSqliteStore implements EventStore {
     if (typeof originatorId !== 'string' || typeof type !== 'string' || typeof revision !== 'number') {
       throw this.damaged(`the event at position ${position} has no valid originator_id, originator_version or topic`);
     }
+    if (!this.topicsLearnt.has(type)) this.learnTopic(type, originatorId);
     const streamId = streamIdOf(originatorId);
     const where = () => `the event at position ${position} (stream ${streamId}, revision ${revision})`;
     const decoded: DecodedState & { undecoded?: string } =
@@ -282,7 +365,7 @@ export class EventsourcingSqliteStore implements EventStore {
 
   private requireOriginatorId(streamId: string): string {
     const id = this.originatorId(streamId);
-    if (id === undefined) throw new EventscopeError(`There is no stream "${streamId}" in ${this.location}.`);
+    if (id === undefined) throw new NoSuchStream(streamId, this.location);
     return id;
   }
 
@@ -296,9 +379,48 @@ export class EventsourcingSqliteStore implements EventStore {
     } catch {
       originatorTopic = undefined; // undecodable (no key): the topic still names the category
     }
+    if (typeof originatorTopic !== 'string' || !originatorTopic) {
+      originatorTopic = isModuleLevelTopic(topic) ? this.snapshotAggregate(topic) : undefined;
+    }
+    if (typeof originatorTopic === 'string') learnAggregate(topic, originatorTopic);
     category = categoryOf(topic, originatorTopic);
     this.categoryByTopic.set(topic, category);
     return category;
+  }
+
+  /**
+   * The aggregate topic of the streams a module-level event without `originator_topic` creates
+   * (the library's functional and Pydantic examples): the `topic` of a snapshot of any of them.
+   */
+  private snapshotAggregate(createdTopic: string): string | undefined {
+    if (!this.tables.includes('stored_snapshots')) return undefined;
+    // Snapshots are few beside events: walk them, checking each one's created event by the key.
+    const row = this.stmt(
+      'SELECT s.state FROM stored_snapshots s CROSS JOIN stored_events e ON e.originator_id = s.originator_id AND e.originator_version = ? WHERE e.topic = ? LIMIT 1',
+    ).get(this.initialVersion(), createdTopic);
+    if (!row) return undefined;
+    try {
+      const topic = this.decode(row[0], () => 'a snapshot').value.topic;
+      return typeof topic === 'string' && topic ? topic : undefined;
+    } catch {
+      return undefined; // undecodable (no key): the module still names the category
+    }
+  }
+
+  /**
+   * Learns the aggregate of a module-level event class from a stream it is read in: that stream's
+   * category (`categoryOf` of its created event), once per topic (`learnAggregate`), so type keys
+   * like `Dog.TrickAdded` name it as they name nested classes.
+   */
+  private learnTopic(topic: string, originatorId: string): void {
+    this.topicsLearnt.add(topic);
+    if (!isModuleLevelTopic(topic)) return;
+    const created = this.stmt('SELECT topic, state FROM stored_events WHERE originator_id = ? ORDER BY originator_version LIMIT 1').get(
+      originatorId,
+    );
+    if (!created || typeof created[0] !== 'string') return;
+    const aggregate = this.categoryOf(created[0], created[1]).topic;
+    if (aggregate) learnAggregate(topic, aggregate);
   }
 
   async info(): Promise<StoreInfo> {
@@ -313,7 +435,7 @@ export class EventsourcingSqliteStore implements EventStore {
         kind: 'eventsourcing-sqlite',
         location: this.location,
         engine: this.db.engine,
-        openMode: this.openMode,
+        openMode: this.access === 'immutable' ? 'immutable' : 'read-only',
         warnings: [...this.warnings],
         tables,
         events: rows('stored_events'),
@@ -327,10 +449,20 @@ export class EventsourcingSqliteStore implements EventStore {
     });
   }
 
+  /**
+   * How the first event's state is stored. With a key, a key that does not decrypt it fails as
+   * `log` fails on that event (the same sentence), rather than saying "encrypted? (no key given)".
+   */
   private sampleEncoding(): StoreInfo['encoding'] {
-    const row = this.stmt('SELECT state FROM stored_events ORDER BY rowid LIMIT 1').get();
-    if (!row || !(row[0] instanceof Uint8Array)) return { compression: 'none', encrypted: false };
-    return describeStateEncoding(row[0], this.cipherKey);
+    const row = this.stmt('SELECT rowid, originator_id, originator_version, state FROM stored_events ORDER BY rowid LIMIT 1').get();
+    if (!row || !(row[3] instanceof Uint8Array)) return { compression: 'none', encrypted: false };
+    try {
+      return describeStateEncoding(row[3], this.cipherKey);
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      const where = `the event at position ${String(row[0])} (stream ${streamIdOf(String(row[1]))}, revision ${String(row[2])})`;
+      throw new EventscopeError(`${this.location}: cannot decode ${where}: ${error.message}.`, { cause: error });
+    }
   }
 
   async listStreams(options: ListStreamsOptions = {}): Promise<Page<StreamInfo>> {
@@ -454,9 +586,10 @@ export class EventsourcingSqliteStore implements EventStore {
   async readAll(options: ReadAllOptions = {}): Promise<EventPage> {
     return this.guard(() => {
       const limit = pageLimit(options.limit);
-      const params: SqlValue[] = [options.fromPosition ?? 0];
+      const backwards = options.direction === 'backwards';
+      const params: SqlValue[] = [options.fromPosition ?? (backwards ? Number.MAX_SAFE_INTEGER : 0)];
       const types = typeCondition(options.types, params);
-      const sql = `SELECT rowid, originator_id, originator_version, topic, ${this.stateColumn} FROM stored_events WHERE rowid >= ?${types} ORDER BY rowid LIMIT ?`;
+      const sql = `SELECT rowid, originator_id, originator_version, topic, ${this.stateColumn} FROM stored_events WHERE rowid ${backwards ? '<=' : '>='} ?${types} ORDER BY rowid${backwards ? ' DESC' : ''} LIMIT ?`;
       return onlyTypes(this.page(this.stmt(sql).all(...params, limit + 1), limit, 0), options.types);
     });
   }
@@ -470,7 +603,7 @@ export class EventsourcingSqliteStore implements EventStore {
     const n = Math.min(rows.length, limit);
     const blobs = new Array<StoredState>(n);
     for (let i = 0; i < n; i++) blobs[i] = stateValue(rows[i][4]);
-    const states = decodeEventsourcingStates(blobs, { cipherKey: this.cipherKey });
+    const states = decodeEventsourcingStates(blobs, this.codec);
     const items = new Array<RecordedEvent>(n);
     for (let i = 0; i < n; i++) items[i] = this.toEvent(rows[i], states[i]);
     return more ? { items, next: Number(rows[limit][at]) } : { items };
@@ -550,20 +683,26 @@ export class EventsourcingSqliteStore implements EventStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true; // never opened again by a read after close
     this.statements.clear();
     this.db.close();
   }
 }
 
 /**
- * SQL narrowing rows to event types (exact, the part after ':' or a trailing dotted part); it
- * may let through a few more, which `onlyTypes` removes after decoding.
+ * SQL narrowing rows to event types (exact, the part after ':' or a trailing dotted part; for a
+ * dotted key such as `Dog.TrickAdded`, module-level classes of its last part too, whose aggregate
+ * is learnt as they are read); it may let through a few more, which `onlyTypes` removes after
+ * decoding.
  */
 function typeCondition(types: string[] | undefined, params: SqlValue[]): string {
   if (!types?.length) return '';
   const terms = types.map((key) => {
     params.push(key, key.length + 1, `:${key}`, key.length + 1, `.${key}`);
-    return '(topic = ? OR substr(topic, -?) = ? OR substr(topic, -?) = ?)';
+    const last = key.includes(':') ? '' : key.slice(key.lastIndexOf('.') + 1);
+    if (!last || last === key) return '(topic = ? OR substr(topic, -?) = ? OR substr(topic, -?) = ?)';
+    params.push(last.length + 1, `:${last}`);
+    return '(topic = ? OR substr(topic, -?) = ? OR substr(topic, -?) = ? OR substr(topic, -?) = ?)';
   });
   return ` AND (${terms.join(' OR ')})`;
 }
@@ -635,11 +774,55 @@ function canWriteSideFiles(path: string): boolean {
   }
 }
 
+type Access = 'live' | 'at-rest' | 'immutable';
+
+/** What the folder shows of a store file: which file it is, its size and last change, its -wal's size (-1: none). */
+interface FileState {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  wal: number;
+}
+
+/** The file's state now, or undefined when there is no file at `path` (for now). */
+function fileState(path: string): FileState | undefined {
+  const stat = statSync(path, { bigint: true, throwIfNoEntry: false });
+  if (!stat) return undefined;
+  const wal = statSync(`${path}-wal`, { bigint: true, throwIfNoEntry: false });
+  return {
+    dev: stat.dev,
+    ino: stat.ino,
+    size: stat.size,
+    mtimeNs: stat.mtimeNs,
+    ctimeNs: stat.ctimeNs,
+    wal: wal ? Number(wal.size) : -1,
+  };
+}
+
+function sameFileState(a: FileState, b: FileState): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.wal === b.wal;
+}
+
+interface Opened {
+  db: SqliteConnection;
+  access: Access;
+  /** For `at-rest`: the file as it was, unchanged, while the connection opened. */
+  seen?: FileState;
+  tables: string[];
+}
+
 /**
- * Opens read-only, falling back to an immutable open for WAL databases in folders where SQLite
- * can't create its -wal/-shm side files (read-only mounts, copies from production).
+ * Opens read-only without leaving side files where it can (see the file's comment):
+ * - a WAL database at rest (no -wal, or an empty one) is opened immutable, when the file is the
+ *   same before and after the open (`at-rest`; `live` forbids this);
+ * - otherwise read-only (`live`): SQLite's locks and the application's -wal/-shm (a database in
+ *   rollback-journal mode gets no side files from a reader);
+ * - a WAL database in a folder where SQLite can't create its -wal/-shm side files (read-only
+ *   mounts, copies from production) falls back to immutable, without live updates (`immutable`).
  */
-function openReadOnly(engine: SqliteEngine, path: string, wal: boolean): { db: SqliteConnection; immutable: boolean; tables: string[] } {
+function openReadOnly(engine: SqliteEngine, path: string, wal: boolean, live = false): Opened {
   const attempt = (immutable: boolean) => {
     const db = engine.open(path, { immutable });
     try {
@@ -649,32 +832,47 @@ function openReadOnly(engine: SqliteEngine, path: string, wal: boolean): { db: S
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .all()
         .map((r) => r[0] as string);
-      return { db, immutable, tables };
+      return { db, tables };
     } catch (error) {
       db.close();
       throw error;
     }
   };
+  const damaged = (error: unknown) =>
+    /malformed|not a database|corrupt/i.test(messageOf(error)) || sqliteCode(error).startsWith('SQLITE_CORRUPT');
   const describe = (error: unknown) => {
     const message = messageOf(error);
-    if (/malformed|not a database|corrupt/i.test(message) || sqliteCode(error).startsWith('SQLITE_CORRUPT')) {
-      return new EventscopeError(`${path} is damaged: SQLite says "${message}".`, { cause: error });
-    }
+    if (damaged(error)) return new EventscopeError(`${path} is damaged: SQLite says "${message}".`, { cause: error });
     return new EventscopeError(`Cannot open ${path} with SQLite: ${message}.`, { cause: error });
   };
   if (wal && !canWriteSideFiles(path)) {
     try {
-      return attempt(true);
+      return { ...attempt(true), access: 'immutable' };
     } catch (error) {
       throw describe(error);
     }
   }
+  const before = wal && !live ? fileState(path) : undefined;
+  if (before && before.wal <= 0) {
+    let opened: { db: SqliteConnection; tables: string[] } | undefined;
+    try {
+      opened = attempt(true);
+    } catch (error) {
+      // A damaged file is damaged either way; an engine that can't open immutable opens live.
+      if (damaged(error)) throw describe(error);
+    }
+    if (opened) {
+      const after = fileState(path);
+      if (after && sameFileState(before, after)) return { ...opened, access: 'at-rest', seen: before };
+      opened.db.close(); // a writer came meanwhile
+    }
+  }
   try {
-    return attempt(false);
+    return { ...attempt(false), access: 'live' };
   } catch (error) {
     if (!wal || /malformed|not a database/i.test(messageOf(error))) throw describe(error);
     try {
-      return attempt(true);
+      return { ...attempt(true), access: 'immutable' };
     } catch {
       throw describe(error);
     }

@@ -32,9 +32,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeEventsourcingStates, describeStateEncoding } from '../codecs/eventsourcing';
-import { DecodeError, EventscopeError, messageOf } from '../errors';
+import type { TranscodingMapping } from '../codecs/transcodings';
+import { DecodeError, EventscopeError, messageOf, NoSuchStream } from '../errors';
 import { categoryOf, typeMatches, type RecordedEvent, type StreamInfo } from '../events';
 import { parseExactJson } from '../json/exact';
+import { isSingleExecutable } from '../sea';
 import {
   checkIndex,
   inBatches,
@@ -57,6 +59,8 @@ export interface KurrentDbOptions {
   /** The user's password (else the URL's, else EVENTSCOPE_PASSWORD). Never shown. */
   password?: string;
   cipherKey?: Buffer;
+  /** Application transcodings to decode as a known kind (see `EventsourcingCodecOptions`). */
+  transcodings?: TranscodingMapping;
   /** Keep each event's stored form (see `storedForms`), for the Python runner. */
   keepStored?: boolean;
   /** The most events a scan of `$all` reads to list streams (when `$streams` does not run); default 1,000,000. */
@@ -160,6 +164,10 @@ function nativePlatform(): string {
 /** The bundled client (dist/kurrentdb.js), loaded once; a sentence when it or its native reader is missing. */
 export function loadKurrentClient(script?: string): ClientModule {
   if (clientModule && !script) return clientModule;
+  if (!script && isSingleExecutable())
+    throw new EventscopeError(
+      'KurrentDB connections need the KurrentDB client, which the single-file executable of Eventscope does not include: use the eventscope npm package (Node 22.14 or newer) or the VS Code extension.',
+    );
   const candidates = script ? [script] : [join(__dirname, 'kurrentdb.js'), join(__dirname, '..', '..', '..', 'dist', 'kurrentdb.js')];
   const path = candidates.find((p) => existsSync(p));
   const missing = (cause?: unknown) =>
@@ -330,7 +338,7 @@ export class KurrentDbStore implements EventStore {
       if (code === 1 || /ECONNRESET|GOAWAY|Call cancelled/i.test(message))
         return `${where} closed the connection while ${doing}; it connects again on the next request.`;
       if (name === 'UnavailableError' || code === 14 || /unavailable|refused|connect|transport|broken pipe|reset/i.test(message))
-        return `Can't reach ${where} while ${doing}: ${message}; it connects again on the next request.`;
+        return `Can't reach ${where} while ${doing}: ${message && message !== name ? message : 'no server answers at that address (is it running, is the host right?)'}; it connects again on the next request.`;
       if (name === 'DeadlineExceededError' || /deadline|timed? ?out/i.test(message))
         return `${where} did not answer in time while ${doing}.`;
       if (name === 'NotLeaderError') return `${where} is not the cluster's leader and refused ${doing}.`;
@@ -442,7 +450,7 @@ export class KurrentDbStore implements EventStore {
   private toEvents(records: RawRecord[]): RecordedEvent[] {
     const decoded = decodeEventsourcingStates(
       records.map((r) => r.data),
-      { cipherKey: this.options.cipherKey },
+      { cipherKey: this.options.cipherKey, transcodings: this.options.transcodings },
     );
     return records.map((record, i) => {
       const library = record.type.includes(':');
@@ -487,7 +495,7 @@ export class KurrentDbStore implements EventStore {
       for (let looked = 0; ;) {
         const want = types ? MAX_PAGE : limit + 1;
         const raw = await this.readStreamRaw(client, streamId, from, backwards, want);
-        if (!raw) throw new EventscopeError(`There is no stream "${streamId}" in ${this.location}.`);
+        if (!raw) throw new NoSuchStream(streamId, this.location);
         if (!raw.length) return { items };
         // Paging follows this stream's own revisions (a link's, when the stream holds links).
         const own = raw.map((r) => (r.link ?? r.event)!.revision);
@@ -505,13 +513,30 @@ export class KurrentDbStore implements EventStore {
     });
   }
 
+  /**
+   * `$all` newest first from any position (inclusive): a backwards read starts before an event's
+   * position, so it starts from the first event at or after `from` (taking that one when it is at
+   * `from`).
+   */
+  private async readAllBackwardsFrom(client: RustClient, from: number | undefined, count: number, filter: RawFilter): Promise<RawRecord[]> {
+    const records = (raw: RawResolved[]) => raw.map((r) => r.event!);
+    const [after] = from === undefined ? [] : await this.readAllFrom(client, from, 1, filter);
+    if (!after?.position) return records(await this.readAllRaw(client, 'end', true, count, filter));
+    const bound = this.remember(after);
+    const before = records(await this.readAllRaw(client, after.position, true, count, filter)).filter((r) => this.remember(r) < bound);
+    return [...(bound === from ? [after] : []), ...before].slice(0, count);
+  }
+
   async readAll(options: ReadAllOptions = {}): Promise<EventPage> {
     const limit = pageLimit(options.limit);
     checkIndex('position', options.fromPosition);
     const types = options.types?.length ? options.types : undefined;
     const filter: RawFilter = { filterOn: 'eventType', regex: types ? typeKeyRegex(types) : NO_SYSTEM_TYPES };
     return this.guard('reading its log', async (client) => {
-      const raw = await this.readAllFrom(client, options.fromPosition, limit + 1, filter);
+      const raw =
+        options.direction === 'backwards'
+          ? await this.readAllBackwardsFrom(client, options.fromPosition, limit + 1, filter)
+          : await this.readAllFrom(client, options.fromPosition, limit + 1, filter);
       // The server filters by type; system streams and snapshots are left out here.
       const records = raw.slice(0, limit).filter((r) => isUserEvent(r) && (!types || types.some((k) => typeMatches(r.type, k))));
       const items = this.toEvents(records);
@@ -708,7 +733,15 @@ export class KurrentDbStore implements EventStore {
   private async encoding(): Promise<StoreInfo['encoding']> {
     return this.guard('reading its first event', async (client) => {
       const [first] = await this.readAllRaw(client, 'start', false, 1, { filterOn: 'eventType', regex: '^[^$].*:' });
-      return first?.event ? describeStateEncoding(first.event.data, this.options.cipherKey) : { compression: 'none', encrypted: false };
+      if (!first?.event) return { compression: 'none', encrypted: false };
+      try {
+        return describeStateEncoding(first.event.data, this.options.cipherKey);
+      } catch (error) {
+        // A key that does not decrypt it: the sentence reading that event gives (toEvents).
+        if (!(error instanceof DecodeError)) throw error;
+        const where = `the event ${first.event.revision}@${first.event.streamId}`;
+        throw new EventscopeError(`${this.location}: cannot decode ${where}: ${error.message}.`, { cause: error });
+      }
     });
   }
 

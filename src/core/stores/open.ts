@@ -1,6 +1,7 @@
 /** Opens an event store from what a user typed: a path (or, as adapters land, a URL). */
 
 import { EventscopeError } from '../errors';
+import type { TranscodingMapping } from '../codecs/transcodings';
 import { EventsourcingPostgresStore, isPostgresUrl } from './eventsourcingPostgres';
 import { isKurrentUrl, KurrentDbStore } from './kurrentdb';
 import { isRedisUrl, RedisStreamsStore } from './redisStreams';
@@ -10,6 +11,8 @@ import type { EventStore } from './types';
 
 export interface OpenStoreOptions {
   cipherKey?: Buffer;
+  /** Application transcodings to decode as a known kind (`{date_iso: 'date'}`; eventsourcing stores). */
+  transcodings?: TranscodingMapping;
   engine?: SqliteEngine;
   /** A server's password (PostgreSQL, KurrentDB, Redis); else the environment's (EVENTSCOPE_PASSWORD, PGPASSWORD). */
   password?: string;
@@ -21,6 +24,7 @@ export function openStore(location: string, options: OpenStoreOptions = {}): Eve
   if (isPostgresUrl(location)) {
     return new EventsourcingPostgresStore(location, {
       ...(options.cipherKey ? { cipherKey: options.cipherKey } : {}),
+      ...(options.transcodings ? { transcodings: options.transcodings } : {}),
       ...(options.keepStored ? { keepStored: true } : {}),
       ...(options.password !== undefined ? { password: options.password } : {}),
     });
@@ -28,6 +32,7 @@ export function openStore(location: string, options: OpenStoreOptions = {}): Eve
   if (isKurrentUrl(location)) {
     return new KurrentDbStore(location, {
       ...(options.cipherKey ? { cipherKey: options.cipherKey } : {}),
+      ...(options.transcodings ? { transcodings: options.transcodings } : {}),
       ...(options.keepStored ? { keepStored: true } : {}),
       ...(options.password !== undefined ? { password: options.password } : {}),
     });

@@ -43,7 +43,7 @@ import {
   ErrorReply,
   SocketClosedUnexpectedlyError,
 } from 'redis';
-import { EventscopeError, messageOf } from '../errors';
+import { EventscopeError, messageOf, NoSuchStream } from '../errors';
 import { typeMatches, type RecordedEvent, type StreamInfo } from '../events';
 import { parseExactJson } from '../json/exact';
 import {
@@ -397,7 +397,7 @@ export class RedisStreamsStore implements EventStore {
     try {
       return parseMeta(await this.command(client, ['XINFO', 'STREAM', key]));
     } catch (error) {
-      if (isReply(error, /^ERR no such key/i)) throw new EventscopeError(`There is no stream "${key}" in ${this.location}.`);
+      if (isReply(error, /^ERR no such key/i)) throw new NoSuchStream(key, this.location);
       if (isReply(error, /^WRONGTYPE/)) {
         const type = String(await this.command(client, ['TYPE', key]));
         throw new EventscopeError(`The key "${key}" in ${this.location} is a ${type}, not a stream.`);
@@ -714,7 +714,10 @@ export class RedisStreamsStore implements EventStore {
       const matches = new Map<string, boolean>();
       const positions: number[] = [];
       let next: number | undefined;
-      for (let p = Math.max(options.fromPosition ?? 1, 1); p <= log.streams.length; p++) {
+      const backwards = options.direction === 'backwards';
+      const last = log.streams.length;
+      const start = backwards ? Math.min(options.fromPosition ?? last, last) : Math.max(options.fromPosition ?? 1, 1);
+      for (let p = start; backwards ? p >= 1 : p <= last; p += backwards ? -1 : 1) {
         if (filter) {
           const type = log.streams[p - 1].types[log.revisions[p - 1] - 1];
           let yes = matches.get(type);
@@ -727,7 +730,9 @@ export class RedisStreamsStore implements EventStore {
         }
         positions.push(p);
       }
-      const items = await this.eventsAt(client, log, positions);
+      const items = backwards
+        ? (await this.eventsAt(client, log, positions.reverse())).reverse()
+        : await this.eventsAt(client, log, positions);
       return next === undefined ? { items } : { items, next };
     });
   }

@@ -1,6 +1,6 @@
 /** The interface every event-store backend implements. Everything pages; nothing loads a store. */
 
-import { EventscopeError } from '../errors';
+import { EventscopeError, NoSuchStream } from '../errors';
 import type { RecordedEvent, StreamInfo, ValueKinds } from '../events';
 
 /**
@@ -39,8 +39,10 @@ export interface ReadStreamOptions {
 }
 
 export interface ReadAllOptions {
-  /** First position to read (inclusive). */
+  /** First position to read (inclusive); for backwards reads the highest position. */
   fromPosition?: number;
+  /** Newest first when 'backwards' (`next` then goes down). */
+  direction?: Direction;
   limit?: number;
   /** Only events whose type matches one of these keys (see `typeMatches`). */
   types?: string[];
@@ -209,3 +211,24 @@ export interface StoredForm {
  * never travels with the event to a host or a page.
  */
 export const storedForms = new WeakMap<RecordedEvent, StoredForm>();
+
+/**
+ * A stream id as a person types it: the id itself, or the start of exactly one stream's id (UUID
+ * dashes optional), as `streams --prefix` matches; an ambiguous start is a sentence naming the
+ * candidates, no match the store's own "There is no stream".
+ */
+export async function resolveStreamId(store: EventStore, text: string): Promise<string> {
+  try {
+    await store.readStream(text, { limit: 1 });
+    return text;
+  } catch (error) {
+    if (!(error instanceof NoSuchStream)) throw error;
+    const { items } = await store.listStreams({ prefix: text, limit: 6 });
+    if (items.length === 1) return items[0].streamId;
+    if (!items.length) throw error;
+    const shown = items.slice(0, 5).map((s) => `${s.streamId}${s.label ? ` (${s.label})` : ''}`);
+    throw new EventscopeError(
+      `"${text}" starts ${items.length > 5 ? 'more than 5' : items.length} stream ids in ${store.location}: ${shown.join(', ')}${items.length > 5 ? ', …' : ''}; give more of the id.`,
+    );
+  }
+}

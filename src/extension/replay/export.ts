@@ -104,7 +104,7 @@ export async function exportSession(
       : {}),
     ...(summary.stopped ? { stopped: summary.stopped } : {}),
     errors: summary.errors.filter((m) => m.index >= start && m.index < start + count),
-    failures: summary.failures.filter((m) => m.index >= start && m.index < start + count),
+    breaks: summary.breaks.filter((m) => m.index >= start && m.index < start + count),
   };
   const completed = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Exporting ${count.toLocaleString('en-US')} steps`, cancellable: true },

@@ -7,6 +7,7 @@
  */
 
 import * as vscode from 'vscode';
+import { applicationTranscodingsNote, mapAdvice } from '../../core/codecs/transcodings';
 import { eventKey, eventToJSON, type EventKey } from '../../core/events';
 import { stringifyExact } from '../../core/json/exact';
 import { ReplayCancelled, ReplaySession, type ReplaySummary } from '../../core/projection/session';
@@ -91,6 +92,8 @@ export class ReplayPanel implements vscode.Disposable {
   private readyCount = 0;
   private readonly cspViolations: string[] = [];
   private readonly pageErrors: string[] = [];
+  /** Application transcodings this panel has said are shown as stored (each once). */
+  private readonly transcodingsNoted = new Set<string>();
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -367,14 +370,18 @@ export class ReplayPanel implements vscode.Disposable {
       projection: { ...summary.projection, ...(summary.projectionPath ? { path: summary.projectionPath } : {}) },
       hasInvariant: summary.hasInvariant,
       errors: summary.errors,
-      failures: summary.failures,
-      marksTruncated: summary.truncated.errors || summary.truncated.failures,
+      breaks: summary.breaks,
+      breaksTruncated: summary.truncated.breaks,
+      failingSteps: summary.failingSteps,
+      ...(summary.partitioning ? { partitioning: summary.partitioning } : {}),
+      marksTruncated: summary.truncated.errors || summary.truncated.breaks,
       ...(summary.firstFailure ? { firstFailure: summary.firstFailure } : {}),
       ...(summary.stopped ? { stopped: summary.stopped } : {}),
       elapsedMs: summary.elapsedMs,
     };
     this.post({ type: 'summary', summary: this.summary });
     if (summary.stopped) this.host.log.error(`Replay stopped early: ${summary.stopped}`);
+    this.noteTranscodings(summary.transcodings);
     this.panel.title = `Replay: ${summary.projection.kind === 'generic' ? 'Generic (built-in)' : summary.projection.name} · ${sourceLabel(this.target.source)}`;
     const index = await this.relocate();
     await this.scanBreakpoints();
@@ -384,6 +391,14 @@ export class ReplayPanel implements vscode.Disposable {
       .catch((error: unknown) => this.host.log.error('Filtering the timeline failed', error));
     if (this.summary.steps > 0) await this.select(index);
     else this.post({ type: 'cursor', cursor: { index: 0, row: -1 } });
+  }
+
+  /** Says once per panel which application transcodings its events show as stored, and where to map them to a kind. */
+  private noteTranscodings(names: readonly string[] | undefined): void {
+    const fresh = (names ?? []).filter((name) => !this.transcodingsNoted.has(name));
+    if (!fresh.length) return;
+    for (const name of fresh) this.transcodingsNoted.add(name);
+    this.notice('info', `${applicationTranscodingsNote(fresh)}; ${mapAdvice(fresh.length, 'the eventscope.transcodings setting')}.`);
   }
 
   /** The step of the cursor's event in the new run: the same event if it is still there, else the same index. */
@@ -497,16 +512,24 @@ export class ReplayPanel implements vscode.Disposable {
       );
       return;
     }
-    this.post({ type: 'busy', what: 'Looking for the first failure…' });
+    this.post({ type: 'busy', what: from === 'start' ? 'Looking for the first failure…' : 'Looking for the next break…' });
+    // Breaks, not every failing step: Next goes on to where the invariant breaks again (core/projection/breaks.ts).
     const mark = await session.firstFailure(start, typed);
     this.post({ type: 'found', ...(mark ? { mark } : {}), ...(typed ? { expression: typed } : {}), from: start });
     this.post({ type: 'busy' });
     if (mark) {
-      this.notice('warning', `Step ${mark.index + 1}: ${mark.message}`);
+      const where =
+        mark.partition !== undefined ? ` (${summary.partitioning === 'stream' ? 'stream' : 'partition'} ${mark.partition})` : '';
+      this.notice('warning', `Step ${mark.index + 1}${where}: ${mark.message}`);
       return this.select(mark.index);
     }
-    const what = typed ? `"${typed}" stays true` : 'the invariant holds';
-    this.notice('info', `${what[0].toUpperCase()}${what.slice(1)} from step ${start + 1} to the last step (${summary.steps}).`);
+    const what = typed ? `"${typed}"` : 'the invariant';
+    this.notice(
+      'info',
+      start === 0
+        ? `${what[0].toUpperCase()}${what.slice(1)} stays true from step 1 to the last step (${summary.steps}).`
+        : `No break of ${what} after step ${start} (the last step is ${summary.steps}).`,
+    );
   }
 
   // -------------------------------------------------------------------------------------------

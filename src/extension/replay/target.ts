@@ -33,11 +33,13 @@ export async function resolveSource(source: SourceDescriptor, connections: Conne
   const connection = connections.get(source.connection);
   if (!connection) throw new EventscopeError(`There is no connection named "${source.connection}" any more.`);
   const { cipherKey, password } = await connections.secrets(connection);
+  const transcodings = connections.transcodings();
   return {
     kind: 'store',
     location: connections.resolvePath(connection),
     ...(cipherKey ? { cipherKey: new Uint8Array(cipherKey) } : {}),
     ...(password !== undefined ? { password } : {}),
+    ...(transcodings ? { transcodings } : {}),
     scope: source.scope,
   };
 }

@@ -1,0 +1,115 @@
+/**
+ * `where` expressions: a JavaScript expression over `event` (`event.data.amount > 1000`,
+ * `event.type.endsWith("Credited") && event.streamId.startsWith("8b79")`) that picks events, typed
+ * by a user (the CLI's `log --where`, the tree's filter) or given by an agent.
+ *
+ * Sealed off: the expression runs in a context of its own (node:vm) that has JavaScript's built-ins
+ * and nothing else: no `process`, `require`, `import()`, timers, file system or network. The event
+ * goes in as JSON text and is parsed inside that context, so no object of the host (whose
+ * constructors would lead back to the host's `Function`) is within reach, and the context refuses
+ * to compile code from strings (`Function("…")`, `eval`); `import()` is refused. A call is cut off
+ * after its time (an endless loop stops there with an error). The result is taken as JavaScript
+ * takes a condition (truthy), but a promise is no match.
+ */
+
+import vm from 'node:vm';
+import { EventscopeError, messageOf } from './errors';
+import { eventToJSON, type RecordedEvent } from './events';
+import { stringifyExact } from './json/exact';
+
+export interface WhereFilter {
+  readonly expression: string;
+  /**
+   * Which of the events the expression holds for, in one call into the sealed context (a page at
+   * a time: a call costs far more than an evaluation). An event on which the expression throws is
+   * `false`, its error in `errors`.
+   */
+  select(events: readonly RecordedEvent[]): { matches: boolean[]; errors: WhereError[] };
+}
+
+/**
+ * The `where` expression in a filter text: what follows `where ` (`where event.data.amount > 100`),
+ * or the whole text when it starts with `event.` or `event[`; undefined for a plain text filter.
+ */
+export function whereOf(text: string): string | undefined {
+  const t = text.trim();
+  const prefixed = /^where\s+(.+)$/is.exec(t);
+  if (prefixed) return prefixed[1];
+  return /^!?\(?\s*event\s*[.[]/.test(t) ? t : undefined;
+}
+
+/** The expression threw on an event. */
+export class WhereError extends EventscopeError {}
+
+/** The time one call (a page of events) may take. */
+const DEFAULT_TIMEOUT_MS = 2000;
+
+/** Compiles a `where` expression; a sentence (EventscopeError) when it is not one. */
+export function compileWhere(expression: string, timeoutMs = DEFAULT_TIMEOUT_MS): WhereFilter {
+  const refuse = (why: string, cause?: unknown) =>
+    new EventscopeError(`The where expression "${expression}" is not a JavaScript expression: ${why}.`, { cause });
+  // No modules: import() would load one (and its promise outlive the call).
+  if (/\bimport\s*[(.]/.test(expression)) throw refuse('import is not available here');
+  const context = vm.createContext(Object.create(null) as object, {
+    name: 'where',
+    codeGeneration: { strings: false, wasm: false },
+    microtaskMode: 'afterEvaluate',
+  });
+  try {
+    // Compiled on its own first: a syntax error names the expression, not the wrapper.
+    new vm.Script(`(${expression}\n)`, { filename: 'where' });
+    new vm.Script(
+      // Only `event` (and the built-ins) is in the expression's scope.
+      `const test = function (event) { "use strict"; return (${expression}\n); };
+      globalThis.select = function (json) {
+        "use strict";
+        const events = JSON.parse(json);
+        const matches = [];
+        const errors = [];
+        for (let i = 0; i < events.length; i++) {
+          try {
+            const result = test(events[i]);
+            if (result !== null && typeof result === "object" && typeof result.then === "function") result.then(undefined, () => undefined);
+            matches.push(result === true || (!!result && typeof result !== "object") || (result !== null && typeof result === "object" && typeof result.then !== "function"));
+          } catch (error) {
+            matches.push(false);
+            errors.push([i, String(error && error.name ? error.name + ": " + error.message : error)]);
+          }
+        }
+        return JSON.stringify([matches, errors]);
+      };`,
+      { filename: 'where' },
+    ).runInContext(context, { timeout: timeoutMs });
+  } catch (error) {
+    throw refuse(messageOf(error), error);
+  }
+  const call = new vm.Script('select(globalThis.input)', { filename: 'where' });
+  const sandbox = context as { input?: string };
+  return {
+    expression,
+    select(events) {
+      if (!events.length) return { matches: [], errors: [] };
+      sandbox.input = stringifyExact(events.map(eventToJSON));
+      let result: string;
+      try {
+        result = call.runInContext(context, { timeout: timeoutMs * Math.max(1, Math.ceil(events.length / 1000)) }) as string;
+      } catch (error) {
+        const first = events[0];
+        throw new WhereError(
+          `The where expression "${expression}" did not finish on the events from position ${first.position} on: ${messageOf(error)}.`,
+          { cause: error },
+        );
+      } finally {
+        sandbox.input = undefined;
+      }
+      const [matches, failures] = JSON.parse(result) as [boolean[], [number, string][]];
+      const errors = failures.map(([i, message]) => {
+        const e = events[i];
+        return new WhereError(
+          `The where expression "${expression}" failed on the event at position ${e.position} (${e.streamId} rev ${e.revision}): ${message}.`,
+        );
+      });
+      return { matches, errors };
+    },
+  };
+}
