@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { parseCipherKey } from '../src/core/codecs/eventsourcing';
 import { EventscopeError } from '../src/core/errors';
 import { EventsourcingSqliteStore } from '../src/core/stores/eventsourcingSqlite';
-import { categoryOfStreamName, KurrentDbStore, loadKurrentClient, typeKeyRegex } from '../src/core/stores/kurrentdb';
+import { KurrentDbStore, loadKurrentClient, typeKeyRegex } from '../src/core/stores/kurrentdb';
 import { openStore } from '../src/core/stores/open';
 import { iterateAll, iterateStream, type EventStore } from '../src/core/stores/types';
-import { typeMatches, type StreamInfo } from '../src/core/events';
+import { categoryOfStreamName, typeMatches, type StreamInfo } from '../src/core/events';
 import { dashed, FIXTURE_KEY, FIXTURES, readDumps } from './helpers/dumps';
 import { KurrentServer } from './helpers/kurrentServer';
 

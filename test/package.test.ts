@@ -126,6 +126,8 @@ describe('packages: one .vsix per platform', function () {
         'extension/examples/bankapp/balances.py',
         'extension/dist/debugAdapter.js',
         'extension/dist/webview/replay.js',
+        'extension/syntaxes/events.tmLanguage.json',
+        'extension/language-configuration/events.json',
         'extension/node_modules/esbuild/lib/main.js',
         'extension/node_modules/better-sqlite3/lib/binding.js',
         `extension/${rootPackage.icon}`,

@@ -2,16 +2,17 @@
  * The EventStore contract (helpers/storeContract.ts) against every adapter: eventsourcing SQLite
  * (a copy of the a_plain.db fixture, on both SQLite engines), eventsourcing PostgreSQL (the same
  * fixture's rows loaded into a throwaway server), KurrentDB (the same rows in the in-test gRPC
- * server, with and without the $streams projection: protocol level only) and Redis streams (a data
- * set written with XADD into a throwaway redis-server). The expected model comes from the fixture's row dump
- * (dumps.txt) or from what the setup wrote, never from the code under test. New events for the
- * tail tests are written the way each backend's own writers write them.
+ * server, with and without the $streams projection: protocol level only), Redis streams (a data
+ * set written with XADD into a throwaway redis-server) and the file store (a data set written as a
+ * `.events` file and as a JSON lines file, appended to as text). The expected model comes from the
+ * fixture's row dump (dumps.txt) or from what the setup wrote, never from the code under test. New
+ * events for the tail tests are written the way each backend's own writers write them.
  *
  * PostgreSQL and Redis need their server programs (initdb/pg_ctl/psql, redis-server); without
  * them their suites are skipped, saying so.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -20,6 +21,7 @@ import { encodeEventsourcingState, transcoded } from '../src/core/codecs/eventso
 import { sqliteEngine, type EngineName, type SqliteConnection } from '../src/core/sqlite/drivers';
 import { EventsourcingPostgresStore } from '../src/core/stores/eventsourcingPostgres';
 import { EventsourcingSqliteStore } from '../src/core/stores/eventsourcingSqlite';
+import { EventsFileStore } from '../src/core/stores/eventsFileStore';
 import { KurrentDbStore } from '../src/core/stores/kurrentdb';
 import { RedisStreamsStore } from '../src/core/stores/redisStreams';
 import { copyFixture } from './helpers/cli';
@@ -226,3 +228,119 @@ for (const systemProjections of [true, false]) {
     },
   );
 }
+
+/** The data set of the file stores, in the file's (the log's) order: each event's stream and type. */
+const FILE_UUID = '8b79390a-6d0c-4d2e-9a43-0c6f6e4b7d21';
+const FILE_LOG: [streamId: string, type: string][] = [
+  ['account-1', 'BankAccount.Opened'],
+  ['dog-1', 'Registered'],
+  [FILE_UUID, 'bank.domain:Loan.Opened'],
+  ['account-1', 'BankAccount.Credited'],
+  ['order-7', 'OrderPlaced'],
+  ['dog-1', 'TrickAdded'],
+  ['account-1', 'BankAccount.Credited'],
+  ['account-10', 'BankAccount.Opened'],
+  ['order-7', 'ItemAdded'],
+  [FILE_UUID, 'bank.domain:Loan.Paid'],
+  ['dog-2', 'Registered'],
+  ['account-1', 'BankAccount.Debited'],
+  ['dog-1', 'TrickAdded'],
+  ['order-7', 'ItemAdded'],
+  ['dog-1', 'WeightRecorded'],
+  [FILE_UUID, 'bank.domain:Loan.Paid'],
+  ['order-7', 'OrderShipped'],
+  ['account-1', 'BankAccount.Closed'],
+  ['order-12', 'OrderPlaced'],
+];
+
+/**
+ * The file stores' model: streams in id order (code units), their categories as the store names
+ * them (a dotted type's prefix, the aggregate of `originator_topic`, else the name before `-`).
+ */
+function fileModel(): StoreModel {
+  const ids = [...new Set(FILE_LOG.map(([id]) => id))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    streams: ids.map((streamId) => ({
+      streamId,
+      category:
+        streamId === FILE_UUID ? 'Loan' : streamId.startsWith('account-') ? 'BankAccount' : streamId.slice(0, streamId.indexOf('-')),
+      types: FILE_LOG.filter(([id]) => id === streamId).map(([, type]) => type),
+    })),
+    events: FILE_LOG.length,
+    log: FILE_LOG.map(([streamId, type]) => ({ streamId, type })),
+  };
+}
+
+/** Each event's data in the files: its place, and the aggregate's topic in the UUID stream's created event. */
+const fileData = (i: number, streamId: string) => ({
+  n: i,
+  note: `entry ${i}`,
+  ...(streamId === FILE_UUID && i === 2 ? { originator_topic: 'bank.domain:Loan' } : {}),
+});
+
+/** The revisions the model gives each event of FILE_LOG (from 1 in each stream). */
+const FILE_REVISIONS = (() => {
+  const seen = new Map<string, number>();
+  return FILE_LOG.map(([id]) => {
+    seen.set(id, (seen.get(id) ?? 0) + 1);
+    return seen.get(id)!;
+  });
+})();
+
+/** A file store on the file `name` holding `text`, appended to with the text `appended` gives. */
+async function fileSubject(name: string, text: string, appended: (streamId: string, type: string) => string): Promise<ContractSubject> {
+  const temp = tempDir();
+  const path = join(temp.dir, name);
+  writeFileSync(path, text);
+  return {
+    store: new EventsFileStore(path),
+    model: fileModel(),
+    async append(streamId, type) {
+      appendFileSync(path, appended(streamId, type));
+    },
+    async cleanup() {
+      temp.remove();
+    },
+  };
+}
+
+describeStoreContract('a .events file (the data set written as text, appended to as text)', () =>
+  fileSubject(
+    'events.events',
+    // Some revisions and times given, some left to the store; comments and blank lines between.
+    FILE_LOG.map(([streamId, type], i) =>
+      [
+        ...(i % 5 === 0 ? [`# event ${i}`] : []),
+        `### ${type}  ${streamId}`,
+        ...(i % 3 === 0 ? [`revision: ${FILE_REVISIONS[i]}`] : []),
+        ...(i % 2 === 0 ? [`created: 2026-01-01T00:00:${String(i).padStart(2, '0')}Z`] : []),
+        `metadata: {"i": ${i}}`,
+        '',
+        JSON.stringify(fileData(i, streamId), null, 2),
+        '',
+      ].join('\n'),
+    ).join('\n'),
+    (streamId, type) => `\n### ${type}  ${streamId}\ncreated: ${new Date().toISOString()}\n\n{"appended": true}\n`,
+  ),
+);
+
+describeStoreContract('a JSON lines file (the data set as the CLI’s --ndjson events, appended to a line at a time)', () => {
+  // Every fourth event with its revision and a position (gaps before them), the others with
+  // neither (their line's number, or one past the event before); a blank line.
+  const lines = FILE_LOG.map(([streamId, type], i) =>
+    JSON.stringify({
+      streamId,
+      ...(i % 4 === 2 ? { revision: FILE_REVISIONS[i], position: 10 * (i + 1) } : {}),
+      type,
+      timestamp: i % 2 ? null : `2026-01-01T00:00:${String(i).padStart(2, '0')}Z`,
+      data: fileData(i, streamId),
+      metadata: { i },
+    }),
+  );
+  lines.splice(9, 0, '');
+  return fileSubject(
+    'events.jsonl',
+    `${lines.join('\n')}\n`,
+    (streamId, type) => `${JSON.stringify({ streamId, type, data: { appended: true } })}\n`,
+  );
+});

@@ -16,6 +16,7 @@ import { ReplaySession } from '../core/projection/session';
 import type { ReplaySourceSpec } from '../core/projection/source';
 import type { ProjectionChoice, ReplayScope } from '../core/projection/types';
 import { parseDotEnv } from '../core/dotEnv';
+import { isEventsFilePath } from '../core/stores/eventsFileStore';
 import { openStore } from '../core/stores/open';
 import { pagesOf, resolveStreamId, STORE_KIND_LABELS, type EventStore, type Page } from '../core/stores/types';
 import { compileWhere } from '../core/where';
@@ -435,9 +436,7 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
     const location = ctx.args[0];
     const key = cipherKey(ctx.values);
     let source: ReplaySourceSpec;
-    if (/\.events$/i.test(location)) {
-      if (stream !== undefined || category !== undefined)
-        throw new UsageError('a .events file is replayed whole: drop --stream/--category', 'replay');
+    if (isEventsFilePath(location) && 'all' in scope) {
       source = { kind: 'eventsFile', path: resolve(location) };
     } else {
       const transcodings = transcodingMapping(ctx.values, 'replay');

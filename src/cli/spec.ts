@@ -149,7 +149,7 @@ export const GLOBAL_OPTIONS: readonly OptionName[] = ['help', 'version'];
 const STORE: ArgSpec = {
   name: 'store',
   kind: 'file',
-  help: 'an eventsourcing SQLite file (SQLITE_DBNAME), postgres://…?app=NAME, kurrentdb://host:2113?tls=false, or redis://host:port',
+  help: 'an eventsourcing SQLite file (SQLITE_DBNAME), a .events or .jsonl file, postgres://…?app=NAME, kurrentdb://host:2113?tls=false, or redis://host:port',
 };
 const STREAM_ID: ArgSpec = { name: 'streamId', kind: 'text', help: 'a stream (aggregate) id, dashes optional' };
 const OUTPUTS = ['json', 'ndjson', 'events-format'] as const satisfies OptionName[];
@@ -254,7 +254,9 @@ export const COMMANDS = {
   },
   replay: {
     summary: 'run a projection; print its final state and first failure',
-    args: [{ name: 'store|file.events', kind: 'file', help: 'a store, or a .events file (replayed whole)' }],
+    args: [
+      { name: 'store|file.events', kind: 'file', help: 'a store, or a .events or .jsonl file (its whole log, or --stream/--category)' },
+    ],
     options: {
       projection: 'a JS/TS projection module, a KurrentDB script, or with --python a Python module (default: the generic built-in one)',
       stream: true,

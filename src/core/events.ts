@@ -13,6 +13,26 @@ export function pointerSegment(key: string): string {
   return key.includes('~') || key.includes('/') ? key.replace(/~/g, '~0').replace(/\//g, '~1') : key;
 }
 
+/**
+ * Adds the kinds values say of themselves (bigints, non-finite numbers) to `kinds`, under `path`,
+ * where `kinds` has none: in arrays and plain objects, as JSON prints them (`seen`: the objects
+ * above, so a cycle ends).
+ */
+export function addValueKinds(value: unknown, path: string, kinds: ValueKinds, seen: Set<object> = new Set()): void {
+  if (typeof value === 'bigint') kinds[path] ??= 'bigint';
+  else if (typeof value === 'number') {
+    if (!Number.isFinite(value)) kinds[path] ??= 'nonfinite';
+  } else if (value !== null && typeof value === 'object' && !seen.has(value)) {
+    const proto = Object.getPrototypeOf(value) as object | null;
+    const array = Array.isArray(value);
+    if (!array && proto !== null && Object.getPrototypeOf(proto) !== null) return; // not a plain object (of any realm)
+    seen.add(value); // the objects above this one: a cycle stops here
+    if (array) value.forEach((v, i) => addValueKinds(v, `${path}/${i}`, kinds, seen));
+    else for (const [k, v] of Object.entries(value)) addValueKinds(v, `${path}/${pointerSegment(k)}`, kinds, seen);
+    seen.delete(value);
+  }
+}
+
 /** One stored event, decoded. */
 export interface RecordedEvent {
   /** Stream (aggregate) id: a dashed UUID for eventsourcing UUID ids, else the raw id. */
@@ -171,6 +191,24 @@ export function categoryOf(type: string, originatorTopic: unknown): { name: stri
   return { name: dot > 0 ? name.slice(0, dot) : colon > 0 ? type.slice(0, colon) : name };
 }
 
+/** The category of a stream that is not the library's: its name before the first `-`, or the whole name. */
+export function categoryOfStreamName(name: string): string {
+  const dash = name.indexOf('-');
+  return dash > 0 ? name.slice(0, dash) : name;
+}
+
+/**
+ * The category of a stream of a store that holds any kind of event (a `.events` or JSON lines
+ * file): as `categoryOf` names it when its first event says (a topic `module:Class.Event`, an
+ * `originator_topic`, a dotted type `BankAccount.Opened`), else the stream's name before its
+ * first `-` (`order-7` is an `order`).
+ */
+export function categoryOfStream(streamId: string, firstType: string, originatorTopic: unknown): { name: string; topic?: string } {
+  const says =
+    firstType.includes(':') || (typeof originatorTopic === 'string' && originatorTopic) || qualifiedName(firstType).includes('.');
+  return says ? categoryOf(firstType, originatorTopic) : { name: categoryOfStreamName(streamId) };
+}
+
 /** The short name shown in lists: the last dotted segment of the qualified name. */
 export function shortTypeName(type: string): string {
   const name = qualifiedName(type);
@@ -187,6 +225,17 @@ export function typeMatches(type: string, key: string): boolean {
   if (type === key) return true;
   const name = qualifiedName(type);
   return name === key || name.endsWith(`.${key}`);
+}
+
+/** A test of event types against type keys (`typeMatches`), each type decided once; no keys: every type passes. */
+export function typeFilter(keys: readonly string[] | undefined): (type: string) => boolean {
+  if (!keys?.length) return () => true;
+  const decided = new Map<string, boolean>();
+  return (type) => {
+    let yes = decided.get(type);
+    if (yes === undefined) decided.set(type, (yes = keys.some((k) => typeMatches(type, k))));
+    return yes;
+  };
 }
 
 /** How specific a matching key is (higher wins): exact > qualified name > trailing part. */

@@ -12,12 +12,14 @@ import { openStore } from '../core/stores/open';
 import { isPostgresUrl } from '../core/stores/eventsourcingPostgres';
 import { isKurrentUrl, splitCredentials } from '../core/stores/kurrentdb';
 import { isRedisUrl } from '../core/stores/redisStreams';
+import { isEventsFilePath } from '../core/stores/eventsFileStore';
 import type { EventStore } from '../core/stores/types';
 import { parseCipherKey } from '../core/codecs/eventsourcing';
 import { DEMO_NAME, type Connection } from './connections';
 import type { Ctx } from './ctx';
 import { debugCommands } from './debug';
 import { replayCommands } from './replay/commands';
+import { saveAsEvents } from './saveAsEvents';
 import { eventUri, logUri, streamUri } from './documents';
 import type { Node } from './streamsTree';
 
@@ -61,10 +63,15 @@ async function check(path: string, cipherKey?: string): Promise<Check> {
   }
 }
 
-async function addSqliteConnection(ctx: Ctx, path: string, suggestedKey?: string, suggestedName?: string): Promise<void> {
+/**
+ * A file's connection (an eventsourcing SQLite store, a `.events` or JSON lines file): a name, a
+ * read (and, when the store is encrypted, its cipher key), then saved.
+ */
+async function addFileConnection(ctx: Ctx, path: string, suggestedKey?: string, suggestedName?: string): Promise<void> {
+  const kind = isEventsFilePath(path) ? 'events-file' : 'eventsourcing-sqlite';
   const name = await vscode.window.showInputBox({
     title: 'Connection name',
-    value: suggestedName ?? basename(path).replace(/\.(db|sqlite3?)$/, ''),
+    value: suggestedName ?? basename(path).replace(/\.(db|sqlite3?|events|jsonl|ndjson)$/i, ''),
     validateInput: (text) => (!text.trim() ? 'A name is needed.' : ctx.connections.get(text.trim()) ? 'That name is taken.' : undefined),
   });
   if (!name) return;
@@ -81,7 +88,7 @@ async function addSqliteConnection(ctx: Ctx, path: string, suggestedKey?: string
     ctx.log.showError(result.error, `Adding ${path}`);
     return;
   }
-  await ctx.connections.add({ name: name.trim(), kind: 'eventsourcing-sqlite', path }, key);
+  await ctx.connections.add({ name: name.trim(), kind, path }, key);
   ctx.tree.refresh();
 }
 
@@ -252,18 +259,30 @@ export const commands: Record<string, Handler> = {
           detail: 'Each stream an event stream: redis://host:port[/db] (the type from each entry’s `type` field)',
           server: 'redis-streams' as const,
         },
+        {
+          label: '$(file) Events file (.events / .jsonl)',
+          detail: 'Events written as text: a .events file, or JSON lines as `eventscope log --ndjson` prints them (read whole)',
+          server: undefined,
+          file: 'events' as const,
+        },
       ],
       { title: 'Add Connection: kind of store' },
     );
     if (!kind) return;
     if (kind.server) return addServerConnection(ctx, kind.server);
+    const events = 'file' in kind;
     const picked = await vscode.window.showOpenDialog({
-      title: 'Event store file',
+      title: events ? 'Events file' : 'Event store file',
       canSelectMany: false,
       openLabel: 'Connect',
-      filters: { 'SQLite databases': ['db', 'sqlite', 'sqlite3'], 'All files': ['*'] },
+      filters: events
+        ? { 'Events files': ['events', 'jsonl', 'ndjson'] }
+        : { 'SQLite databases': ['db', 'sqlite', 'sqlite3'], 'All files': ['*'] },
     });
-    if (picked?.[0]) await addSqliteConnection(ctx, picked[0].fsPath);
+    if (!picked?.[0]) return;
+    if (events && !isEventsFilePath(picked[0].fsPath))
+      return void vscode.window.showErrorMessage(`${basename(picked[0].fsPath)} is not a .events, .jsonl or .ndjson file.`);
+    await addFileConnection(ctx, picked[0].fsPath);
   },
 
   'eventscope.addDetected': async (ctx: Ctx, node: Node) => {
@@ -276,15 +295,15 @@ export const commands: Record<string, Handler> = {
         ...(cipherKey ? { cipherKey } : {}),
         ...(app ? { name: app } : {}),
       });
-    else await addSqliteConnection(ctx, path, cipherKey, app);
+    else await addFileConnection(ctx, path, cipherKey, app);
   },
 
   'eventscope.editConnection': async (ctx: Ctx, node?: Node) => {
     const connection = await pickConnection(ctx, node);
     if (!connection) return;
-    const choice = await vscode.window.showQuickPick(['Set Cipher Key…', 'Remove Cipher Key', 'Rename…'], {
-      title: `Edit ${connection.name}`,
-    });
+    // A `.events` or JSON lines file holds its events decoded: no key to give.
+    const keys = connection.kind === 'events-file' ? [] : ['Set Cipher Key…', 'Remove Cipher Key'];
+    const choice = await vscode.window.showQuickPick([...keys, 'Rename…'], { title: `Edit ${connection.name}` });
     if (choice === 'Rename…')
       return vscode.commands.executeCommand('eventscope.renameConnection', node ?? { kind: 'connection', connection });
     if (choice === 'Remove Cipher Key') await ctx.connections.setCipherKey(connection, undefined);
@@ -438,6 +457,8 @@ export const commands: Record<string, Handler> = {
     const doc = await vscode.workspace.openTextDocument(logUri(node.connection.name, node.event.position));
     await vscode.window.showTextDocument(doc, { preview: true });
   },
+
+  'eventscope.saveAsEvents': saveAsEvents,
 
   'eventscope.copyId': copy('id'),
   'eventscope.copyType': copy('type'),

@@ -19,8 +19,8 @@ export interface ConnectionConfig {
   name: string;
   kind: ConnectionKind;
   /**
-   * A file path (relative paths resolve against the first workspace folder), or a server's URL
-   * without its password (`postgres://user@host:port/db?app=…`).
+   * A file path (a SQLite store, a `.events` or JSON lines file; relative paths resolve against the
+   * first workspace folder), or a server's URL without its password (`postgres://user@host:port/db?app=…`).
    */
   path: string;
   /** Whether the store needs a cipher key (kept in SecretStorage). */
@@ -46,9 +46,12 @@ export function secretPasswordName(name: string): string {
   return `eventscope.password/${name}`;
 }
 
+/** The kinds of store that are a file (a path, relative ones resolving against the workspace; watched for changes). */
+const FILE_KINDS: readonly ConnectionKind[] = ['eventsourcing-sqlite', 'events-file'];
+
 /** Whether a connection is a server's (reached by URL) rather than a file. */
 export function isServer(connection: ConnectionConfig): boolean {
-  return connection.kind !== 'eventsourcing-sqlite' || isPostgresUrl(connection.path);
+  return !FILE_KINDS.includes(connection.kind) || isPostgresUrl(connection.path);
 }
 
 export class Connections implements vscode.Disposable {

@@ -1,16 +1,17 @@
 /**
- * Finds event stores in the workspace: SQLite files that hold eventsourcing tables, and `.env`
+ * Finds event stores in the workspace: SQLite files that hold eventsourcing tables, `.env`
  * files with the library's settings (`SQLITE_DBNAME`, `POSTGRES_*`, `PERSISTENCE_MODULE`, with
  * `CIPHER_KEY` and `POSTGRES_PASSWORD`, which only ever go to SecretStorage): one store per
  * application with settings of its own (`BANKACCOUNTS_SQLITE_DBNAME`, see `dotEnvStores`), plus the
- * plain settings' one.
+ * plain settings' one; and `.events` files, and JSON lines files whose first line is an event.
  */
 
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { applicationClassNames, dotEnvApplications, dotEnvStores, parseDotEnv } from '../core/dotEnv';
 import { isEventsourcingSqliteFile } from '../core/stores/eventsourcingSqlite';
+import { isEventsFilePath } from '../core/stores/eventsFileStore';
 
 export interface Detected {
   path: string;
@@ -78,5 +79,29 @@ export async function discoverStores(limit = 50): Promise<Detected[]> {
   for (const uri of await vscode.workspace.findFiles('**/*.{db,sqlite,sqlite3}', exclude, limit)) {
     if (!found.has(uri.fsPath) && isEventsourcingSqliteFile(uri.fsPath)) found.set(uri.fsPath, { path: uri.fsPath, source: 'SQLite file' });
   }
+  for (const uri of await vscode.workspace.findFiles('**/*.{events,jsonl,ndjson}', exclude, limit)) {
+    if (!isEventsFilePath(uri.fsPath)) continue; // a file system that ignores case
+    if (/\.events$/i.test(uri.fsPath)) found.set(uri.fsPath, { path: uri.fsPath, source: '.events file' });
+    else if (startsWithEvent(uri.fsPath)) found.set(uri.fsPath, { path: uri.fsPath, source: 'JSON lines of events' });
+  }
   return [...found.values()];
+}
+
+/** Whether a JSON lines file's first line is an event (`{"streamId": …, "type": …}`): other JSON lines are no store. */
+function startsWithEvent(path: string): boolean {
+  const head = Buffer.alloc(64 * 1024);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const text = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8');
+    const first = text.split('\n').find((line) => line.trim());
+    const value = first === undefined ? undefined : (JSON.parse(first) as unknown);
+    if (typeof value !== 'object' || value === null) return false;
+    const { streamId, type } = value as Record<string, unknown>;
+    return typeof streamId === 'string' && typeof type === 'string';
+  } catch {
+    return false; // unreadable, or no JSON (a first line longer than what was read too)
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

@@ -22,7 +22,12 @@ export function activate(context: vscode.ExtensionContext): Ctx {
   const log = new Log();
   const connections = new Connections(context);
   const tree = new StreamsTree(connections, log);
-  const view = vscode.window.createTreeView<Node>('eventscope.streams', { treeDataProvider: tree, showCollapseAll: true });
+  // Several events at once: "Save as .events…" takes a multi-selection.
+  const view = vscode.window.createTreeView<Node>('eventscope.streams', {
+    treeDataProvider: tree,
+    showCollapseAll: true,
+    canSelectMany: true,
+  });
   const liveTail = new LiveTail(connections, (connection) => tree.refresh(connection), log);
   const documents = new EventDocuments(connections);
   const ctx = new Ctx(context, log, connections, tree, view, liveTail);

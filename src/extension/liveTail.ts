@@ -2,7 +2,8 @@
  * Live tail: watches each open SQLite store's folder for changes to the file and its -wal (a
  * server's store: its feed of new events where it has one, KurrentDB's subscription or PostgreSQL's
  * LISTEN, else a poll of its head position, one index probe, every few seconds), and when the head
- * position moved, refreshes that connection in the tree (debounced).
+ * position moved, refreshes that connection in the tree (debounced). A `.events` or JSON lines
+ * file is watched as a SQLite file is, and any change to it refreshes (an edit may keep the head).
  */
 
 import { watch, type FSWatcher } from 'node:fs';
@@ -11,8 +12,16 @@ import * as vscode from 'vscode';
 import { isServer, type Connection, type Connections } from './connections';
 import type { Log } from './log';
 
+interface Watched {
+  watcher: Pick<FSWatcher, 'close'>;
+  timer?: NodeJS.Timeout;
+  head: number;
+  /** Refresh on any change of the file, not only on a new head (a `.events` file edited in place). */
+  always?: boolean;
+}
+
 export class LiveTail implements vscode.Disposable {
-  private readonly watchers = new Map<string, { watcher: Pick<FSWatcher, 'close'>; timer?: NodeJS.Timeout; head: number }>();
+  private readonly watchers = new Map<string, Watched>();
   debounceMs = 300;
   /** How often a server's head position is asked for. */
   pollMs = 3000;
@@ -38,7 +47,7 @@ export class LiveTail implements vscode.Disposable {
         this.soon(connection);
       });
       watcher.on('error', (error) => this.log.error(`Live tail of ${path} stopped`, error));
-      this.watchers.set(connection.name, { watcher, head });
+      this.watchers.set(connection.name, { watcher, head, always: connection.kind === 'events-file' });
     } catch (error) {
       this.log.error(`Live tail of ${path} is off`, error);
     }
@@ -107,8 +116,8 @@ export class LiveTail implements vscode.Disposable {
     if (!entry) return;
     try {
       const head = await (await this.connections.store(connection)).headPosition();
-      if (head === entry.head) return;
-      this.log.info(`${connection.name}: new events (head ${entry.head} -> ${head})`);
+      if (head === entry.head && !entry.always) return;
+      this.log.info(`${connection.name}: ${head === entry.head ? 'changed' : `new events (head ${entry.head} -> ${head})`}`);
       entry.head = head;
       this.onNewEvents(connection);
     } catch (error) {

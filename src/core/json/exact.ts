@@ -28,7 +28,8 @@ function hasUnsafeInteger(value: unknown): boolean {
 /**
  * Parses JSON text exactly. The fast path is the engine's own JSON.parse; only text whose result
  * holds an integer beyond 2^53 is parsed again with a reviver that reads the digits, and only
- * text JSON.parse rejects (NaN, Infinity) goes through the tolerant parser below.
+ * text JSON.parse rejects (NaN, Infinity) goes through the tolerant parser below, which throws a
+ * JsonSyntaxError (where and what) for text that is not JSON.
  */
 export function parseExactJson(text: string): unknown {
   let value: unknown;
@@ -49,6 +50,20 @@ export function parseWithBigInts(text: string): unknown {
   return (JSON.parse as (text: string, reviver: Reviver) => unknown)(text, reviveBigInts);
 }
 
+/**
+ * Text that is not JSON, and where: `offset` (UTF-16 code units into the text; its length when the
+ * text ends too soon) and `reason` (what was expected or found there).
+ */
+export class JsonSyntaxError extends DecodeError {
+  constructor(
+    readonly reason: string,
+    readonly offset: number,
+    readonly atEnd: boolean,
+  ) {
+    super(`invalid JSON ${atEnd ? 'at the end (truncated?)' : `at character ${offset}`}: ${reason}`);
+  }
+}
+
 class TolerantParser {
   private i = 0;
   constructor(private readonly text: string) {}
@@ -61,8 +76,7 @@ class TolerantParser {
   }
 
   private fail(what: string): never {
-    const at = this.i >= this.text.length ? 'at the end (truncated?)' : `at character ${this.i}`;
-    throw new DecodeError(`invalid JSON ${at}: ${what}`);
+    throw new JsonSyntaxError(what, Math.min(this.i, this.text.length), this.i >= this.text.length);
   }
 
   private space(): void {

@@ -14,7 +14,7 @@ import { deserialize, serialize } from 'node:v8';
 import { compileWhere, whereOf } from '../where';
 import { EventscopeError, messageOf } from '../errors';
 import { collectApplicationTranscodings } from '../codecs/transcodings';
-import { pointerSegment, qualifiedName, sameEvent, type EventKey, type RecordedEvent, type ValueKinds } from '../events';
+import { addValueKinds, qualifiedName, sameEvent, type EventKey, type RecordedEvent, type ValueKinds } from '../events';
 import { LabelCache } from '../labels';
 import { BreakTracker } from './breaks';
 import { liveRun } from './live';
@@ -72,26 +72,6 @@ function freeze(state: unknown): Buffer {
 }
 
 const thaw = (buffer: Buffer): unknown => deserialize(buffer);
-
-/**
- * Adds the kinds values say of themselves (bigints, non-finite numbers) to `kinds`, under `path`,
- * where `kinds` has none: in arrays and plain objects, as JSON prints them (`seen`: the objects
- * above, so a cycle ends).
- */
-function addValueKinds(value: unknown, path: string, kinds: ValueKinds, seen: Set<object>): void {
-  if (typeof value === 'bigint') kinds[path] ??= 'bigint';
-  else if (typeof value === 'number') {
-    if (!Number.isFinite(value)) kinds[path] ??= 'nonfinite';
-  } else if (value !== null && typeof value === 'object' && !seen.has(value)) {
-    const proto = Object.getPrototypeOf(value) as object | null;
-    const array = Array.isArray(value);
-    if (!array && proto !== null && Object.getPrototypeOf(proto) !== null) return; // not a plain object (of any realm)
-    seen.add(value); // the objects above this one: a cycle stops here
-    if (array) value.forEach((v, i) => addValueKinds(v, `${path}/${i}`, kinds, seen));
-    else for (const [k, v] of Object.entries(value)) addValueKinds(v, `${path}/${pointerSegment(k)}`, kinds, seen);
-    seen.delete(value);
-  }
-}
 
 /** The place of the first mark at or after step `from` in marks sorted by step. */
 function lowerBound(marks: readonly Mark[], from: number): number {

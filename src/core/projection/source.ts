@@ -1,16 +1,16 @@
 /**
- * What a replay reads: a stream, an aggregate type (category), the whole log of a store, a
- * `.events` file, or events in memory. A source reads pages from a cursor (a position, a revision
- * or an index), so a replay keeps cursors in its keyframes and re-reads instead of holding events.
+ * What a replay reads: a stream, an aggregate type (category) or the whole log of a store (a
+ * `.events` or JSON lines file is one too), or events in memory. A source reads pages from a
+ * cursor (a position, a revision or an index), so a replay keeps cursors in its keyframes and
+ * re-reads instead of holding events.
  */
 
-import { readFileSync } from 'node:fs';
 import type { TranscodingMapping } from '../codecs/transcodings';
-import { EventscopeError, messageOf } from '../errors';
+import { EventscopeError } from '../errors';
 import type { EventKey, RecordedEvent } from '../events';
-import { parseEventsFile } from '../eventsFile/eventsFile';
 import { checkCategory } from '../known';
 import { categoryOfEvent, labelOf, labelStreamIds, shortStreamId, type LabelRules } from '../labels';
+import { EventsFileStore } from '../stores/eventsFileStore';
 import { openStore } from '../stores/open';
 import { type EventStore, pagesOf, resolveStreamId } from '../stores/types';
 import type { ReplayScope } from './types';
@@ -18,6 +18,7 @@ import type { ReplayScope } from './types';
 /** Structured-clone-able description of a source (sent to the replay worker). */
 export type ReplaySourceSpec =
   | { kind: 'store'; location: string; cipherKey?: Uint8Array; password?: string; transcodings?: TranscodingMapping; scope: ReplayScope }
+  /** A `.events` or JSON lines file, whole (labelled by its name). */
   | { kind: 'eventsFile'; path: string }
   | { kind: 'events'; label: string; events: RecordedEvent[] };
 
@@ -52,36 +53,22 @@ export async function openReplaySource(spec: ReplaySourceSpec, options: { keepSt
   switch (spec.kind) {
     case 'events':
       return memorySource(spec.label, spec.events);
-    case 'eventsFile': {
-      let text: string;
-      try {
-        text = readFileSync(spec.path, 'utf8');
-      } catch (error) {
-        throw new EventscopeError(`${spec.path}: can't read the events file (${messageOf(error)}).`, { cause: error });
-      }
-      const events = parseEventsFile(text, spec.path).map((e, i): RecordedEvent => {
-        return {
-          streamId: e.streamId,
-          revision: e.revision ?? i + 1,
-          position: i + 1,
-          type: e.type,
-          timestamp: e.created ?? null,
-          data: (e.data ?? {}) as Record<string, unknown>,
-          metadata: { ...(e.id ? { id: e.id } : {}), ...e.metadata },
-          kinds: {},
-        };
-      });
-      return memorySource(baseName(spec.path), events);
-    }
+    case 'eventsFile':
     case 'store': {
-      const store = openStore(spec.location, {
-        ...(spec.cipherKey ? { cipherKey: Buffer.from(spec.cipherKey) } : {}),
-        ...(spec.password !== undefined ? { password: spec.password } : {}),
-        ...(spec.transcodings ? { transcodings: spec.transcodings } : {}),
-        ...(options.keepStored ? { keepStored: true } : {}),
-      });
+      // A `.events` file is a store like any other (stores/eventsFileStore.ts), replayed whole.
+      const store =
+        spec.kind === 'eventsFile'
+          ? new EventsFileStore(spec.path)
+          : openStore(spec.location, {
+              ...(spec.cipherKey ? { cipherKey: Buffer.from(spec.cipherKey) } : {}),
+              ...(spec.password !== undefined ? { password: spec.password } : {}),
+              ...(spec.transcodings ? { transcodings: spec.transcodings } : {}),
+              ...(options.keepStored ? { keepStored: true } : {}),
+            });
       try {
-        return await storeSource(store, spec.scope, `${describeScope(spec.scope)} of ${baseName(spec.location)}`);
+        return spec.kind === 'eventsFile'
+          ? await storeSource(store, { all: true }, baseName(spec.path))
+          : await storeSource(store, spec.scope, `${describeScope(spec.scope)} of ${baseName(spec.location)}`);
       } catch (error) {
         await store.close();
         throw error;

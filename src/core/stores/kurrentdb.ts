@@ -34,7 +34,7 @@ import { join } from 'node:path';
 import { decodeEventsourcingStates, describeStateEncoding } from '../codecs/eventsourcing';
 import type { TranscodingMapping } from '../codecs/transcodings';
 import { DecodeError, EventscopeError, messageOf, NoSuchStream } from '../errors';
-import { categoryOf, typeMatches, type RecordedEvent, type StreamInfo } from '../events';
+import { categoryOf, categoryOfStreamName, typeMatches, type RecordedEvent, type StreamInfo } from '../events';
 import { parseExactJson } from '../json/exact';
 import { isSingleExecutable } from '../sea';
 import {
@@ -219,12 +219,6 @@ export function splitCredentials(text: string): { before: string; user?: string;
     ...(colon >= 0 ? { password: decode(userinfo.slice(colon + 1)) } : {}),
     after: rest.slice(at + 1),
   };
-}
-
-/** The category of a stream that is not the library's: its name before the first `-`, or the whole name. */
-export function categoryOfStreamName(name: string): string {
-  const dash = name.indexOf('-');
-  return dash > 0 ? name.slice(0, dash) : name;
 }
 
 /** A server-side regex (.NET and JS alike) for the event types a type key matches (see `typeMatches`). */

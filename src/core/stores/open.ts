@@ -1,4 +1,4 @@
-/** Opens an event store from what a user typed: a path (or, as adapters land, a URL). */
+/** Opens an event store from what a user typed: a path (a SQLite file, a `.events` or JSON lines file) or a URL. */
 
 import { EventscopeError } from '../errors';
 import type { TranscodingMapping } from '../codecs/transcodings';
@@ -7,6 +7,7 @@ import { isKurrentUrl, KurrentDbStore } from './kurrentdb';
 import { isRedisUrl, RedisStreamsStore } from './redisStreams';
 import type { SqliteEngine } from '../sqlite/drivers';
 import { EventsourcingSqliteStore } from './eventsourcingSqlite';
+import { EventsFileStore, isEventsFilePath } from './eventsFileStore';
 import type { EventStore } from './types';
 
 export interface OpenStoreOptions {
@@ -41,9 +42,11 @@ export function openStore(location: string, options: OpenStoreOptions = {}): Eve
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1];
   if (scheme && scheme.toLowerCase() !== 'file') {
     throw new EventscopeError(
-      `${location}: "${scheme}://" stores are not supported yet; give the path of an eventsourcing SQLite file, a postgres://, kurrentdb:// or redis:// URL.`,
+      `${location}: "${scheme}://" stores are not supported yet; give the path of an eventsourcing SQLite file or of a .events or .jsonl file, a postgres://, kurrentdb:// or redis:// URL.`,
     );
   }
   const path = scheme ? decodeURIComponent(new URL(location).pathname) : location;
+  // Read whole: the file's events are decoded already (no key, no transcodings).
+  if (isEventsFilePath(path)) return new EventsFileStore(path);
   return new EventsourcingSqliteStore(path, options);
 }

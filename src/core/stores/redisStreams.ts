@@ -44,7 +44,7 @@ import {
   SocketClosedUnexpectedlyError,
 } from 'redis';
 import { EventscopeError, messageOf, NoSuchStream } from '../errors';
-import { typeMatches, type RecordedEvent, type StreamInfo } from '../events';
+import { typeFilter, type RecordedEvent, type StreamInfo } from '../events';
 import { parseExactJson } from '../json/exact';
 import {
   checkIndex,
@@ -645,13 +645,7 @@ export class RedisStreamsStore implements EventStore {
     types: string[] | undefined,
   ): Promise<EventPage> {
     const filter = types?.length ? types : undefined;
-    const matches = new Map<string, boolean>();
-    const wanted = (type: string) => {
-      if (!filter) return true;
-      let yes = matches.get(type);
-      if (yes === undefined) matches.set(type, (yes = filter.some((k) => typeMatches(type, k))));
-      return yes;
-    };
+    const wanted = typeFilter(filter);
     const step = backwards ? -1 : 1;
     const items: RecordedEvent[] = [];
     let rev = revision;
@@ -711,19 +705,14 @@ export class RedisStreamsStore implements EventStore {
     return this.guard('reading the log of all its streams', async (client) => {
       const log = await this.refreshLog(client);
       const filter = options.types?.length ? options.types : undefined;
-      const matches = new Map<string, boolean>();
+      const wanted = typeFilter(filter);
       const positions: number[] = [];
       let next: number | undefined;
       const backwards = options.direction === 'backwards';
       const last = log.streams.length;
       const start = backwards ? Math.min(options.fromPosition ?? last, last) : Math.max(options.fromPosition ?? 1, 1);
       for (let p = start; backwards ? p >= 1 : p <= last; p += backwards ? -1 : 1) {
-        if (filter) {
-          const type = log.streams[p - 1].types[log.revisions[p - 1] - 1];
-          let yes = matches.get(type);
-          if (yes === undefined) matches.set(type, (yes = filter.some((k) => typeMatches(type, k))));
-          if (!yes) continue;
-        }
+        if (filter && !wanted(log.streams[p - 1].types[log.revisions[p - 1] - 1])) continue;
         if (positions.length === limit) {
           next = p;
           break;

@@ -80,7 +80,7 @@ export interface TableInfo {
 }
 
 /** The kinds of store Eventscope reads (the extension's connection kinds too). */
-export type StoreKind = 'eventsourcing-sqlite' | 'eventsourcing-postgres' | 'kurrentdb' | 'redis-streams';
+export type StoreKind = 'eventsourcing-sqlite' | 'eventsourcing-postgres' | 'kurrentdb' | 'redis-streams' | 'events-file';
 
 /** What each kind of store is called in messages, tooltips and `info`. */
 export const STORE_KIND_LABELS: Record<StoreKind, string> = {
@@ -88,6 +88,7 @@ export const STORE_KIND_LABELS: Record<StoreKind, string> = {
   'eventsourcing-postgres': 'eventsourcing on PostgreSQL',
   kurrentdb: 'KurrentDB',
   'redis-streams': 'Redis streams',
+  'events-file': 'events file (.events / JSON lines)',
 };
 
 export interface StoreInfo {

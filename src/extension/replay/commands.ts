@@ -8,6 +8,7 @@
 
 import { extname, join } from 'node:path';
 import * as vscode from 'vscode';
+import { isEventsFilePath } from '../../core/stores/eventsFileStore';
 import { isReplayTarget, type ProjectionChoice, type SourceDescriptor } from '../../shared/replayProtocol';
 import { DEMO_NAME } from '../connections';
 import type { Ctx } from '../ctx';
@@ -28,10 +29,10 @@ export function isOptions(value: unknown): value is ReplayOptions {
   return isReplayTarget({ source: source ?? { kind: 'eventsFile', path: '' }, projection: projection ?? { kind: 'generic' } });
 }
 
-/** The events a tree node (or an `.events` file) stands for. */
+/** The events a tree node (or a `.events` or JSON lines file) stands for. */
 export function sourceOf(arg: unknown): SourceDescriptor | undefined {
   if (arg instanceof vscode.Uri)
-    return arg.scheme === 'file' && extname(arg.fsPath) === '.events' ? { kind: 'eventsFile', path: arg.fsPath } : undefined;
+    return arg.scheme === 'file' && isEventsFilePath(arg.fsPath) ? { kind: 'eventsFile', path: arg.fsPath } : undefined;
   const node = arg as Node | undefined;
   switch (node?.kind) {
     case 'connection':

@@ -126,7 +126,7 @@ export async function pickSource(connections: Connections): Promise<SourceDescri
     title: 'Events file',
     canSelectMany: false,
     openLabel: 'Replay these events',
-    filters: { 'Events files': ['events'], 'All files': ['*'] },
+    filters: { 'Events files': ['events', 'jsonl', 'ndjson'], 'All files': ['*'] },
   });
   return chosen?.[0] ? { kind: 'eventsFile', path: chosen[0].fsPath } : undefined;
 }
