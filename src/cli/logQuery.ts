@@ -8,7 +8,7 @@
 import { EventscopeError } from '../core/errors';
 import type { RecordedEvent } from '../core/events';
 import { pagesOf, type EventStore } from '../core/stores/types';
-import { compileWhere, type WhereError } from '../core/where';
+import type { WhereError, WhereFilter } from '../core/where';
 
 /** A bound of `--since`/`--until`: a position (an integer) or a time. */
 export type Bound = { position: number } | { time: number; text: string };
@@ -29,7 +29,8 @@ export interface LogQuery {
   from?: number;
   since?: Bound;
   until?: Bound;
-  where?: string;
+  /** A compiled `where` expression (core/where.ts). */
+  where?: WhereFilter;
   backwards?: boolean;
   /** Keep reading new events after the end, until `signal` aborts. */
   follow?: boolean;
@@ -54,7 +55,7 @@ function timeOf(event: RecordedEvent): number | undefined {
  * far bound (the log is written in time order).
  */
 export async function* logPages(store: EventStore, query: LogQuery): AsyncGenerator<RecordedEvent[]> {
-  const where = query.where === undefined ? undefined : compileWhere(query.where);
+  const { where } = query;
   let whereErrors = 0;
   const backwards = !!query.backwards;
   const position = (b: Bound | undefined) => (b && 'position' in b ? b.position : undefined);
@@ -65,12 +66,10 @@ export async function* logPages(store: EventStore, query: LogQuery): AsyncGenera
 
   /** Whether an event is past the far end of the bounds (the read stops there). */
   const beyond = (e: RecordedEvent) => {
-    if (backwards) {
-      const t = timeOf(e);
-      return e.position < lowPosition || (lowTime !== undefined && t !== undefined && t < lowTime);
-    }
     const t = timeOf(e);
-    return (highPosition !== undefined && e.position > highPosition) || (highTime !== undefined && t !== undefined && t > highTime);
+    return backwards
+      ? e.position < lowPosition || (lowTime !== undefined && t !== undefined && t < lowTime)
+      : (highPosition !== undefined && e.position > highPosition) || (highTime !== undefined && t !== undefined && t > highTime);
   };
   const within = (e: RecordedEvent) => {
     if (e.position < lowPosition || (highPosition !== undefined && e.position > highPosition)) return false;
@@ -124,11 +123,6 @@ export async function* logPages(store: EventStore, query: LogQuery): AsyncGenera
     // no push: polling does
   }
   const signal = query.signal;
-  const next =
-    streamId !== undefined
-      ? (after: number | undefined, size: number | undefined) =>
-          store.readStream(streamId, { fromRevision: after, limit: size, types: query.types })
-      : (after: number | undefined, size: number | undefined) => store.readAll({ fromPosition: after, limit: size, types: query.types });
   try {
     while (!signal?.aborted) {
       await new Promise<void>((resolve) => {
@@ -146,7 +140,7 @@ export async function* logPages(store: EventStore, query: LogQuery): AsyncGenera
       const newHead = await store.headPosition();
       if (newHead <= head) continue;
       const from = streamId !== undefined ? (revision ?? 0) + 1 : head + 1;
-      for await (const items of pagesOf(next, { from, pageSize: PAGE })) {
+      for await (const items of pagesOf(read, { from, pageSize: PAGE })) {
         const fresh = items.filter((e) => e.position > head);
         if (!fresh.length) continue;
         revision = fresh[fresh.length - 1].revision;

@@ -26,6 +26,7 @@ import { completionScript, type Shell } from './completion';
 import { CursorError, encodeStreamCursor, resumeFrom } from './cursor';
 import { commandHelp, generalHelp } from './help';
 import { firstOf, parallelLogPages, parallelWorthIt, renderJSON, type RenderedPage } from './eventPages';
+import { dataSummary, renderEvent, shortTime } from './eventText';
 import { firstItems, logPages, parseBound, type LogQuery } from './logQuery';
 import { Output } from './output';
 import { progressFor } from './progress';
@@ -40,6 +41,7 @@ import {
 } from './replayReport';
 import { DEFAULT_STREAMS, takesOption, type CommandName, type Values } from './spec';
 import { dim, renderFields, renderTable, truncate, useColor, type TableStyle } from './table';
+import type { TranscodingMapping } from '../core/codecs/transcodings';
 import { checkTyped, notingReads, transcodingMapping, TranscodingNotes } from './transcodings';
 
 declare const EVENTSCOPE_VERSION: string;
@@ -54,6 +56,8 @@ interface Context {
   out: (text: string) => Promise<void> | undefined;
   style: TableStyle;
   command: CommandName;
+  /** `--transcoding NAME=KIND`, parsed once (undefined: none given). */
+  transcodings: TranscodingMapping | undefined;
   /** Says each application transcoding shown as stored once, on stderr. */
   notes: TranscodingNotes;
 }
@@ -102,7 +106,7 @@ function cipherKey(values: Values): Buffer | undefined {
 }
 
 async function withStore<T>(ctx: Context, work: (store: EventStore) => Promise<T>): Promise<T> {
-  const transcodings = transcodingMapping(ctx.values, ctx.command);
+  const { transcodings } = ctx;
   const store = openStore(ctx.args[0], { cipherKey: cipherKey(ctx.values), ...(transcodings ? { transcodings } : {}) });
   try {
     // Where --transcoding can map them, an application's transcodings shown as stored are noted.
@@ -110,16 +114,6 @@ async function withStore<T>(ctx: Context, work: (store: EventStore) => Promise<T
   } finally {
     await store.close();
   }
-}
-
-function dataSummary(event: RecordedEvent): string {
-  const rest: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(event.data)) if (k !== 'timestamp' && k !== 'originator_topic') rest[k] = v;
-  return stringifyExact(rest);
-}
-
-function shortTime(ts: string | null): string {
-  return ts ? ts.replace('T', ' ').slice(0, 19) : '';
 }
 
 /** How a list of items prints in each output format. */
@@ -346,10 +340,10 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
       ...(from !== undefined ? { from } : {}),
       ...(since !== undefined ? { since: parseBound('since', since) } : {}),
       ...(until !== undefined ? { until: parseBound('until', until) } : {}),
-      ...(where !== undefined ? { where } : {}),
+      // Compiled before the store opens: a bad expression fails first.
+      ...(where !== undefined ? { where: compileWhere(where) } : {}),
       ...(backwards ? { backwards } : {}),
     };
-    if (where !== undefined) compileWhere(where); // a bad expression fails before the store opens
     const filtered = ctx.values.stream !== undefined || Object.keys(query).some((k) => k !== 'from');
     await withStore(ctx, async (store) => {
       if (filtered || follow) {
@@ -386,7 +380,7 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
         const start = Math.max(from ?? 0, 0);
         if (parallelWorthIt(start, head, limit)) {
           const key = cipherKey(ctx.values);
-          const transcodings = transcodingMapping(ctx.values, 'log');
+          const { transcodings } = ctx;
           const data = {
             location: store.location,
             separator: jsonSeparator(ctx),
@@ -413,20 +407,7 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
         throw new EventscopeError(`Stream ${streamId} in ${store.location} has no revision ${revision}.`);
       }
       if (ctx.values.json) return ctx.out(`${stringifyExact(ctx.values.typed ? eventToTypedJSON(event) : eventToJSON(event), 2)}\n`);
-      ctx.out(
-        renderFields(
-          [
-            ['Type', event.type],
-            ['Stream', event.streamId],
-            ['Revision', String(event.revision)],
-            ['Position', String(event.position)],
-            ['Timestamp', event.timestamp ?? ''],
-          ],
-          ctx.style,
-        ),
-      );
-      ctx.out(`\nData\n${stringifyExact(event.data, 2)}\n`);
-      if (Object.keys(event.metadata).length) ctx.out(`\nMetadata\n${stringifyExact(event.metadata, 2)}\n`);
+      ctx.out(renderEvent(event, ctx.style));
     });
   },
 
@@ -439,7 +420,7 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
     if (isEventsFilePath(location) && 'all' in scope) {
       source = { kind: 'eventsFile', path: resolve(location) };
     } else {
-      const transcodings = transcodingMapping(ctx.values, 'replay');
+      const { transcodings } = ctx;
       source = { kind: 'store', location, scope, ...(key ? { cipherKey: key } : {}), ...(transcodings ? { transcodings } : {}) };
     }
     const projection = projectionOf(ctx.values);
@@ -563,8 +544,7 @@ function errorLine(error: EventscopeError): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // `log --follow` prints each event as it comes: no gathering into chunks.
-  const output = new Output(process.stdout, argv.includes('--follow') ? 0 : undefined);
+  let output = new Output(process.stdout);
   const out = (text: string) => {
     const waiting = output.write(text);
     // One-off writes need not wait; a failed write (the reader went away) must not go unhandled.
@@ -583,18 +563,23 @@ export async function main(argv: string[]): Promise<number> {
       case 'help':
         out(line.command ? commandHelp(line.command) : generalHelp());
         return 0;
-      case 'run':
+      case 'run': {
         if (line.command === 'help') return 0; // parsed as 'help'
         checkTyped(line.values, line.command);
+        // `log --follow` prints each event as it comes: no gathering into chunks.
+        if (line.values.follow) output = new Output(process.stdout, 0);
+        const transcodings = transcodingMapping(line.values, line.command);
         await commands[line.command]({
           values: line.values,
           args: line.args,
           out,
           style: { color: useColor(process.stdout) },
           command: line.command,
-          notes: new TranscodingNotes(transcodingMapping(line.values, line.command)),
+          transcodings,
+          notes: new TranscodingNotes(transcodings),
         });
         return 0;
+      }
     }
   } catch (error) {
     if (error instanceof UsageError) {

@@ -10,7 +10,8 @@ import { stringifyExact } from '../core/json/exact';
 import type { ReplaySession } from '../core/projection/session';
 import type { Break } from '../core/projection/types';
 import { flattenDelta, formatPath, type Change } from '../shared/deltaPaths';
-import { renderFields, renderTable, truncate, type TableStyle } from './table';
+import { dataSummary, renderEvent, shortTime } from './eventText';
+import { renderTable, truncate, type TableStyle } from './table';
 
 /** `replay --until-invariant-fails` exits with this status when the invariant breaks. */
 export const INVARIANT_FAILS_STATUS = 3;
@@ -136,29 +137,12 @@ function changeLine(c: Change): string {
   }
 }
 
-function dataSummary(event: RecordedEvent): string {
-  const rest: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(event.data)) if (k !== 'timestamp' && k !== 'originator_topic') rest[k] = v;
-  return stringifyExact(rest) ?? '';
-}
-
 /** The text `--until-invariant-fails` prints about the step it stopped at. */
 export function renderFailureContext(c: FailureContext, requested: number, style: TableStyle): string {
   const { event } = c;
   const step = c.index + 1;
   let out = `\nThe failing event (step ${step})\n`;
-  out += renderFields(
-    [
-      ['Type', event.type],
-      ['Stream', c.label !== undefined ? `${event.streamId} (${c.label})` : event.streamId],
-      ['Revision', String(event.revision)],
-      ['Position', String(event.position)],
-      ['Timestamp', event.timestamp ?? ''],
-    ],
-    style,
-  );
-  out += `\nData\n${stringifyExact(event.data, 2)}\n`;
-  if (Object.keys(event.metadata).length) out += `\nMetadata\n${stringifyExact(event.metadata, 2)}\n`;
+  out += renderEvent(event, style, c.label);
   out += `\nWhat step ${step} changed\n`;
   out += c.changes.length ? `${c.changes.map(changeLine).join('\n')}\n` : '  nothing\n';
   if (requested > 0) {
@@ -170,7 +154,7 @@ export function renderFailureContext(c: FailureContext, requested: number, style
         String(e.revision),
         String(e.position),
         qualifiedName(e.type),
-        e.timestamp ? e.timestamp.replace('T', ' ').slice(0, 19) : '',
+        shortTime(e.timestamp),
         truncate(dataSummary(e), 100),
       ]);
       out += renderTable(['STEP', 'REV', 'POS', 'TYPE', 'TIME', 'DATA'], rows, style);

@@ -63,6 +63,11 @@ export interface StreamInfo {
   label?: string;
 }
 
+/** Whether a value is a JSON object (not null, not an array): an event's data or metadata, say. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** The event as the CLI's JSON and projections see it: the recorded event without its value kinds. */
 export type EventJSON = Omit<RecordedEvent, 'kinds'>;
 

@@ -11,7 +11,7 @@
  * works for every backend. Labelling a stream costs one or two indexed reads and one decode.
  */
 
-import { categoryOf, type RecordedEvent, type StreamInfo } from './events';
+import { categoryOf, isRecord, type RecordedEvent, type StreamInfo } from './events';
 import { pagesOf, type EventStore } from './stores/types';
 
 /** Category (aggregate type, as `StreamInfo.category`) -> dotted path of the field to show; `"*"`: any other. */
@@ -44,8 +44,6 @@ export const LABEL_MAX_LENGTH = 60;
 
 const normalizeKey = (key: string) => key.replace(/[_-]/g, '').toLowerCase();
 const CANDIDATES = LABEL_FIELDS.map(normalizeKey);
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The text of a value fit to be a label: a non-empty string (one line, cut), a finite number or a bigint. */
 export function labelText(value: unknown): string | undefined {

@@ -92,7 +92,6 @@ async function addFileConnection(ctx: Ctx, path: string, suggestedKey?: string, 
   ctx.tree.refresh();
 }
 
-/** The server kinds Add Connection offers: how each is named, its URL's form, how to tell one. */
 /** The user and the password in a URL (the password only to refuse it), or undefined when it is none. */
 function urlCredentials(text: string): { user?: string; password?: string } | undefined {
   try {
@@ -103,7 +102,7 @@ function urlCredentials(text: string): { user?: string; password?: string } | un
   }
 }
 
-/** What Add Connection asks of each kind of server. */
+/** The server kinds Add Connection offers: how each is named, its URL's form, how to tell one. */
 const SERVERS = {
   'eventsourcing-postgres': {
     title: 'PostgreSQL URL',

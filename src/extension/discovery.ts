@@ -7,6 +7,7 @@
  */
 
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { applicationClassNames, dotEnvApplications, dotEnvStores, parseDotEnv } from '../core/dotEnv';
@@ -31,16 +32,19 @@ export interface Detected {
  * their names spell the upper-case prefixes of `.env` settings. Read only when a `.env` has some.
  */
 async function workspaceApplicationNames(exclude: string): Promise<string[]> {
-  const names: string[] = [];
-  for (const uri of await vscode.workspace.findFiles('**/*.py', exclude, 500)) {
-    try {
-      const text = readFileSync(uri.fsPath, 'utf8');
-      if (text.length < 1_000_000 && text.includes('Application')) names.push(...applicationClassNames(text));
-    } catch {
-      // unreadable: no names from it
-    }
-  }
-  return names;
+  const files = await vscode.workspace.findFiles('**/*.py', exclude, 500);
+  // Read without blocking the extension host (up to 500 files).
+  const names = await Promise.all(
+    files.map(async (uri) => {
+      try {
+        const text = await readFile(uri.fsPath, 'utf8');
+        return text.length < 1_000_000 && text.includes('Application') ? applicationClassNames(text) : [];
+      } catch {
+        return []; // unreadable: no names from it
+      }
+    }),
+  );
+  return names.flat();
 }
 
 export async function discoverStores(limit = 50): Promise<Detected[]> {

@@ -1,15 +1,14 @@
 /**
- * Live tail: watches each open SQLite store's folder for changes to the file and its -wal (a
- * server's store: its feed of new events where it has one, KurrentDB's subscription or PostgreSQL's
- * LISTEN, else a poll of its head position, one index probe, every few seconds), and when the head
- * position moved, refreshes that connection in the tree (debounced). A `.events` or JSON lines
- * file is watched as a SQLite file is, and any change to it refreshes (an edit may keep the head).
+ * Live tail: follows each open connection's store by its feed of new events where it has one
+ * (`EventStore.watch`: a file's folder watched for the file and its -wal; KurrentDB's subscription;
+ * PostgreSQL's LISTEN), else by polling its head position every few seconds (Redis; a feed that
+ * failed), and when the head position moved, refreshes that connection in the tree (debounced). A
+ * `.events` or JSON lines file refreshes on any change (an edit may keep the head).
  */
 
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import type { FSWatcher } from 'node:fs';
 import * as vscode from 'vscode';
-import { isServer, type Connection, type Connections } from './connections';
+import type { Connection, Connections } from './connections';
 import type { Log } from './log';
 
 interface Watched {
@@ -23,7 +22,7 @@ interface Watched {
 export class LiveTail implements vscode.Disposable {
   private readonly watchers = new Map<string, Watched>();
   debounceMs = 300;
-  /** How often a server's head position is asked for. */
+  /** How often the head position of a store without a feed is asked for. */
   pollMs = 3000;
 
   constructor(
@@ -35,61 +34,26 @@ export class LiveTail implements vscode.Disposable {
   /** Starts watching a connection (idempotent); `head` is the position last shown. */
   watch(connection: Connection, head: number): void {
     if (this.watchers.has(connection.name)) return;
-    if (isServer(connection)) {
-      this.watchServer(connection, head);
-      return;
-    }
-    const path = this.connections.resolvePath(connection);
-    const name = basename(path);
-    try {
-      const watcher = watch(dirname(path), (_event, file) => {
-        if (file && file !== name && file !== `${name}-wal`) return;
-        this.soon(connection);
-      });
-      watcher.on('error', (error) => this.log.error(`Live tail of ${path} stopped`, error));
-      this.watchers.set(connection.name, { watcher, head, always: connection.kind === 'events-file' });
-    } catch (error) {
-      this.log.error(`Live tail of ${path} is off`, error);
-    }
-  }
-
-  /**
-   * A server's store: its head is polled until its feed of new events (where it has one: KurrentDB's
-   * subscription, PostgreSQL's LISTEN) has spoken once; then the feed alone says when to look.
-   * (A PostgreSQL store of a library version that does not NOTIFY is polled all along.)
-   */
-  private watchServer(connection: Connection, head: number): void {
     let feed: { close(): void } | undefined;
-    let timer: NodeJS.Timeout | undefined;
+    let polling: NodeJS.Timeout | undefined;
     const poll = () => {
-      if (timer) return;
-      timer = setInterval(() => void this.check(connection), this.pollMs);
-      timer.unref();
+      if (polling) return;
+      polling = setInterval(() => void this.check(connection), this.pollMs);
+      polling.unref();
     };
-    const stopPolling = () => {
-      clearInterval(timer);
-      timer = undefined;
+    const close = () => {
+      feed?.close();
+      clearInterval(polling);
     };
-    const entry = {
-      watcher: {
-        close: () => {
-          feed?.close();
-          stopPolling();
-        },
-      },
-      head,
-    };
+    const entry: Watched = { watcher: { close }, head, always: connection.kind === 'events-file' };
     this.watchers.set(connection.name, entry);
-    poll();
     void this.connections.store(connection).then(
       (store) => {
-        if (this.watchers.get(connection.name) !== entry || !store.watch) return;
+        if (this.watchers.get(connection.name) !== entry) return;
+        if (!store.watch) return poll();
         try {
           feed = store.watch(
-            () => {
-              stopPolling();
-              this.soon(connection);
-            },
+            () => this.soon(connection),
             (error) => {
               this.log.error(`${connection.name}: the feed of new events stopped; polling instead`, error);
               if (this.watchers.get(connection.name) === entry) poll();
@@ -97,9 +61,10 @@ export class LiveTail implements vscode.Disposable {
           );
         } catch (error) {
           this.log.error(`${connection.name}: no feed of new events; polling`, error);
+          poll();
         }
       },
-      () => undefined,
+      (error: unknown) => this.log.error(`${connection.name}: live tail is off`, error),
     );
   }
 

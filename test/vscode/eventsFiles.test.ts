@@ -16,7 +16,7 @@ import type { Ctx } from '../../src/extension/ctx';
 import { discoverStores } from '../../src/extension/discovery';
 import type { Node } from '../../src/extension/streamsTree';
 import { FIXTURE_EVENTS } from '../helpers/eventsFiles';
-import { waitFor } from './helpers';
+import { treeLabel, waitFor } from './helpers';
 
 const EXTENSION_ID = 'eventscope.eventscope';
 const NAME = 'fixture events';
@@ -24,10 +24,7 @@ const NAME = 'fixture events';
 let ctx: Ctx;
 let sub: string;
 
-const label = (node: Node) => {
-  const l = ctx.tree.getTreeItem(node).label;
-  return typeof l === 'string' ? l : (l?.label ?? '');
-};
+const label = (node: Node) => treeLabel(ctx, node);
 
 async function child(node: Node | undefined, text: string): Promise<Node> {
   const children = await ctx.tree.getChildren(node);

@@ -17,7 +17,7 @@ import { secretKeyName } from '../../src/extension/connections';
 import { discoverStores } from '../../src/extension/discovery';
 import type { Ctx } from '../../src/extension/ctx';
 import type { Node } from '../../src/extension/streamsTree';
-import { errorsShownBy, waitFor } from './helpers';
+import { errorsShownBy, treeLabel, waitFor } from './helpers';
 
 const EXTENSION_ID = 'eventscope.eventscope';
 const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'eventsourcing');
@@ -30,10 +30,7 @@ async function children(node?: Node): Promise<Node[]> {
   return ctx.tree.getChildren(node);
 }
 
-function label(node: Node): string {
-  const l = ctx.tree.getTreeItem(node).label;
-  return typeof l === 'string' ? l : (l?.label ?? '');
-}
+const label = (node: Node) => treeLabel(ctx, node);
 
 async function connectionNode(name: string): Promise<Node & { kind: 'connection' }> {
   const found = (await children()).find((n) => n.kind === 'connection' && n.connection.name === name);

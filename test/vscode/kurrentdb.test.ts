@@ -13,7 +13,7 @@ import type { Ctx } from '../../src/extension/ctx';
 import type { Node } from '../../src/extension/streamsTree';
 import { dashed, readDumps } from '../helpers/dumps';
 import { KurrentServer } from '../helpers/kurrentServer';
-import { waitFor } from './helpers';
+import { replayAllSteps, treeLabel, waitFor } from './helpers';
 
 const EXTENSION_ID = 'eventscope.eventscope';
 const NAME = 'kurrent bank';
@@ -43,10 +43,7 @@ describe('a KurrentDB connection (in a real VS Code, protocol level)', function 
     server.stop();
   });
 
-  const label = (n: Node) => {
-    const l = ctx.tree.getTreeItem(n).label;
-    return typeof l === 'string' ? l : (l?.label ?? '');
-  };
+  const label = (n: Node) => treeLabel(ctx, n);
 
   it('browses it in the tree, opens an event, replays it; its password is in secret storage only', async () => {
     const url = `kurrentdb://admin@127.0.0.1:${server.port}?tls=false`;
@@ -77,14 +74,7 @@ describe('a KurrentDB connection (in a real VS Code, protocol level)', function 
     const document = await waitFor('the event document', async () => vscode.window.activeTextEditor?.document);
     assert.match(document.getText(), /"amount"/);
 
-    const panel = ctx.replays.open({
-      source: { kind: 'connection', connection: NAME, scope: { all: true } },
-      projection: { kind: 'generic' },
-    });
-    await panel.testApi.settled();
-    assert.equal(panel.phase, 'open', JSON.stringify(panel.testApi.history().slice(-2)));
-    assert.equal(panel.testApi.last('summary')!.summary.steps, 21);
-    panel.dispose();
+    assert.equal(await replayAllSteps(ctx, NAME), 21);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 

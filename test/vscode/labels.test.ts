@@ -17,17 +17,14 @@ import type { Ctx } from '../../src/extension/ctx';
 import type { ReplayPanel } from '../../src/extension/replay/replayPanel';
 import { INLINE_INDEX_STREAMS, type Node } from '../../src/extension/streamsTree';
 import type { StepView, WebviewMessage } from '../../src/shared/replayProtocol';
-import { waitFor } from './helpers';
+import { treeLabel, waitFor } from './helpers';
 
 const EXTENSION_ID = 'eventscope.eventscope';
 const DEMO = 'Demo bank';
 
 let ctx: Ctx;
 
-function label(node: Node): string {
-  const l = ctx.tree.getTreeItem(node).label;
-  return typeof l === 'string' ? l : (l?.label ?? '');
-}
+const label = (node: Node) => treeLabel(ctx, node);
 
 async function category(connection: string, name: string): Promise<Node & { kind: 'category' }> {
   const root = (await ctx.tree.getChildren()).find((n) => n.kind === 'connection' && n.connection.name === connection);

@@ -14,6 +14,7 @@ import type { Ctx } from '../../src/extension/ctx';
 import { discoverStores } from '../../src/extension/discovery';
 import type { Node } from '../../src/extension/streamsTree';
 import { loadFixture, startPostgres, type PostgresServer } from '../helpers/postgresServer';
+import { replayAllSteps, treeLabel } from './helpers';
 
 const EXTENSION_ID = 'eventscope.eventscope';
 const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'eventsourcing');
@@ -54,10 +55,7 @@ describe('a PostgreSQL connection (in a real VS Code)', function () {
 
     const connection = (await ctx.tree.getChildren()).find((n) => n.kind === 'connection' && n.connection.name === NAME)!;
     assert.ok(connection, 'the connection is in the tree');
-    const label = (n: Node) => {
-      const l = ctx.tree.getTreeItem(n).label;
-      return typeof l === 'string' ? l : (l?.label ?? '');
-    };
+    const label = (n: Node) => treeLabel(ctx, n);
     const categories = await ctx.tree.getChildren(connection);
     assert.deepEqual(
       categories
@@ -73,14 +71,7 @@ describe('a PostgreSQL connection (in a real VS Code)', function () {
     assert.ok(events.length >= 2);
     assert.match(label(events[0]), /Opened/);
 
-    const panel = ctx.replays.open({
-      source: { kind: 'connection', connection: NAME, scope: { all: true } },
-      projection: { kind: 'generic' },
-    });
-    await panel.testApi.settled();
-    assert.equal(panel.phase, 'open', JSON.stringify(panel.testApi.history().slice(-2)));
-    assert.equal(panel.testApi.last('summary')!.summary.steps, 21);
-    panel.dispose();
+    assert.equal(await replayAllSteps(ctx, NAME), 21);
   });
 
   it('offers a .env with the library’s POSTGRES_* settings under “Detected in this workspace”, its password kept for secret storage', async () => {

@@ -19,6 +19,7 @@
  * `parseEventsFile` is that model's events, or its first error thrown.
  */
 
+import { partitionPoint } from '../sorted';
 import { EventscopeError } from '../errors';
 import type { RecordedEvent } from '../events';
 import { JsonSyntaxError, parseExactJson, stringifyExact } from '../json/exact';
@@ -202,14 +203,7 @@ class Lines {
   }
 
   lineOf(offset: number): number {
-    let low = 0;
-    let high = this.count - 1;
-    while (low < high) {
-      const mid = (low + high + 1) >> 1;
-      if (this.starts[mid] <= offset) low = mid;
-      else high = mid - 1;
-    }
-    return low;
+    return Math.max(0, partitionPoint(this.count, (i) => this.starts[i] <= offset) - 1);
   }
 
   position(offset: number): Position {

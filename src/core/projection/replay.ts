@@ -16,6 +16,7 @@ import { EventscopeError, messageOf } from '../errors';
 import { collectApplicationTranscodings } from '../codecs/transcodings';
 import { addValueKinds, qualifiedName, sameEvent, type EventKey, type RecordedEvent, type ValueKinds } from '../events';
 import { LabelCache } from '../labels';
+import { partitionPoint } from '../sorted';
 import { BreakTracker } from './breaks';
 import { liveRun } from './live';
 import type { ReplaySource } from './source';
@@ -72,18 +73,6 @@ function freeze(state: unknown): Buffer {
 }
 
 const thaw = (buffer: Buffer): unknown => deserialize(buffer);
-
-/** The place of the first mark at or after step `from` in marks sorted by step. */
-function lowerBound(marks: readonly Mark[], from: number): number {
-  let low = 0;
-  let high = marks.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (marks[mid].index < from) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
 
 /** The first `count` events of a page (all of it when it has no more). */
 function upTo(page: RecordedEvent[], count: number): RecordedEvent[] {
@@ -747,7 +736,7 @@ export class Replay {
       const [broke] = tracker.result().breaks;
       return [error, broke].filter((m) => m !== undefined).sort((a, b) => a.index - b.index)[0];
     }
-    const firstFrom = <T extends Mark>(marks: T[]) => marks[lowerBound(marks, from)];
+    const firstFrom = <T extends Mark>(marks: T[]) => marks[partitionPoint(marks.length, (i) => marks[i].index < from)];
     const list = await this.breaksOf(expression);
     const found = [firstFrom(list.breaks), firstFrom(this.errors)].filter((m) => m !== undefined).sort((a, b) => a.index - b.index)[0];
     // Past the marks kept, the first one is found by running on (from the start: breaks need the verdicts before).

@@ -10,7 +10,6 @@ import { EventscopeError } from '../errors';
 import type { EventKey, RecordedEvent } from '../events';
 import { checkCategory } from '../known';
 import { categoryOfEvent, labelOf, labelStreamIds, shortStreamId, type LabelRules } from '../labels';
-import { EventsFileStore } from '../stores/eventsFileStore';
 import { openStore } from '../stores/open';
 import { type EventStore, pagesOf, resolveStreamId } from '../stores/types';
 import type { ReplayScope } from './types';
@@ -55,20 +54,22 @@ export async function openReplaySource(spec: ReplaySourceSpec, options: { keepSt
       return memorySource(spec.label, spec.events);
     case 'eventsFile':
     case 'store': {
-      // A `.events` file is a store like any other (stores/eventsFileStore.ts), replayed whole.
+      // A `.events` file is a store like any other (openStore opens it), replayed whole and named by its file.
       const store =
         spec.kind === 'eventsFile'
-          ? new EventsFileStore(spec.path)
+          ? openStore(spec.path)
           : openStore(spec.location, {
               ...(spec.cipherKey ? { cipherKey: Buffer.from(spec.cipherKey) } : {}),
               ...(spec.password !== undefined ? { password: spec.password } : {}),
               ...(spec.transcodings ? { transcodings: spec.transcodings } : {}),
               ...(options.keepStored ? { keepStored: true } : {}),
             });
+      const [scope, label] =
+        spec.kind === 'eventsFile'
+          ? [{ all: true } as const, baseName(spec.path)]
+          : [spec.scope, `${describeScope(spec.scope)} of ${baseName(spec.location)}`];
       try {
-        return spec.kind === 'eventsFile'
-          ? await storeSource(store, { all: true }, baseName(spec.path))
-          : await storeSource(store, spec.scope, `${describeScope(spec.scope)} of ${baseName(spec.location)}`);
+        return await storeSource(store, scope, label);
       } catch (error) {
         await store.close();
         throw error;

@@ -23,13 +23,13 @@
  * folder says the file changed (`log --follow`, the extension's live tail).
  */
 
-import { watch as watchFolder, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { EventscopeError, messageOf, NoSuchStream } from '../errors';
 import {
   addValueKinds,
   categoryOfStream,
+  isRecord,
   learnAggregate,
   typeFilter,
   type RecordedEvent,
@@ -38,7 +38,10 @@ import {
 } from '../events';
 import { parseEventsFile } from '../eventsFile/eventsFile';
 import { parseExactJson, stringifyExact } from '../json/exact';
+import { partitionPoint } from '../sorted';
 import {
+  byCodeUnit,
+  categoriesOf,
   checkIndex,
   pageLimit,
   type CategoryInfo,
@@ -53,6 +56,7 @@ import {
   type Snapshot,
   type StoreInfo,
 } from './types';
+import { Feeds, watchFile } from './feeds';
 
 /** The largest file read (whole, into memory). */
 export const MAX_EVENTS_FILE_BYTES = 200 * 1024 * 1024;
@@ -100,22 +104,9 @@ function idMatches(id: string, text: string, how: 'prefix' | 'contains'): boolea
   return test(id, text) || (UUID.test(id) && /^[0-9a-fA-F-]+$/.test(text) && test(squash(id), squash(text)));
 }
 
-const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
 /** The first index whose key is at least `value` (`items` ascending by key). */
 function firstAtLeast<T>(items: readonly T[], key: (item: T) => number, value: number): number {
-  let low = 0;
-  let high = items.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (key(items[middle]) < value) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return partitionPoint(items.length, (i) => key(items[i]) < value);
 }
 
 const megabytes = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
@@ -128,7 +119,7 @@ export class EventsFileStore implements EventStore {
   /** What the last read found (or the error it failed with), for the file as it was then. */
   private last: { stamp: string; contents?: Contents; error?: unknown } | undefined;
   private reading: Promise<Contents> | undefined;
-  private readonly watchers = new Set<FSWatcher>();
+  private readonly feeds = new Feeds();
 
   constructor(path: string) {
     this.location = resolve(path);
@@ -237,7 +228,6 @@ export class EventsFileStore implements EventStore {
     }
     const streams = new Map<string, FileStream>();
     const undashed = new Map<string, string>();
-    const categories = new Map<string, CategoryInfo>();
     for (const list of byStream.values()) {
       const originatorTopic = list[0].data.originator_topic;
       // Module-level event classes take the aggregate of the streams they are in (as the library's stores learn them).
@@ -258,20 +248,13 @@ export class EventsFileStore implements EventStore {
         events: list,
       });
       if (UUID.test(streamId)) undashed.set(squash(streamId), streamId);
-      const known = categories.get(category.name) ?? {
-        name: category.name,
-        ...(category.topic ? { topic: category.topic } : {}),
-        streams: 0,
-      };
-      known.streams++;
-      categories.set(category.name, known);
     }
     return {
       events,
       streams,
       ids: [...streams.keys()].sort(byCodeUnit),
       undashed,
-      categories: [...categories.values()].sort((a, b) => byCodeUnit(a.name, b.name)),
+      categories: categoriesOf([...streams.values()].map((s) => ({ category: s.info.category, ...(s.topic ? { topic: s.topic } : {}) }))),
       warnings,
     };
   }
@@ -423,16 +406,8 @@ export class EventsFileStore implements EventStore {
     const contents = await this.contents();
     const { category, prefix, contains, after } = options;
     const ids = contents.ids;
-    let i = 0;
-    if (after !== undefined) {
-      // The first id after the cursor (binary search over the sorted ids).
-      let high = ids.length;
-      while (i < high) {
-        const middle = (i + high) >>> 1;
-        if (ids[middle] <= after) i = middle + 1;
-        else high = middle;
-      }
-    }
+    // The first id after the cursor.
+    let i = after === undefined ? 0 : partitionPoint(ids.length, (j) => ids[j] <= after);
     const items: StreamInfo[] = [];
     for (; i < ids.length; i++) {
       const stream = contents.streams.get(ids[i])!;
@@ -487,32 +462,12 @@ export class EventsFileStore implements EventStore {
   /** Calls `onChange` when the file's folder says the file changed (written, replaced, removed). */
   watch(onChange: () => void, onError: (error: Error) => void): { close(): void } {
     if (this.closed) throw new EventscopeError(`${this.location}: the store was closed.`);
-    const name = basename(this.location);
-    let watcher: FSWatcher;
-    try {
-      // The folder, not the file: editors save by writing a new file and renaming it over the old one.
-      watcher = watchFolder(dirname(this.location), (_event, file) => {
-        if (!file || file === name) onChange();
-      });
-    } catch (error) {
-      throw new EventscopeError(`${this.location}: can't watch the file for changes (${messageOf(error)}).`, { cause: error });
-    }
-    const close = () => {
-      watcher.close();
-      this.watchers.delete(watcher);
-    };
-    watcher.on('error', (error) => {
-      close();
-      onError(error);
-    });
-    this.watchers.add(watcher);
-    return { close };
+    return this.feeds.add(watchFile(this.location, [], onChange, onError));
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.last = undefined;
-    for (const watcher of this.watchers) watcher.close();
-    this.watchers.clear();
+    this.feeds.closeAll();
   }
 }

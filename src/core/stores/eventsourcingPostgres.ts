@@ -33,6 +33,7 @@ import {
   type Snapshot,
   type StoreInfo,
 } from './types';
+import { Feeds } from './feeds';
 
 export interface EventsourcingPostgresOptions {
   /** The role's password (else PGPASSWORD, which `pg` reads itself). */
@@ -46,6 +47,9 @@ export interface EventsourcingPostgresOptions {
 }
 
 type Row = unknown[];
+
+/** How often `watch` polls the head until the library's first notification. */
+const HEAD_POLL_MS = 3000;
 
 interface Tables {
   /** Schema-qualified, quoted names. */
@@ -79,6 +83,8 @@ export class EventsourcingPostgresStore implements EventStore {
   private client: Promise<pg.Client> | undefined;
   /** Set by close(): no request connects again. */
   private closed = false;
+  /** The feeds of new events handed out (`watch`), closed with the store. */
+  private readonly feeds = new Feeds();
   private tablesFound: Promise<Tables> | undefined;
   private readonly categoryByTopic = new Map<string, { name: string; topic?: string }>();
   /** The topics whose aggregate has been looked for (`learnTopics`), once each. */
@@ -238,7 +244,7 @@ export class EventsourcingPostgresStore implements EventStore {
   /** Events from rows `[notification_id, originator_id, originator_version, topic, state (hex)]`. */
   private toEvents(rows: Row[]): RecordedEvent[] {
     const states = rows.map((r) => (typeof r[4] === 'string' ? r[4] : '') as StoredState);
-    const decoded = decodeEventsourcingStates(states, { cipherKey: this.options.cipherKey, transcodings: this.options.transcodings });
+    const decoded = decodeEventsourcingStates(states, this.options);
     return rows.map((row, i) => {
       const [position, originatorId, version, topic] = [Number(row[0]), String(row[1]), Number(row[2]), String(row[3])];
       const where = `the event at position ${position} (stream ${originatorId}, revision ${version})`;
@@ -337,10 +343,7 @@ export class EventsourcingPostgresStore implements EventStore {
     let category = this.categoryByTopic.get(topic);
     if (category) return category;
     let originatorTopic: unknown;
-    const [decoded] = decodeEventsourcingStates([typeof hexState === 'string' ? hexState : ''], {
-      cipherKey: this.options.cipherKey,
-      transcodings: this.options.transcodings,
-    });
+    const [decoded] = decodeEventsourcingStates([typeof hexState === 'string' ? hexState : ''], this.options);
     if (!(decoded instanceof DecodeError)) originatorTopic = decoded.value.originator_topic;
     if (typeof originatorTopic !== 'string' || !originatorTopic) {
       originatorTopic = isModuleLevelTopic(topic) ? await this.snapshotAggregate(topic) : undefined;
@@ -365,10 +368,7 @@ export class EventsourcingPostgresStore implements EventStore {
       'looking for the aggregate of a stream',
     );
     if (!rows.length) return undefined;
-    const [decoded] = decodeEventsourcingStates([String(rows[0][0])], {
-      cipherKey: this.options.cipherKey,
-      transcodings: this.options.transcodings,
-    });
+    const [decoded] = decodeEventsourcingStates([String(rows[0][0])], this.options);
     const topic = decoded instanceof DecodeError ? undefined : decoded.value.topic;
     return typeof topic === 'string' && topic ? topic : undefined;
   }
@@ -490,7 +490,7 @@ export class EventsourcingPostgresStore implements EventStore {
     );
     const decoded = decodeEventsourcingStates(
       rows.map((r) => String(r[2])),
-      { cipherKey: this.options.cipherKey, transcodings: this.options.transcodings },
+      this.options,
     );
     return rows.map(([revision, topic], i) => {
       const state = decoded[i];
@@ -555,14 +555,27 @@ export class EventsourcingPostgresStore implements EventStore {
   /**
    * New events by LISTEN on the channels the library's recorder NOTIFYs after each insert (newer
    * versions: the events table's name, a schema's dot as `_`), on a session of its own. Versions
-   * that do not notify (9.2) say nothing here: the caller polls `headPosition` until this feed has
-   * spoken once.
+   * that do not notify (9.2) never speak there, so until a notification comes the head position
+   * is also polled (`max(notification_id)`, one index probe, every 3 s).
    */
   watch(onChange: () => void, onError: (error: Error) => void): { close(): void } {
     const client = new pg.Client(this.config);
     let open = true;
+    let head: number | undefined;
+    const poll = () =>
+      void this.headPosition().then(
+        (now) => {
+          if (open && head !== undefined && now !== head) onChange();
+          head = now;
+        },
+        () => undefined, // a lost server: the LISTEN session says so
+      );
+    poll();
+    const polling = setInterval(poll, HEAD_POLL_MS);
+    polling.unref();
     const stop = () => {
       open = false;
+      clearInterval(polling);
       void client.end().catch(() => undefined);
     };
     const fail = (error: unknown) => {
@@ -573,7 +586,9 @@ export class EventsourcingPostgresStore implements EventStore {
     client.on('error', fail);
     client.on('end', () => fail(new Error('Connection terminated')));
     client.on('notification', () => {
-      if (open) onChange();
+      if (!open) return;
+      clearInterval(polling); // this version notifies: no more polling
+      onChange();
     });
     void (async () => {
       try {
@@ -585,11 +600,12 @@ export class EventsourcingPostgresStore implements EventStore {
         fail(error);
       }
     })();
-    return { close: stop };
+    return this.feeds.add({ close: stop });
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.feeds.closeAll();
     const client = this.client;
     this.client = undefined;
     if (client) await (await client.catch(() => undefined))?.end().catch(() => undefined);

@@ -59,6 +59,7 @@ import type {
   TableInfo,
 } from './types';
 import { pageLimit, storedForms } from './types';
+import { Feeds, watchFile } from './feeds';
 
 /** A stored event as the eventsourcing library wrote it (see `storedEvents`). */
 export interface StoredEventRow {
@@ -89,6 +90,11 @@ const HEX_ID = /^[0-9a-f]{32}$/;
 export function streamIdOf(originatorId: string): string {
   if (!isHexId(originatorId)) return originatorId;
   return dashUuid(originatorId);
+}
+
+/** How messages name an event: "the event at position 7 (stream 8b79…, revision 3)". */
+function eventWhere(position: unknown, originatorId: unknown, revision: unknown): string {
+  return `the event at position ${String(position)} (stream ${streamIdOf(String(originatorId))}, revision ${String(revision)})`;
 }
 
 function encodeCursor(originatorId: string): string {
@@ -141,6 +147,7 @@ export class EventsourcingSqliteStore implements EventStore {
   /** What the codec decodes states with: the cipher key and the application transcodings' kinds. */
   private readonly codec: EventsourcingCodecOptions;
   private readonly warnings: string[] = [];
+  private readonly feeds = new Feeds();
   private tables: string[];
   private readonly statements = new Map<string, SqliteStatement>();
   private readonly categoryByTopic = new Map<string, Category>();
@@ -282,10 +289,13 @@ export class EventsourcingSqliteStore implements EventStore {
   }
 
   private located(result: DecodedState | DecodeError, where: () => string): DecodedState {
-    if (result instanceof DecodeError) {
-      throw new EventscopeError(`${this.location}: cannot decode ${where()}: ${result.message}.`, { cause: result });
-    }
+    if (result instanceof DecodeError) throw this.cannotDecode(result, where());
     return result;
+  }
+
+  /** The sentence for a state that does not decode: the store, which one (`where`), and why. */
+  private cannotDecode(error: DecodeError, where: string): EventscopeError {
+    return new EventscopeError(`${this.location}: cannot decode ${where}: ${error.message}.`, { cause: error });
   }
 
   /** A row the library could not have written (NULL ids, topics or versions). */
@@ -303,7 +313,7 @@ export class EventsourcingSqliteStore implements EventStore {
     }
     if (!this.topicsLearnt.has(type)) this.learnTopic(type, originatorId);
     const streamId = streamIdOf(originatorId);
-    const where = () => `the event at position ${position} (stream ${streamId}, revision ${revision})`;
+    const where = () => eventWhere(position, originatorId, revision);
     const decoded: DecodedState & { undecoded?: string } =
       state instanceof DecodeError
         ? this.keepStored
@@ -460,8 +470,7 @@ export class EventsourcingSqliteStore implements EventStore {
       return describeStateEncoding(row[3], this.cipherKey);
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
-      const where = `the event at position ${String(row[0])} (stream ${streamIdOf(String(row[1]))}, revision ${String(row[2])})`;
-      throw new EventscopeError(`${this.location}: cannot decode ${where}: ${error.message}.`, { cause: error });
+      throw this.cannotDecode(error, eventWhere(row[0], row[1], row[2]));
     }
   }
 
@@ -682,8 +691,18 @@ export class EventsourcingSqliteStore implements EventStore {
     }));
   }
 
+  /**
+   * Calls `onChange` when the file or its `-wal` changes (a writer's commits land in the -wal
+   * first), as the folder says: the extension's live tail, `log --follow`.
+   */
+  watch(onChange: () => void, onError: (error: Error) => void): { close(): void } {
+    if (this.closed) throw new EventscopeError(`${this.location}: the store was closed.`);
+    return this.feeds.add(watchFile(this.location, ['-wal'], onChange, onError));
+  }
+
   async close(): Promise<void> {
     this.closed = true; // never opened again by a read after close
+    this.feeds.closeAll();
     this.statements.clear();
     this.db.close();
   }

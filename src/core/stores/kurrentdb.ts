@@ -34,10 +34,12 @@ import { join } from 'node:path';
 import { decodeEventsourcingStates, describeStateEncoding } from '../codecs/eventsourcing';
 import type { TranscodingMapping } from '../codecs/transcodings';
 import { DecodeError, EventscopeError, messageOf, NoSuchStream } from '../errors';
-import { categoryOf, categoryOfStreamName, typeMatches, type RecordedEvent, type StreamInfo } from '../events';
+import { categoryOf, categoryOfStreamName, isRecord, typeFilter, type RecordedEvent, type StreamInfo } from '../events';
 import { parseExactJson } from '../json/exact';
 import { isSingleExecutable } from '../sea';
+import { indexIn, upperBound } from '../sorted';
 import {
+  categoriesOf,
   checkIndex,
   inBatches,
   MAX_PAGE,
@@ -380,19 +382,23 @@ export class KurrentDbStore implements EventStore {
     );
   }
 
-  private async readAllRaw(client: RustClient, from: Position | 'start' | 'end', backwards: boolean, count: number, filter: RawFilter) {
-    return (
-      (await this.records(
-        client.readAll({
-          fromPosition: from,
-          direction: backwards ? 'backwards' : 'forwards',
-          maxCount: BigInt(count),
-          requiresLeader: false,
-          resolvesLink: false,
-          filter,
-        }),
-      )) ?? []
-    );
+  /** The events of one read of `$all` (links unresolved: each record is its own event). */
+  private async readAllRaw(
+    client: RustClient,
+    from: Position | 'start' | 'end',
+    backwards: boolean,
+    count: number,
+    filter: RawFilter,
+  ): Promise<RawRecord[]> {
+    const read = client.readAll({
+      fromPosition: from,
+      direction: backwards ? 'backwards' : 'forwards',
+      maxCount: BigInt(count),
+      requiresLeader: false,
+      resolvesLink: false,
+      filter,
+    });
+    return ((await this.records(read)) ?? []).flatMap((r) => (r.event ? [r.event] : []));
   }
 
   /** The `$all` position of an event's position (its commit position when we have seen it). */
@@ -415,19 +421,19 @@ export class KurrentDbStore implements EventStore {
    * event's before it (or the start), skipping what lies before.
    */
   private async readAllFrom(client: RustClient, from: number | undefined, count: number, filter: RawFilter): Promise<RawRecord[]> {
-    const records = (raw: RawResolved[]) => raw.map((r) => r.event!);
-    if (from === undefined) return records(await this.readAllRaw(client, 'start', false, count, filter));
-    if (this.anchors.has(from)) return records(await this.readAllRaw(client, this.positionAt(from), false, count, filter));
+    if (from === undefined) return this.readAllRaw(client, 'start', false, count, filter);
     try {
-      return records(await this.readAllRaw(client, this.positionAt(from), false, count, filter));
+      return await this.readAllRaw(client, this.positionAt(from), false, count, filter);
     } catch (error) {
+      // Only a position seen as an event's can't be an invalid one.
+      if (this.anchors.has(from)) throw error;
       if (!/invalid.?(position|argument)/i.test(`${(error as Error)?.name} ${messageOf(error)}`)) throw error;
     }
     const anchor = this.anchors.floor(from);
     let at: Position | 'start' = anchor === undefined ? 'start' : this.positionAt(anchor);
     const found: RawRecord[] = [];
     for (let looked = 0; ;) {
-      const chunk = records(await this.readAllRaw(client, at, false, INDEX_CHUNK, filter));
+      const chunk = await this.readAllRaw(client, at, false, INDEX_CHUNK, filter);
       // Each chunk after the first starts with the event the one before ended with.
       for (const record of looked ? chunk.slice(1) : chunk) if (this.remember(record) >= from) found.push(record);
       looked += chunk.length;
@@ -438,6 +444,13 @@ export class KurrentDbStore implements EventStore {
         );
       at = chunk.at(-1)!.position!;
     }
+  }
+
+  /** The sentence for one of the library's events that does not decode. */
+  private cannotDecode(record: RawRecord, error: DecodeError): EventscopeError {
+    return new EventscopeError(`${this.location}: cannot decode the event ${record.revision}@${record.streamId}: ${error.message}.`, {
+      cause: error,
+    });
   }
 
   /** Decodes records into events (a page at a time: one batch for the cipher). */
@@ -452,10 +465,8 @@ export class KurrentDbStore implements EventStore {
       let data: Record<string, unknown>;
       let kinds = {};
       if (state instanceof DecodeError) {
-        const where = `the event ${record.revision}@${record.streamId}`;
-        if (library && !this.options.keepStored)
-          throw new EventscopeError(`${this.location}: cannot decode ${where}: ${state.message}.`, { cause: state });
-        data = library ? {} : plainBody(record);
+        if (library && !this.options.keepStored) throw this.cannotDecode(record, state);
+        data = library ? {} : jsonObjectOrBytes(record.data);
       } else {
         data = state.value;
         kinds = state.kinds;
@@ -468,7 +479,7 @@ export class KurrentDbStore implements EventStore {
         type: record.type,
         timestamp: typeof stateTime === 'string' ? stateTime : new Date(record.created).toISOString(),
         data,
-        metadata: { eventId: record.id, ...metadataOf(record.metadata) },
+        metadata: { eventId: record.id, ...jsonObjectOrBytes(record.metadata) },
         kinds,
       };
       if (this.options.keepStored && library)
@@ -482,6 +493,7 @@ export class KurrentDbStore implements EventStore {
     const backwards = options.direction === 'backwards';
     checkIndex('revision', options.fromRevision);
     const types = options.types?.length ? options.types : undefined;
+    const wanted = typeFilter(types);
     return this.guard(`reading stream "${streamId}"`, async (client) => {
       let from: bigint | 'start' | 'end' =
         options.fromRevision === undefined ? (backwards ? 'end' : 'start') : BigInt(options.fromRevision);
@@ -494,7 +506,7 @@ export class KurrentDbStore implements EventStore {
         // Paging follows this stream's own revisions (a link's, when the stream holds links).
         const own = raw.map((r) => (r.link ?? r.event)!.revision);
         const records = raw.map((r) => r.event ?? r.link!);
-        const kept = records.flatMap((r, i) => (!types || types.some((k) => typeMatches(r.type, k)) ? [i] : []));
+        const kept = records.flatMap((r, i) => (wanted(r.type) ? [i] : []));
         const room = limit - items.length;
         items.push(...this.toEvents(kept.slice(0, room).map((i) => records[i])));
         if (kept.length > room) return { items, next: Number(own[kept[room]]) };
@@ -513,11 +525,10 @@ export class KurrentDbStore implements EventStore {
    * `from`).
    */
   private async readAllBackwardsFrom(client: RustClient, from: number | undefined, count: number, filter: RawFilter): Promise<RawRecord[]> {
-    const records = (raw: RawResolved[]) => raw.map((r) => r.event!);
     const [after] = from === undefined ? [] : await this.readAllFrom(client, from, 1, filter);
-    if (!after?.position) return records(await this.readAllRaw(client, 'end', true, count, filter));
+    if (!after?.position) return this.readAllRaw(client, 'end', true, count, filter);
     const bound = this.remember(after);
-    const before = records(await this.readAllRaw(client, after.position, true, count, filter)).filter((r) => this.remember(r) < bound);
+    const before = (await this.readAllRaw(client, after.position, true, count, filter)).filter((r) => this.remember(r) < bound);
     return [...(bound === from ? [after] : []), ...before].slice(0, count);
   }
 
@@ -532,7 +543,8 @@ export class KurrentDbStore implements EventStore {
           ? await this.readAllBackwardsFrom(client, options.fromPosition, limit + 1, filter)
           : await this.readAllFrom(client, options.fromPosition, limit + 1, filter);
       // The server filters by type; system streams and snapshots are left out here.
-      const records = raw.slice(0, limit).filter((r) => isUserEvent(r) && (!types || types.some((k) => typeMatches(r.type, k))));
+      const wanted = typeFilter(types);
+      const records = raw.slice(0, limit).filter((r) => isUserEvent(r) && wanted(r.type));
       const items = this.toEvents(records);
       return raw.length > limit ? { items, next: this.remember(raw[limit]) } : { items };
     });
@@ -541,7 +553,7 @@ export class KurrentDbStore implements EventStore {
   async headPosition(): Promise<number> {
     return this.guard('reading its head position', async (client) => {
       const [last] = await this.readAllRaw(client, 'end', true, 1, { filterOn: 'eventType', regex: NO_SYSTEM_TYPES });
-      return last?.event ? this.remember(last.event) : 0;
+      return last ? this.remember(last) : 0;
     });
   }
 
@@ -616,8 +628,8 @@ export class KurrentDbStore implements EventStore {
       const raw = await this.readAllRaw(client, from, false, want, { filterOn: 'eventType', regex: NO_SYSTEM_TYPES });
       // A read from a position includes the event there: the last one of the previous chunk.
       const fresh = index.resume?.position ? raw.slice(1) : raw;
-      for (const { event } of fresh) {
-        if (!event || event.streamId.startsWith('$')) continue;
+      for (const event of fresh) {
+        if (event.streamId.startsWith('$')) continue;
         index.scanned++;
         const entry = index.byId.get(event.streamId) ?? this.add(index, event);
         if (entry) {
@@ -678,14 +690,7 @@ export class KurrentDbStore implements EventStore {
   }
 
   async categories(): Promise<CategoryInfo[]> {
-    const index = await this.streamIndex();
-    const found = new Map<string, CategoryInfo>();
-    for (const s of index.streams) {
-      const info = found.get(s.category) ?? { name: s.category, ...(s.topic ? { topic: s.topic } : {}), streams: 0 };
-      info.streams++;
-      found.set(s.category, info);
-    }
-    return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return categoriesOf((await this.streamIndex()).streams);
   }
 
   async info(): Promise<StoreInfo> {
@@ -727,14 +732,13 @@ export class KurrentDbStore implements EventStore {
   private async encoding(): Promise<StoreInfo['encoding']> {
     return this.guard('reading its first event', async (client) => {
       const [first] = await this.readAllRaw(client, 'start', false, 1, { filterOn: 'eventType', regex: '^[^$].*:' });
-      if (!first?.event) return { compression: 'none', encrypted: false };
+      if (!first) return { compression: 'none', encrypted: false };
       try {
-        return describeStateEncoding(first.event.data, this.options.cipherKey);
+        return describeStateEncoding(first.data, this.options.cipherKey);
       } catch (error) {
         // A key that does not decrypt it: the sentence reading that event gives (toEvents).
         if (!(error instanceof DecodeError)) throw error;
-        const where = `the event ${first.event.revision}@${first.event.streamId}`;
-        throw new EventscopeError(`${this.location}: cannot decode ${where}: ${error.message}.`, { cause: error });
+        throw this.cannotDecode(first, error);
       }
     });
   }
@@ -800,7 +804,7 @@ class Anchors {
     const list = this.positions;
     if (!list.length || position > list[list.length - 1]) list.push(position);
     else {
-      const at = this.indexAbove(position);
+      const at = upperBound(list, position);
       if (list[at - 1] === position) return;
       list.splice(at, 0, position);
     }
@@ -812,25 +816,13 @@ class Anchors {
   }
 
   has(position: number): boolean {
-    return this.positions[this.indexAbove(position) - 1] === position;
+    return indexIn(this.positions, position) >= 0;
   }
 
   /** The greatest position below `position`, if any. */
   floor(position: number): number | undefined {
-    const at = this.indexAbove(position - 1);
+    const at = upperBound(this.positions, position - 1);
     return at > 0 ? this.positions[at - 1] : undefined;
-  }
-
-  /** The index of the first position greater than `position`. */
-  private indexAbove(position: number): number {
-    let low = 0;
-    let high = this.positions.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.positions[mid] <= position) low = mid + 1;
-      else high = mid;
-    }
-    return low;
   }
 }
 
@@ -838,22 +830,15 @@ function isUserEvent(record: RawRecord): boolean {
   return !record.type.startsWith('$') && !record.streamId.startsWith('$') && !record.streamId.startsWith(SNAPSHOT_PREFIX);
 }
 
-/** The body of an event that is not the library's: JSON as it is (exactly), else its bytes as base64. */
-function plainBody(record: RawRecord): Record<string, unknown> {
-  if (record.data.length === 0) return {};
-  try {
-    const value = parseExactJson(Buffer.from(record.data).toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
-  } catch {
-    return { $binary: Buffer.from(record.data).toString('base64') };
-  }
-}
-
-function metadataOf(bytes: Uint8Array): Record<string, unknown> {
+/**
+ * A body or custom metadata that is not the library's, as an object: JSON as it is (exactly; a
+ * value that is no object as `{ value }`), else its bytes as `{ $binary: base64 }`; none: `{}`.
+ */
+function jsonObjectOrBytes(bytes: Uint8Array): Record<string, unknown> {
   if (!bytes.length) return {};
   try {
     const value = parseExactJson(Buffer.from(bytes).toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
+    return isRecord(value) ? value : { value };
   } catch {
     return { $binary: Buffer.from(bytes).toString('base64') };
   }

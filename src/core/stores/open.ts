@@ -22,22 +22,8 @@ export interface OpenStoreOptions {
 }
 
 export function openStore(location: string, options: OpenStoreOptions = {}): EventStore {
-  if (isPostgresUrl(location)) {
-    return new EventsourcingPostgresStore(location, {
-      ...(options.cipherKey ? { cipherKey: options.cipherKey } : {}),
-      ...(options.transcodings ? { transcodings: options.transcodings } : {}),
-      ...(options.keepStored ? { keepStored: true } : {}),
-      ...(options.password !== undefined ? { password: options.password } : {}),
-    });
-  }
-  if (isKurrentUrl(location)) {
-    return new KurrentDbStore(location, {
-      ...(options.cipherKey ? { cipherKey: options.cipherKey } : {}),
-      ...(options.transcodings ? { transcodings: options.transcodings } : {}),
-      ...(options.keepStored ? { keepStored: true } : {}),
-      ...(options.password !== undefined ? { password: options.password } : {}),
-    });
-  }
+  if (isPostgresUrl(location)) return new EventsourcingPostgresStore(location, options);
+  if (isKurrentUrl(location)) return new KurrentDbStore(location, options);
   if (isRedisUrl(location)) return new RedisStreamsStore(location, options.password !== undefined ? { password: options.password } : {});
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1];
   if (scheme && scheme.toLowerCase() !== 'file') {

@@ -47,6 +47,7 @@ import { EventscopeError, messageOf, NoSuchStream } from '../errors';
 import { typeFilter, type RecordedEvent, type StreamInfo } from '../events';
 import { parseExactJson } from '../json/exact';
 import {
+  byCodeUnit,
   checkIndex,
   inBatches,
   pageLimit,
@@ -162,11 +163,6 @@ function decodeCursor(text: string): ListCursor {
 /** Text for a SCAN MATCH pattern that matches itself only. */
 function globEscape(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
-}
-
-/** Keys in code-unit order (the order of cursors and pages). */
-function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Compares two digit strings without leading zeros as numbers. */

@@ -147,6 +147,22 @@ export function checkIndex(what: string, value: number | undefined): void {
     throw new EventscopeError(`The ${what} to read from must be an integer (got ${value}).`);
 }
 
+/** Code-unit order of ids and names (the order stores list streams and categories in; locale-free). */
+export function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The categories of these streams, each with its number of streams, in code-unit order of their names. */
+export function categoriesOf(streams: Iterable<{ category: string; topic?: string }>): CategoryInfo[] {
+  const found = new Map<string, CategoryInfo>();
+  for (const { category, topic } of streams) {
+    const info = found.get(category) ?? { name: category, ...(topic ? { topic } : {}), streams: 0 };
+    info.streams++;
+    found.set(category, info);
+  }
+  return [...found.values()].sort((a, b) => byCodeUnit(a.name, b.name));
+}
+
 /** Runs `work` on every item, `size` at a time (a server's requests of one batch go out together). */
 export async function inBatches<T, R>(items: readonly T[], size: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = [];

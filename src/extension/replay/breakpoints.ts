@@ -6,7 +6,7 @@
 
 import type { ReplaySession } from '../../core/projection/session';
 import type { Breakpoint, HostMessage } from '../../shared/replayProtocol';
-import { upperBound } from './sorted';
+import { upperBound } from '../../core/sorted';
 
 export class Breakpoints {
   /** Steps where the breakpoints hit, ascending (the first MARK_LIMIT, as the core lists them). */

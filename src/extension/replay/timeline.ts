@@ -8,7 +8,7 @@ import type { RecordedEvent } from '../../core/events';
 import type { ReplaySession } from '../../core/projection/session';
 import type { HostMessage, StepMove, TimelineRow } from '../../shared/replayProtocol';
 import type { Log } from '../log';
-import { indexIn, upperBound } from './sorted';
+import { indexIn, upperBound } from '../../core/sorted';
 
 /** Rows the page may ask for at once. */
 const MAX_ROWS = 500;
