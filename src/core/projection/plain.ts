@@ -13,6 +13,7 @@ import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compileFunction } from 'node:vm';
 import { EventscopeError, messageOf } from '../errors';
+import { C, isDotAt, isPunct, isWord, K, type Scan, scan, stringValue, textOf } from '../jsScan';
 
 /** JavaScript the plain loader compiles itself (local JSON it parses; anything else goes to Node's require). */
 const JS_FILE = /\.(c|m)?js$/i;
@@ -23,149 +24,6 @@ export const STRICT = "'use strict';";
 
 /** The names every plain module's code is compiled with (the interop helpers the rewrite uses). */
 const MODULE_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', '__esm_ns', '__esm_default', '__esm_star', '__esm_meta'];
-
-// ---------------------------------------------------------------------------------------------
-// A tokenizer just good enough to find the top-level `import`/`export` statements: it skips
-// comments, strings, template literals (nested) and regular expressions, and tracks bracket depth.
-
-interface Token {
-  kind: 'word' | 'string' | 'template' | 'regex' | 'number' | 'punct';
-  text: string;
-  start: number;
-  end: number;
-  /** Brackets ( [ { and template `${` open around the token (0: the module's top level). */
-  depth: number;
-}
-
-/** Words after which a `/` starts a regular expression rather than a division. */
-const BEFORE_EXPRESSION = new Set([
-  'return',
-  'typeof',
-  'instanceof',
-  'in',
-  'of',
-  'new',
-  'delete',
-  'void',
-  'throw',
-  'case',
-  'do',
-  'else',
-  'yield',
-  'await',
-  'extends',
-]);
-const PAREN_KEYWORDS = new Set(['if', 'while', 'for', 'with']);
-const ID_START = /[A-Za-z_$#\u0080-\uffff]/;
-const ID_PART = /[\w$\u0080-\uffff]/;
-const NUMBER = /0[xXoObB][\da-fA-F_]*n?|(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d[\d_]*)?n?/y;
-
-function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  const stack: string[] = [];
-  const n = text.length;
-  let i = 0;
-  let regexAllowed = true;
-  const push = (kind: Token['kind'], start: number, end: number) =>
-    tokens.push({ kind, text: text.slice(start, end), start, end, depth: stack.length });
-  /** Scans template characters from `from` to the closing backtick or a `${` (which it opens). */
-  const template = (from: number): number => {
-    let j = from;
-    while (j < n) {
-      const c = text[j];
-      if (c === '\\') j += 2;
-      else if (c === '`') return j + 1;
-      else if (c === '$' && text[j + 1] === '{') {
-        stack.push('${');
-        return j + 2;
-      } else j++;
-    }
-    return n;
-  };
-  if (text.startsWith('#!')) i = text.indexOf('\n') < 0 ? n : text.indexOf('\n');
-  while (i < n) {
-    const c = text[i];
-    if (/\s/.test(c)) {
-      i++;
-    } else if (c === '/' && text[i + 1] === '/') {
-      const end = text.indexOf('\n', i);
-      i = end < 0 ? n : end;
-    } else if (c === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      i = end < 0 ? n : end + 2;
-    } else if (c === '"' || c === "'") {
-      let j = i + 1;
-      while (j < n && text[j] !== c && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
-      push('string', i, Math.min(j + 1, n));
-      i = j + 1;
-      regexAllowed = false;
-    } else if (c === '`') {
-      const start = i;
-      i = template(i + 1);
-      push('template', start, i);
-      regexAllowed = false;
-    } else if (c === '}' && stack[stack.length - 1] === '${') {
-      stack.pop();
-      const start = i;
-      i = template(i + 1);
-      push('template', start, i);
-      regexAllowed = false;
-    } else if (c === '(' || c === '[' || c === '{') {
-      // `if (…) /re/`: after the parenthesis of if/while/for/with a regular expression may follow.
-      const keyword = c === '(' && PAREN_KEYWORDS.has(tokens[tokens.length - 1]?.text ?? '');
-      push('punct', i, i + 1);
-      stack.push(keyword ? '(kw' : c);
-      i++;
-      regexAllowed = true;
-    } else if (c === ')' || c === ']' || c === '}') {
-      const open = stack.pop();
-      push('punct', i, i + 1);
-      i++;
-      regexAllowed = c === '}' || open === '(kw';
-    } else if (ID_START.test(c)) {
-      let j = i + 1;
-      while (j < n && ID_PART.test(text[j])) j++;
-      const word = text.slice(i, j);
-      const previous = tokens[tokens.length - 1];
-      push('word', i, j);
-      regexAllowed = BEFORE_EXPRESSION.has(word) && previous?.text !== '.';
-      i = j;
-    } else if (/\d/.test(c) || (c === '.' && /\d/.test(text[i + 1] ?? ''))) {
-      NUMBER.lastIndex = i;
-      NUMBER.exec(text);
-      const end = Math.max(NUMBER.lastIndex, i + 1);
-      push('number', i, end);
-      i = end;
-      regexAllowed = false;
-    } else if (c === '/' && regexAllowed) {
-      // A regular expression, unless it does not close on its line: then it was a division.
-      let j = i + 1;
-      let inClass = false;
-      while (j < n && text[j] !== '\n' && (inClass || text[j] !== '/')) {
-        if (text[j] === '\\') j++;
-        else if (text[j] === '[') inClass = true;
-        else if (text[j] === ']') inClass = false;
-        j++;
-      }
-      if (j < n && text[j] === '/') {
-        j++;
-        while (j < n && ID_PART.test(text[j])) j++;
-        push('regex', i, j);
-        i = j;
-        regexAllowed = false;
-      } else {
-        push('punct', i, i + 1);
-        i++;
-        regexAllowed = true;
-      }
-    } else {
-      push('punct', i, i + 1);
-      i++;
-      regexAllowed = true;
-    }
-  }
-  return tokens;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The rewrite of an ES module into CommonJS, line for line.
@@ -213,127 +71,136 @@ function keepLines(replacement: string, original: string): string {
   return replacement + (original.match(/\r?\n/g) ?? []).join('');
 }
 
-function stringValue(token: Token): string {
-  // Module specifiers are plain in practice; JSON.parse reads the double-quoted escapes.
-  const inner = token.text.slice(1, -1);
-  try {
-    return JSON.parse(`"${inner.replace(/\\'/g, "'").replace(/"/g, '\\"')}"`) as string;
-  } catch {
-    return inner;
+/**
+ * Brackets ( [ { and template `${` open around each token (0: the module's top level): the scan's
+ * bracket depth, plus the template literals whose `${` a token is in.
+ */
+function nesting(s: Scan): Int32Array {
+  const depth = new Int32Array(s.count);
+  let inside = 0;
+  for (let k = 0; k < s.count; k++) {
+    const template = s.kind[k] === K.Template;
+    if (template && s.text.charCodeAt(s.start[k]) === C.RBrace) inside--;
+    depth[k] = s.depth[k] + inside;
+    if (template && !s.unclosed[k] && s.text.endsWith('${', s.end[k])) inside++;
   }
+  return depth;
 }
 
 /** Rewrites `text` (the file `file`) for the plain loader; `esm` forces ES module syntax (.mjs). */
 export function toCommonJs(text: string, file: string, esm = /\.mjs$/i.test(file)): Converted {
-  const tokens = tokenize(text);
+  const s = scan(text);
+  const depth = nesting(s);
   const requests: string[] = [];
   const edits: Edit[] = [];
   const exported: [name: string, expression: string][] = [];
   let temp = 0;
   let isModule = esm && !/\.cjs$/i.test(file);
   const commonJs = /\.cjs$/i.test(file);
-  const at = (k: number) => tokens[k] as Token | undefined;
-  const where = (token: Token) => {
-    const before = text.slice(0, token.start);
-    return `${file}:${before.split('\n').length}:${token.start - before.lastIndexOf('\n')}`;
+  const word = (k: number, which?: string) => isWord(s, k, which);
+  const punct = (k: number, code: number) => isPunct(s, k, code);
+  const isString = (k: number) => s.kind[k] === K.String;
+  /** The token's text ('' past the last). */
+  const textAt = (k: number) => (k >= 0 && k < s.count ? textOf(s, k) : '');
+  const where = (k: number) => {
+    const before = text.slice(0, s.start[k]);
+    return `${file}:${before.split('\n').length}:${s.start[k] - before.lastIndexOf('\n')}`;
   };
-  const unsupported = (token: Token, what: string, hint = ''): never => {
-    throw new EventscopeError(`${where(token)}: ${what} needs esbuild's native binary, which this install lacks${hint}.`);
+  const unsupported = (k: number, what: string, hint = ''): never => {
+    throw new EventscopeError(`${where(k)}: ${what} needs esbuild's native binary, which this install lacks${hint}.`);
   };
   /** The end of a statement at token k: past import attributes (`with { … }`) and one `;`. */
   const statementEnd = (k: number): number => {
     let end = k;
-    const next = at(end + 1);
-    if (next && (next.text === 'with' || next.text === 'assert') && at(end + 2)?.text === '{') {
-      end += 2;
-      while (at(end) && !(at(end)!.text === '}' && at(end)!.depth === next.depth)) end++;
+    if ((word(end + 1, 'with') || word(end + 1, 'assert')) && punct(end + 2, C.LBrace)) {
+      let close = end + 2;
+      while (close < s.count && !(punct(close, C.RBrace) && depth[close] === depth[end + 1])) close++;
+      if (close < s.count) end = close;
     }
-    if (at(end + 1)?.text === ';') end++;
+    if (punct(end + 1, C.Semicolon)) end++;
     return end;
   };
-  const source = (k: number, keyword: Token): string => {
-    const token = at(k);
-    if (token?.kind !== 'string') return unsupported(keyword, `this ${keyword.text} statement`);
-    const specifier = stringValue(token);
+  const source = (k: number, keyword: number): string => {
+    if (!isString(k)) return unsupported(keyword, `this ${textOf(s, keyword)} statement`);
+    const specifier = stringValue(s, k);
     requests.push(specifier);
     return JSON.stringify(specifier);
   };
+  /** A name in braces: an identifier, or a string (`'a-b' as c`). */
+  const nameAt = (k: number) => (isString(k) ? stringValue(s, k) : textAt(k));
   /** Parses `{ a, b as c, 'd' as e }` from the `{` at k: [imported/local, name][] and the `}`'s index. */
   const specifiers = (k: number): [pairs: [string, string][], close: number] => {
     const pairs: [string, string][] = [];
     let p = k + 1;
-    while (at(p) && at(p)!.text !== '}') {
-      const first = at(p)!;
-      const name = first.kind === 'string' ? stringValue(first) : first.text;
-      if (at(p + 1)?.text === 'as') {
-        const second = at(p + 2)!;
-        pairs.push([name, second.kind === 'string' ? stringValue(second) : second.text]);
+    while (p < s.count && !punct(p, C.RBrace)) {
+      const name = nameAt(p);
+      if (word(p + 1, 'as')) {
+        pairs.push([name, nameAt(p + 2)]);
         p += 3;
       } else {
         pairs.push([name, name]);
         p += 1;
       }
-      if (at(p)?.text === ',') p++;
+      if (punct(p, C.Comma)) p++;
     }
     return [pairs, p];
   };
-  const replace = (from: Token, to: Token, replacement: string) =>
-    edits.push({ start: from.start, end: to.end, text: keepLines(replacement, text.slice(from.start, to.end)) });
+  /** Replaces the tokens from `from` to `to`, keeping their lines. */
+  const replace = (from: number, to: number, replacement: string) => {
+    const original = text.slice(s.start[from], s.end[to]);
+    edits.push({ start: s.start[from], end: s.end[to], text: keepLines(replacement, original) });
+  };
+  /** Blanks the tokens from `from` to `to`. */
+  const erase = (from: number, to: number) =>
+    edits.push({ start: s.start[from], end: s.end[to], text: blank(text.slice(s.start[from], s.end[to])) });
 
-  for (let k = 0; k < tokens.length; k++) {
-    const token = tokens[k];
-    if (token.kind !== 'word') continue;
-    const previous = at(k - 1);
-    if (previous?.text === '.' || (previous?.text === '?' && text[previous.end] === '.')) continue;
+  for (let k = 0; k < s.count; k++) {
+    if (!word(k) || isDotAt(s, k - 1)) continue;
+    const keyword = textOf(s, k);
     // require('x') and import('x') anywhere: only noted (for the files to watch and check).
-    if (
-      (token.text === 'require' || token.text === 'import') &&
-      at(k + 1)?.text === '(' &&
-      at(k + 2)?.kind === 'string' &&
-      at(k + 3)?.text === ')'
-    ) {
-      requests.push(stringValue(at(k + 2)!));
+    if ((keyword === 'require' || keyword === 'import') && punct(k + 1, C.LParen) && isString(k + 2) && punct(k + 3, C.RParen)) {
+      requests.push(stringValue(s, k + 2));
       continue;
     }
-    if (token.text === 'import' && at(k + 1)?.text === '.' && at(k + 2)?.text === 'meta') {
+    if (keyword === 'import' && punct(k + 1, C.Dot) && word(k + 2, 'meta')) {
       if (commonJs) continue;
       isModule = true;
-      edits.push({ start: token.start, end: at(k + 2)!.end, text: '__esm_meta' });
+      edits.push({ start: s.start[k], end: s.end[k + 2], text: '__esm_meta' });
       k += 2;
       continue;
     }
-    if (token.depth !== 0 || commonJs || (token.text !== 'import' && token.text !== 'export')) continue;
-    const next = at(k + 1);
-    if (!next || next.text === '(' || next.text === '.') continue;
+    if (depth[k] !== 0 || commonJs || (keyword !== 'import' && keyword !== 'export')) continue;
+    const next = k + 1;
+    if (next >= s.count || punct(next, C.LParen) || punct(next, C.Dot)) continue;
     isModule = true;
 
-    if (token.text === 'import') {
-      if (next.kind === 'string') {
-        const end = statementEnd(k + 1);
-        replace(token, tokens[end], `require(${source(k + 1, token)});`);
+    if (keyword === 'import') {
+      if (isString(next)) {
+        const end = statementEnd(next);
+        replace(k, end, `require(${source(next, k)});`);
         k = end;
         continue;
       }
-      let p = k + 1;
+      let p = next;
       let defaultName: string | undefined;
       let namespace: string | undefined;
       let named: [string, string][] | undefined;
-      if (at(p)?.kind === 'word' && (at(p + 1)?.text === ',' || at(p + 1)?.text === 'from')) {
-        defaultName = at(p)!.text;
+      if (word(p) && (punct(p + 1, C.Comma) || word(p + 1, 'from'))) {
+        defaultName = textOf(s, p);
         p++;
-        if (at(p)?.text === ',') p++;
+        if (punct(p, C.Comma)) p++;
       }
-      if (at(p)?.text === '*') {
-        if (at(p + 1)?.text !== 'as') unsupported(token, 'this import statement');
-        namespace = at(p + 2)!.text;
+      if (punct(p, C.Star)) {
+        if (!word(p + 1, 'as')) unsupported(k, 'this import statement');
+        namespace = textAt(p + 2);
         p += 3;
-      } else if (at(p)?.text === '{') {
+      } else if (punct(p, C.LBrace)) {
         const [pairs, close] = specifiers(p);
         named = pairs;
         p = close + 1;
       }
-      if (at(p)?.text !== 'from') unsupported(token, 'this import statement');
-      const module = `__esm_ns(require(${source(p + 1, token)}))`;
+      if (!word(p, 'from')) unsupported(k, 'this import statement');
+      const module = `__esm_ns(require(${source(p + 1, k)}))`;
       const end = statementEnd(p + 1);
       const bindings = named?.map(([imported, local]) => (imported === local ? local : `${JSON.stringify(imported)}: ${local}`));
       let declaration: string;
@@ -349,97 +216,85 @@ export function toCommonJs(text: string, file: string, esm = /\.mjs$/i.test(file
         if (bindings) parts.push(`{ ${bindings.join(', ')} } = ${m}`);
         declaration = `const ${parts.join(', ')};`;
       }
-      replace(token, tokens[end], declaration);
+      replace(k, end, declaration);
       k = end;
       continue;
     }
 
     // export …
-    if (next.text === 'default') {
-      const what = at(k + 2);
-      const named =
-        what?.text === 'class'
-          ? at(k + 3)
-          : what?.text === 'function'
-            ? at(k + 3)
-            : what?.text === 'async' && at(k + 3)?.text === 'function'
-              ? at(k + 4)
-              : undefined;
-      const name = named?.text === '*' ? at(tokens.indexOf(named) + 1) : named;
-      if (name?.kind === 'word' && name.text !== 'extends') {
+    if (word(next, 'default')) {
+      let name = word(k + 2, 'class') || word(k + 2, 'function') ? k + 3 : word(k + 2, 'async') && word(k + 3, 'function') ? k + 4 : -1;
+      if (name >= 0 && punct(name, C.Star)) name++;
+      if (name >= 0 && word(name) && !word(name, 'extends')) {
         // A named function or class stays a declaration (hoisted, bound by its name).
-        edits.push({ start: token.start, end: next.end, text: blank(text.slice(token.start, next.end)) });
-        exported.push(['default', name.text]);
+        erase(k, next);
+        exported.push(['default', textOf(s, name)]);
       } else {
-        edits.push({ start: token.start, end: next.end, text: keepLines('exports.default =', text.slice(token.start, next.end)) });
+        replace(k, next, 'exports.default =');
       }
       k += 1;
       continue;
     }
-    if (next.text === 'const' || next.text === 'let' || next.text === 'var') {
-      edits.push({ start: token.start, end: token.end, text: blank(token.text) });
+    if (word(next, 'const') || word(next, 'let') || word(next, 'var')) {
+      erase(k, k);
       let p = k + 2;
       for (;;) {
-        const name = at(p);
-        if (!name || name.kind !== 'word') return unsupported(token, 'exporting a destructuring pattern', '; export the names one by one');
-        exported.push([name.text, name.text]);
+        if (!word(p)) return unsupported(k, 'exporting a destructuring pattern', '; export the names one by one');
+        exported.push([textOf(s, p), textOf(s, p)]);
         // On to the next declarator (a comma at the top level), or the end of the statement.
         p++;
         while (
-          at(p) &&
-          !(
-            at(p)!.depth === 0 &&
-            (at(p)!.text === ',' || at(p)!.text === ';' || (at(p)!.kind === 'word' && STATEMENT_WORDS.has(at(p)!.text)))
-          )
+          p < s.count &&
+          !(depth[p] === 0 && (punct(p, C.Comma) || punct(p, C.Semicolon) || (word(p) && STATEMENT_WORDS.has(textOf(s, p)))))
         )
           p++;
-        if (at(p)?.text !== ',') break;
+        if (!punct(p, C.Comma)) break;
         p++;
       }
       k = p - 1;
       continue;
     }
-    if (next.text === 'function' || next.text === 'class' || (next.text === 'async' && at(k + 2)?.text === 'function')) {
-      edits.push({ start: token.start, end: token.end, text: blank(token.text) });
-      let p = next.text === 'async' ? k + 3 : k + 2;
-      if (at(p)?.text === '*') p++;
-      exported.push([at(p)!.text, at(p)!.text]);
+    if (word(next, 'function') || word(next, 'class') || (word(next, 'async') && word(k + 2, 'function'))) {
+      erase(k, k);
+      let p = word(next, 'async') ? k + 3 : k + 2;
+      if (punct(p, C.Star)) p++;
+      exported.push([textAt(p), textAt(p)]);
       k = p;
       continue;
     }
-    if (next.text === '{') {
-      const [pairs, close] = specifiers(k + 1);
-      if (at(close + 1)?.text === 'from') {
+    if (punct(next, C.LBrace)) {
+      const [pairs, close] = specifiers(next);
+      if (word(close + 1, 'from')) {
         const m = `__esm_m${++temp}`;
         const end = statementEnd(close + 2);
-        replace(token, tokens[end], `const ${m} = __esm_ns(require(${source(close + 2, token)}));`);
+        replace(k, end, `const ${m} = __esm_ns(require(${source(close + 2, k)}));`);
         for (const [local, name] of pairs) exported.push([name, `${m}[${JSON.stringify(local)}]`]);
         k = end;
       } else {
         const end = statementEnd(close);
-        edits.push({ start: token.start, end: tokens[end].end, text: blank(text.slice(token.start, tokens[end].end)) });
+        erase(k, end);
         for (const [local, name] of pairs) exported.push([name, local]);
         k = end;
       }
       continue;
     }
-    if (next.text === '*') {
-      if (at(k + 2)?.text === 'as') {
+    if (punct(next, C.Star)) {
+      if (word(k + 2, 'as')) {
         const m = `__esm_m${++temp}`;
-        if (at(k + 4)?.text !== 'from') unsupported(token, 'this export statement');
+        if (!word(k + 4, 'from')) unsupported(k, 'this export statement');
         const end = statementEnd(k + 5);
-        replace(token, tokens[end], `const ${m} = __esm_ns(require(${source(k + 5, token)}));`);
-        exported.push([at(k + 3)!.text, m]);
+        replace(k, end, `const ${m} = __esm_ns(require(${source(k + 5, k)}));`);
+        exported.push([textAt(k + 3), m]);
         k = end;
       } else {
-        if (at(k + 2)?.text !== 'from') unsupported(token, 'this export statement');
+        if (!word(k + 2, 'from')) unsupported(k, 'this export statement');
         const end = statementEnd(k + 3);
-        replace(token, tokens[end], `__esm_star(exports, require(${source(k + 3, token)}));`);
+        replace(k, end, `__esm_star(exports, require(${source(k + 3, k)}));`);
         k = end;
       }
       continue;
     }
-    unsupported(token, 'this export statement');
+    unsupported(k, 'this export statement');
   }
 
   let code = text;
