@@ -19,6 +19,7 @@
  *   EVENTSCOPE_BENCH_ONLY=cli     only the CLI against the Python loop
  *   EVENTSCOPE_BENCH_ONLY=python  only Python replays against the library's repository.get
  *   EVENTSCOPE_BENCH_ONLY=postgres  only the PostgreSQL store against a bare pg read (a throwaway server)
+ *   EVENTSCOPE_BENCH_ONLY=language  only the language server (dist/server.js over stdio, the demo store)
  *
  * The last section runs `node dist/cli.js log STORE --json --limit 200000` against
  * scripts/bench_python_loop.py (sqlite3 + AES-GCM + zlib + json, printing the same JSON) on the
@@ -45,6 +46,11 @@ import pg from 'pg';
 import { EventsourcingPostgresStore } from '../src/core/stores/eventsourcingPostgres';
 import { startPostgres } from '../test/helpers/postgresServer';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { CompletionList } from 'vscode-languageserver-protocol';
+import { TestClient } from '../test/helpers/lsp';
+import { printEventsFile } from '../src/core/eventsFile/eventsFile';
+import { openStore } from '../src/core/stores/open';
+import { writeDemoStore } from '../src/core/demo';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 
 // ---------------------------------------------------------------------------------------------
@@ -1140,6 +1146,116 @@ const PG_EVENTS = 1_000_000;
  * types) written by SQL; the whole log read + decoded by the store against a bare `pg` keyset read
  * of the same rows (states as bytea, nothing decoded), taking turns; and the first page of streams.
  */
+/**
+ * The language server as an editor meets it: a 5,000-event `.events` file (the demo's events over
+ * and over) opened with the demo store's catalog read, to its diagnostics; completions of event
+ * types and of a type's data fields near the file's end. Targets from issue 12: diagnostics < 300 ms,
+ * completion < 50 ms (ratio = time / target).
+ */
+async function benchLanguageServer(dir: string): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  const row = rowAdder('language', rows);
+  const demo = join(dir, 'language-demo.sqlite');
+  rmSync(demo, { force: true });
+  writeDemoStore(demo);
+  const store = openStore(demo);
+  const demoEvents = (await store.readAll({ limit: 1000 })).items;
+  await store.close();
+  // Each round of the demo's events under new stream ids: a valid file, revisions in order.
+  const events = Array.from({ length: 5000 }, (_, i) => {
+    const e = demoEvents[i % demoEvents.length];
+    return { ...e, streamId: `${e.streamId}-${Math.floor(i / demoEvents.length)}` };
+  });
+  const text = printEventsFile(events, 'Five thousand events');
+  const client = await TestClient.start({ stores: [{ name: 'Demo', location: demo }], server: join(__dirname, 'server.js') });
+  try {
+    const catalogStarted = performance.now();
+    const { catalogs } = await client.catalogs();
+    row(
+      `catalog of the demo store (${catalogs[0].catalog!.events} events) read, from the start`,
+      fmtMs(performance.now() - catalogStarted),
+    );
+    let n = 0;
+    const open = await warmTimed(SMALL_RUNS, async () => {
+      const diagnostics = await client.open(`file:///bench/five-thousand-${n++}.events`, 'events', text);
+      return diagnostics.length;
+    });
+    row(`.events file of 5,000 events (${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB): open to diagnostics`, fmtMs(open.ms), {
+      t: open,
+      target: '< 300 ms',
+      ratio: open.ms / 300,
+      pass: open.ms < 300,
+    });
+    const uri = `file:///bench/five-thousand-${n - 1}.events`;
+    const lines = text.split('\n');
+    const lastType = lines.findLastIndex((l) => l.startsWith('### '));
+    const lastBody = lines.findIndex((l, i) => i > lastType && l.startsWith('{'));
+    const complete = (line: number, character: number) => async () => {
+      const list = await client.request<CompletionList>('textDocument/completion', {
+        textDocument: { uri },
+        position: { line, character },
+      });
+      return list.items.length;
+    };
+    const types = await warmTimed(SMALL_RUNS * 2, complete(lastType, 4));
+    row('completion of event types, at the 5,000th event', fmtMs(types.ms), {
+      t: types,
+      target: '< 50 ms',
+      ratio: types.ms / 50,
+      pass: types.ms < 50,
+    });
+    const fields = await warmTimed(SMALL_RUNS * 2, complete(lastBody, 1));
+    row('completion of data fields, in the 5,000th event’s body', fmtMs(fields.ms), {
+      t: fields,
+      target: '< 50 ms',
+      ratio: fields.ms / 50,
+      pass: fields.ms < 50,
+    });
+  } finally {
+    await client.stop();
+  }
+  // The catalog of a 1M-event store (when the run has one): one read of the whole log, in the
+  // server's process, which answers meanwhile (a page at a time, then what waits).
+  const big = join(dir, 'plain-1m.db');
+  if (existsSync(big)) {
+    const own = await TestClient.start({ stores: [{ name: 'plain-1m', location: big }], server: join(__dirname, 'server.js') });
+    try {
+      const small = '### bench.accounts:Account.Credited  a-1\n{ "amount": 1 }\n### \n';
+      const waits: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t = performance.now();
+        await own
+          .request<CompletionList>('textDocument/completion', {
+            textDocument: { uri: `file:///bench/small-${i}.events` },
+            position: { line: 2, character: 4 },
+          })
+          .catch(() => undefined);
+        await own.open(`file:///bench/small-${i}.events`, 'events', small);
+        waits.push(performance.now() - t);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      const { catalogs } = await own.catalogs();
+      const catalog = catalogs[0].catalog!;
+      const took = own.logs.map((l) => / read in (\d+) ms$/.exec(l)?.[1]).find(Boolean);
+      row(
+        `catalog of a ${fmtCount(catalog.events)}-event store (${catalog.types.length} types, ${fmtCount(catalog.streams.length)} streams listed) read`,
+        took ? fmtMs(Number(took)) : 'not logged',
+      );
+      // The server process's peak resident memory (Linux), the read done.
+      const peak = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${own.process.pid}/status`, 'utf8'))?.[1];
+      if (peak) row('the language server’s peak RSS, that catalog read', `${Math.round(Number(peak) / 1024)} MB`);
+      row('a small .events file opened while that catalog is read: to diagnostics (max of 5)', fmtMs(Math.max(...waits)), {
+        target: '< 300 ms',
+        ratio: Math.max(...waits) / 300,
+        pass: Math.max(...waits) < 300,
+      });
+    } finally {
+      await own.stop();
+    }
+  }
+  return rows;
+}
+
 async function benchPostgres(): Promise<ResultRow[]> {
   const rows: ResultRow[] = [];
   const row = rowAdder('postgres', rows);
@@ -1521,8 +1637,9 @@ async function main(): Promise<void> {
     process.exit(130);
   });
   try {
-    if (process.env.EVENTSCOPE_BENCH_ONLY === 'python' || process.env.EVENTSCOPE_BENCH_ONLY === 'postgres') {
-      const rows = process.env.EVENTSCOPE_BENCH_ONLY === 'python' ? await benchPython(dir) : await benchPostgres();
+    const alone = { python: benchPython, postgres: benchPostgres, language: benchLanguageServer }[process.env.EVENTSCOPE_BENCH_ONLY ?? ''];
+    if (alone) {
+      const rows = await alone(dir);
       console.log('');
       printTable(rows);
       return;
@@ -1595,6 +1712,7 @@ async function main(): Promise<void> {
       }
     }
     if (only === undefined) rows.push(...(await benchPython(dir)), ...(await benchPostgres()));
+    if (only === undefined) rows.push(...(await benchLanguageServer(dir)));
     if (only === undefined || only === 'cli')
       rows.push(
         ...benchCliVsPython(

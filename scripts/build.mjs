@@ -9,6 +9,8 @@ await Promise.all([
   build({ ...common, entryPoints: { 'log-worker': 'src/cli/logWorker.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'python-bridge': 'src/core/python/bridgeWorker.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { debugAdapter: 'src/debug/main.ts' }, outdir: 'dist' }),
+  // The language server, a process of its own (VS Code starts it; other editors run it with --stdio).
+  build({ ...common, entryPoints: { server: 'src/server/main.ts' }, outdir: 'dist' }),
   // The KurrentDB client, loaded only for KurrentDB connections; its native reader stays outside.
   build({
     ...common,

@@ -6,7 +6,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { makeTempDir, removeTempDirs } from './helpers/cli';
@@ -18,7 +18,7 @@ describe('the CLI from its npm tarball (npm pack, npm install -g)', function () 
   this.timeout(600_000);
   after(removeTempDirs);
 
-  it('installs into a fresh prefix and runs: info, log, replay of a TypeScript projection', () => {
+  it('installs into a fresh prefix and runs: info, log, replay of a TypeScript projection, the language server', async () => {
     const out = makeTempDir('eventscope-pack-');
     // npm and the scripts it runs use this Node (>= 22.14), first on PATH.
     const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
@@ -28,7 +28,9 @@ describe('the CLI from its npm tarball (npm pack, npm install -g)', function () 
     const listing = execFileSync('tar', ['-tzf', join(out, tarball)], { encoding: 'utf8' }).split('\n');
     for (const file of [
       'package/bin/eventscope.js',
+      'package/bin/eventscope-language-server.js',
       'package/dist/cli.js',
+      'package/dist/server.js',
       'package/dist/projection-worker.js',
       'package/python/eventscope_runner.py',
     ])
@@ -53,6 +55,15 @@ describe('the CLI from its npm tarball (npm pack, npm install -g)', function () 
     assert.equal(log.status, 0, log.stderr);
     assert.equal((JSON.parse(log.stdout) as unknown[]).length, 5);
 
+    // The language server as other editors start it: it answers `initialize` over stdio.
+    const answer = await firstAnswer(join(prefix, 'bin', 'eventscope-language-server'), env, {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { processId: null, rootUri: null, capabilities: {} },
+    });
+    assert.match(answer, /"serverInfo":\{"name":"eventscope","version":"\d+\.\d+\.\d+"\}/);
+
     const projection = join(out, 'count.projection.ts');
     writeFileSync(
       projection,
@@ -63,3 +74,29 @@ describe('the CLI from its npm tarball (npm pack, npm install -g)', function () 
     assert.deepEqual((JSON.parse(replay.stdout) as { state: unknown }).state, { n: 5 });
   });
 });
+
+/** What a language server program answers first to a JSON-RPC message sent with its LSP header (stdin kept open until then). */
+function firstAnswer(program: string, env: NodeJS.ProcessEnv, message: unknown): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, ['--stdio'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`no answer in 20 s; stderr: ${err}`));
+    }, 20_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const header = /Content-Length: (\d+)\r\n\r\n/.exec(out);
+      if (header && Buffer.byteLength(out.slice(header.index + header[0].length)) >= Number(header[1])) {
+        clearTimeout(timer);
+        child.kill();
+        resolve(out);
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('error', reject);
+    const text = JSON.stringify(message);
+    child.stdin.write(`Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+  });
+}

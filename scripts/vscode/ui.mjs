@@ -2,14 +2,16 @@
 // Installs a packaged build (--vsix, or the newest *.vsix in the repo root) into a fresh code-server, or
 // else loads the repo as the development extension; opens a folder, answers the workspace-trust prompt,
 // runs "Eventscope: Open Demo Store" from the command palette, expands a category and a stream in the
-// Streams view, opens an event, adds an encrypted connection, drives the replay panel (ui-replay.mjs) and
-// the debugger (ui-debug.mjs), and saves screenshots of each step into docs/screenshots/ (or --out DIR).
+// Streams view, opens an event, adds an encrypted connection, drives the replay panel (ui-replay.mjs), the
+// debugger (ui-debug.mjs) and the language server (ui-language.mjs), and saves screenshots of each step
+// into docs/screenshots/ (or --out DIR).
 // run.mjs owns the timeout and teardown.
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { LOG_DIR, REPO, log, stopwatch } from './common.mjs';
 import { installVsix, launchBrowser, remoteUri, startCodeServer, workbenchUrl } from './harness.mjs';
 import { runDebugUi } from './ui-debug.mjs';
+import { runLanguageUi } from './ui-language.mjs';
 import { runReplayUi } from './ui-replay.mjs';
 
 const DEFAULT_SCREENSHOTS = join(REPO, 'docs', 'screenshots');
@@ -164,6 +166,8 @@ export async function runUi({ sandbox, resources }, options) {
     await runReplayUi({ page, sandbox, runCommand, shoot, row });
     // The debugger (ui-debug.mjs): a line breakpoint in the projection, F5 on a launch.json, Step Back, Shift+F5.
     await runDebugUi({ page, sandbox, runCommand, shoot });
+    // The language server (ui-language.mjs): CodeLenses, completions and a hover in a projection, a .events file's warning.
+    await runLanguageUi({ page, sandbox, runCommand, shoot });
     return 0;
   } catch (error) {
     const failure = join(LOG_DIR, 'ui-failure.png');

@@ -2,6 +2,7 @@
 
 import * as vscode from 'vscode';
 import type { Connections } from './connections';
+import type { EventscopeLanguage } from './languageClient';
 import type { LiveTail } from './liveTail';
 import type { Log } from './log';
 import type { ReplayPanelRegistry } from './replay/panelRegistry';
@@ -12,6 +13,8 @@ export class Ctx {
   activationMs = 0;
   /** The replay panels (set in activate(), right after this context is built). */
   replays!: ReplayPanelRegistry;
+  /** The language server's client (undefined when `eventscope.languageServer.enabled` is off). */
+  language?: EventscopeLanguage;
 
   constructor(
     readonly context: vscode.ExtensionContext,

@@ -12,6 +12,7 @@ import { Ctx } from './ctx';
 import { ReplayDebugging } from './debug';
 import { discoverStores } from './discovery';
 import { EventDocuments, SCHEME } from './documents';
+import { EventscopeLanguage } from './languageClient';
 import { LiveTail } from './liveTail';
 import { Log } from './log';
 import { ReplayPanelRegistry } from './replay/panelRegistry';
@@ -71,6 +72,12 @@ export function activate(context: vscode.ExtensionContext): Ctx {
       }),
     ),
   );
+
+  // The language server: .events files and projections, on the connections' catalogs.
+  if (vscode.workspace.getConfiguration('eventscope').get<boolean>('languageServer.enabled', true)) {
+    ctx.language = new EventscopeLanguage(ctx);
+    context.subscriptions.push(ctx.language);
+  }
 
   // Discovery runs once the view is visible, off the activation path.
   let discovered = false;

@@ -133,6 +133,11 @@ export class ReplayPanel implements vscode.Disposable {
     );
   }
 
+  /** Looks for the first step where the projection's invariant fails, as the panel's own button does (a projection file's CodeLens). */
+  findFirstFailure(): Promise<void> {
+    return this.receive({ type: 'findFailure', from: 'start' });
+  }
+
   /** The one way the extension-host tests reach into this panel. */
   readonly testApi: ReplayPanelTestApi = {
     send: (message) => this.receive(message),
