@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,7 +16,9 @@ import type {
   TextEdit,
 } from 'vscode-languageserver-protocol';
 import { writeDemoStore } from '../src/core/demo';
-import { FIXTURES } from './helpers/dumps';
+import { copyFixture, removeTempDirs } from './helpers/cli';
+import { FIXTURE_KEY, FIXTURES } from './helpers/dumps';
+import { loadFixture, startPostgres } from './helpers/postgresServer';
 import { positionOf, TestClient } from './helpers/lsp';
 
 const ROOT = resolve(__dirname, '..');
@@ -65,6 +67,7 @@ describe('language server (dist/server.js over stdio)', function () {
   after(async () => {
     await client?.stop();
     rmSync(dir, { recursive: true, force: true });
+    removeTempDirs();
   });
 
   it('reads the store’s catalog: every type with its count, fields and the streams', async () => {
@@ -405,6 +408,38 @@ describe('language server (dist/server.js over stdio)', function () {
     }
   });
 
+  it('reads an encrypted PostgreSQL store’s catalog with the password and key the client sends (a real server)', async function () {
+    const server = await startPostgres();
+    if (!server) {
+      console.log('    (skipped: no initdb/pg_ctl/psql here; apt-get install postgresql)');
+      this.skip();
+    }
+    try {
+      await loadFixture(server, copyFixture('c_aes_zlib.db'), 'secretapp', 'vault');
+      const location = `${server.url()}?app=secretapp&schema=vault`;
+      const own = await TestClient.start({ stores: [{ name: 'Vault', location, password: server.password, cipherKey: FIXTURE_KEY }] });
+      try {
+        const { catalogs } = await own.catalogs();
+        assert.equal(catalogs[0].phase, 'ready', catalogs[0].message);
+        const sqlite = await TestClient.start({
+          stores: [{ name: 'File', location: copyFixture('c_aes_zlib.db'), cipherKey: FIXTURE_KEY }],
+        });
+        try {
+          const [file] = (await sqlite.catalogs()).catalogs;
+          const counts = (c: typeof file) => c.catalog!.types.map((t) => [t.type, t.count, t.fields.map((f) => f.path.join('.')).sort()]);
+          assert.deepEqual(counts(catalogs[0]), counts(file), 'the same rows, the same catalog');
+        } finally {
+          await sqlite.stop();
+        }
+        assert.ok(!own.logs.some((l) => l.includes(server.password) || l.includes(FIXTURE_KEY)), 'no secret in the log');
+      } finally {
+        await own.stop();
+      }
+    } finally {
+      server.stop();
+    }
+  });
+
   it('says in one sentence why a store cannot be read, and still checks the text', async () => {
     const own = await TestClient.start({ stores: [{ name: 'Gone', location: join(dir, 'missing.sqlite') }] });
     try {
@@ -426,9 +461,7 @@ describe('language server (dist/server.js over stdio)', function () {
   it('runs standalone with --store and a cipher key from the environment', async () => {
     const encrypted = join(dir, 'c.db');
     copyFileSync(join(FIXTURES, 'c_aes_zlib.db'), encrypted);
-    const key = readFileSync(join(FIXTURES, 'README.md'), 'utf8').match(/CIPHER_KEY=([A-Za-z0-9+/]+={0,2})/)?.[1];
-    assert.ok(key, 'the fixtures’ README names the key');
-    const own = await TestClient.start({ args: ['--store', encrypted], env: { EVENTSCOPE_CIPHER_KEY: key } });
+    const own = await TestClient.start({ args: ['--store', encrypted], env: { EVENTSCOPE_CIPHER_KEY: FIXTURE_KEY } });
     try {
       const { catalogs } = await own.catalogs();
       assert.equal(catalogs[0].name, 'c.db');
@@ -437,7 +470,6 @@ describe('language server (dist/server.js over stdio)', function () {
     } finally {
       await own.stop();
     }
-    writeFileSync(join(dir, 'done'), '');
   });
 
   it('gives nothing for CodeLens in files that are not projections', async () => {
