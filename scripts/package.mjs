@@ -126,11 +126,17 @@ function platformPackages(target) {
   });
 }
 
+/** Where npm installed this version of a package (its `dir`, else node_modules), or undefined. */
+export function installedDir(pkg) {
+  const dir = pkg.dir ?? join(ROOT, 'node_modules', pkg.name);
+  return existsSync(join(dir, 'package.json')) && readJson(join(dir, 'package.json')).version === pkg.version ? dir : undefined;
+}
+
 /**
  * The files of platform packages (platformPackages), as name -> (file -> Buffer): from node_modules
  * (or the package's `dir`) when npm installed that version there, else from the cached tarball
  * (fetched with `npm pack` when missing). Checked against the lockfile's integrity, or the
- * package's own `integrity` (a function: scripts/sea.mjs asks the registry), and the dependency's hashes.
+ * package's own `integrity` (scripts/sea.mjs asks the registry), and the dependency's hashes.
  */
 export function fetchPackages(packages) {
   const lock = existsSync(join(ROOT, 'package-lock.json')) ? readJson(join(ROOT, 'package-lock.json')) : { packages: {} };
@@ -139,12 +145,7 @@ export function fetchPackages(packages) {
   const unique = [...new Map(packages.map((pkg) => [pkg.name, pkg])).values()];
   // npm pack's name for it: @scope/name@1.2.3 -> scope-name-1.2.3.tgz.
   const tarball = ({ name, version }) => join(npmDir, `${name.replace(/^@/, '').replace('/', '-')}-${version}.tgz`);
-  const installed = (pkg) => {
-    const { name, version } = pkg;
-    const dir = pkg.dir ?? join(ROOT, 'node_modules', name);
-    return existsSync(join(dir, 'package.json')) && readJson(join(dir, 'package.json')).version === version ? dir : undefined;
-  };
-  const missing = unique.filter((pkg) => !installed(pkg) && !existsSync(tarball(pkg)));
+  const missing = unique.filter((pkg) => !installedDir(pkg) && !existsSync(tarball(pkg)));
   if (missing.length) {
     const t = stopwatch();
     const specs = missing.map(({ name, version }) => `${name}@${version}`);
@@ -163,7 +164,7 @@ export function fetchPackages(packages) {
   for (const pkg of unique) {
     const { name, version, native, files: wanted } = pkg;
     let files;
-    const dir = installed(pkg);
+    const dir = installedDir(pkg);
     if (dir) {
       files = new Map(wanted.map((file) => [file, readFileSync(join(dir, file))]));
     } else {
@@ -172,7 +173,7 @@ export function fetchPackages(packages) {
       if (locked?.version && locked.version !== version)
         throw new Error(`package-lock.json has ${name}@${locked.version}, not the ${version} we ship: run npm install`);
       const actual = `sha512-${createHash('sha512').update(tgz).digest('base64')}`;
-      const [expected, source] = pkg.integrity ? [pkg.integrity(), "the registry's"] : [locked?.integrity, "package-lock.json's"];
+      const [expected, source] = pkg.integrity ? [pkg.integrity, "the registry's"] : [locked?.integrity, "package-lock.json's"];
       if (expected && expected !== actual) {
         rmSync(tarball(pkg));
         throw new Error(`${tarball(pkg)} does not match ${source} integrity for ${name} (removed it: run again)`);

@@ -19,7 +19,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { commonOptions } from './esbuild-options.mjs';
-import { fetchPackages, npmCommand, stopwatch } from './package.mjs';
+import { fetchPackages, installedDir, npmCommand, stopwatch } from './package.mjs';
 import { TARGETS, currentTarget, nativeKind } from './platforms.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -27,7 +27,7 @@ const require = createRequire(import.meta.url);
 const log = (message) => console.log(`sea: ${message}`);
 
 /** Where `npm run sea` puts the executables. */
-export const SEA_DIR = 'sea';
+const SEA_DIR = 'sea';
 
 /** The sentinel Node looks for to know a blob was injected (Node's SEA docs). */
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -46,7 +46,7 @@ export const SEA_TARGETS = {
 };
 
 /** The files the executable carries, as the package lays them out: the CLI, its workers, the Python runner. */
-export const SEA_FILES = [
+const SEA_FILES = [
   'dist/cli.js',
   'dist/log-worker.js',
   'dist/projection-worker.js',
@@ -55,7 +55,7 @@ export const SEA_FILES = [
 ];
 
 /** Where a target's executable goes, relative to the repo. */
-export function seaPath(target) {
+function seaPath(target) {
   return join(SEA_DIR, `eventscope-${target}${target.startsWith('win32-') ? '.exe' : ''}`);
 }
 
@@ -137,17 +137,15 @@ function registryIntegrity(name, version) {
 function plan(target, version) {
   const { node, binary } = SEA_TARGETS[target];
   const dir = join(ROOT, 'node_modules', 'node', 'node_modules', node);
-  const installed =
-    existsSync(join(dir, 'package.json')) && JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version === version;
   let integrity;
-  if (!installed) {
+  if (!installedDir({ name: node, version, dir })) {
     const found = registryIntegrity(node, version);
     if (found.missing) return { why: found.missing };
     integrity = found.integrity;
   }
   if (TARGETS[target].format === 'macho' && !hasCodesign())
     return { why: "macOS's codesign must remove Node's signature before the blob goes in and sign the result: build it on a Mac" };
-  return { pkg: { name: node, version, native: binary, files: [binary], dir, integrity: integrity && (() => integrity) } };
+  return { pkg: { name: node, version, native: binary, files: [binary], dir, ...(integrity ? { integrity } : {}) } };
 }
 
 /**

@@ -64,15 +64,18 @@ export async function* logPages(store: EventStore, query: LogQuery): AsyncGenera
   const [lowTime, highTime] = [time(query.since), time(query.until)];
   const streamId = query.streamId;
 
+  // An event's time is parsed only when a bound is a time.
+  const timed = lowTime !== undefined || highTime !== undefined;
   /** Whether an event is past the far end of the bounds (the read stops there). */
   const beyond = (e: RecordedEvent) => {
-    const t = timeOf(e);
+    const t = timed ? timeOf(e) : undefined;
     return backwards
       ? e.position < lowPosition || (lowTime !== undefined && t !== undefined && t < lowTime)
       : (highPosition !== undefined && e.position > highPosition) || (highTime !== undefined && t !== undefined && t > highTime);
   };
   const within = (e: RecordedEvent) => {
     if (e.position < lowPosition || (highPosition !== undefined && e.position > highPosition)) return false;
+    if (!timed) return true;
     const t = timeOf(e);
     if (t === undefined) return lowTime === undefined && highTime === undefined;
     return (lowTime === undefined || t >= lowTime) && (highTime === undefined || t <= highTime);

@@ -431,14 +431,14 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
       const summary = session.summary;
       if (summary.transcodings) ctx.notes.names(summary.transcodings);
       const expression = ctx.values.invariant;
+      // Every break of the invariant (core/projection/breaks.ts): one pass, kept, so the first
+      // failure below is read from it.
+      const breakList = await session.breaks(projection.kind !== 'python' ? expression : undefined);
       // --invariant replaces the projection's own (handler errors still count as failures); a
-      // Python replay checks it in its first pass already.
+      // Python replay checks it in its first pass already. Where --until-invariant-fails stopped.
       const failure =
         expression !== undefined && projection.kind !== 'python' ? await session.firstFailure(0, expression) : summary.firstFailure;
       const until = untilFails && failure ? failure.index + 1 : summary.steps;
-      // Every break of the invariant (core/projection/breaks.ts), and where --until-invariant-fails stopped.
-      const breakList = await session.breaks(projection.kind !== 'python' ? expression : undefined);
-      const breaks = await breaksJSON(session, breakList.breaks);
       const contextCount = ctx.values.context ?? DEFAULT_CONTEXT;
       const context: FailureContext | undefined =
         untilFails && failure ? await failureContext(session, failure.index, contextCount) : undefined;
@@ -453,7 +453,7 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
       const errors = await Promise.all(summary.errors.slice(0, 100).map((m) => describe(m)));
       if (ctx.values.json) {
         ctx.out(
-          `${stringifyExact({ steps: until, state, ...(typed ? { kinds: typed.kinds } : {}), firstFailure, breaks, ...(breakList.truncated ? { breaksTruncated: true } : {}), errors, ...(context ? { context: failureContextJSON(context, ctx.values.typed) } : {}), ...(summary.stopped ? { stopped: summary.stopped } : {}) }, 2)}\n`,
+          `${stringifyExact({ steps: until, state, ...(typed ? { kinds: typed.kinds } : {}), firstFailure, breaks: await breaksJSON(session, breakList.breaks), ...(breakList.truncated ? { breaksTruncated: true } : {}), errors, ...(context ? { context: failureContextJSON(context, ctx.values.typed) } : {}), ...(summary.stopped ? { stopped: summary.stopped } : {}) }, 2)}\n`,
         );
       } else {
         ctx.out(
@@ -475,7 +475,7 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
                     ? 'none: the invariant held throughout'
                     : 'none (the projection has no invariant)',
               ],
-              ...(breaks.length
+              ...(breakList.breaks.length
                 ? [
                     [
                       'Breaks',

@@ -37,27 +37,8 @@ export interface BreakJSON {
   error: string;
 }
 
-/** The events of steps `indexes` (ascending), read in windows of near steps. */
-async function eventsAt(session: ReplaySession, indexes: number[]): Promise<Map<number, RecordedEvent>> {
-  const out = new Map<number, RecordedEvent>();
-  for (let i = 0; i < indexes.length;) {
-    let j = i;
-    while (j + 1 < indexes.length && indexes[j + 1] - indexes[i] < 256) j++;
-    const events = await session.events(indexes[i], indexes[j] - indexes[i] + 1);
-    for (let k = i; k <= j; k++) {
-      const event = events[indexes[k] - indexes[i]];
-      if (event) out.set(indexes[k], event);
-    }
-    i = j + 1;
-  }
-  return out;
-}
-
 export async function breaksJSON(session: ReplaySession, breaks: readonly Break[]): Promise<BreakJSON[]> {
-  const events = await eventsAt(
-    session,
-    breaks.map((b) => b.index),
-  );
+  const events = await session.eventsAt(breaks.map((b) => b.index));
   return breaks.map((b) => {
     const e = events.get(b.index)!;
     return {
@@ -94,24 +75,13 @@ export async function failureContext(session: ReplaySession, index: number, coun
   };
 }
 
-function changeJSON(c: Change): Record<string, unknown> {
-  return {
-    path: c.path,
-    kind: c.kind,
-    ...('before' in c ? { before: c.before } : {}),
-    ...('after' in c ? { after: c.after } : {}),
-    ...(c.to !== undefined ? { to: c.to } : {}),
-    ...(c.patch !== undefined ? { patch: c.patch } : {}),
-  };
-}
-
 /** `--json`'s `context`: `{step, event, changes, preceding}`; `typed` (`--typed`): events with their `kinds`. */
 export function failureContextJSON(c: FailureContext, typed = false): Record<string, unknown> {
   const toJSON = typed ? eventToTypedJSON : eventToJSON;
   return {
     step: c.index + 1,
     event: toJSON(c.event),
-    changes: c.changes.map(changeJSON),
+    changes: c.changes,
     preceding: c.preceding.map((p) => ({ index: p.index, ...toJSON(p.event) })),
   };
 }

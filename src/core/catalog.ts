@@ -6,13 +6,13 @@
  * when new events arrive.
  */
 
+import { setImmediate } from 'node:timers/promises';
 import { isRecord, qualifiedName, type RecordedEvent, type StreamInfo } from './events';
 import { stringifyExact } from './json/exact';
-import { nextTurn } from './labels';
 import { pagesOf, type EventStore } from './stores/types';
 
 /** The most events a catalog reads (counts beyond it are not known: `complete` is false). */
-export const CATALOG_SCAN = 1_000_000;
+const CATALOG_SCAN = 1_000_000;
 /** Events a page: reading and counting one holds the process ~5–10 ms, then it answers what waits. */
 const PAGE = 1000;
 /** The events of a type whose data fields are looked at (the first ones, then every 64th up to the limit). */
@@ -201,46 +201,39 @@ export class CatalogBuilder {
 }
 
 export interface CatalogReadOptions {
-  /** The most events to read in all (default CATALOG_SCAN). */
-  limit?: number;
   /** Called after each page with the events read so far. */
   onProgress?: (events: number) => void;
-  signal?: AbortSignal;
 }
 
 /**
  * Reads the store's events after those the builder has (all of them, the first time) into it, up
- * to the limit, and lists its streams again. The same builder extends a catalog when new events
- * arrive.
+ * to CATALOG_SCAN, and lists its streams again when there were new events (streams come with
+ * events). The same builder extends a catalog when new events arrive.
  */
 export async function readCatalog(store: EventStore, builder: CatalogBuilder, options: CatalogReadOptions = {}): Promise<EventCatalog> {
-  const limit = options.limit ?? CATALOG_SCAN;
-  const remaining = Math.max(0, limit - builder.count);
+  const first = builder.count === 0;
+  const remaining = Math.max(0, CATALOG_SCAN - builder.count);
   const read = (fromPosition: number | undefined, size: number | undefined) => store.readAll({ fromPosition, limit: size });
-  let reachedEnd = true;
+  let got = 0;
   if (remaining > 0) {
-    let got = 0;
     for await (const items of pagesOf(read, {
       from: builder.position ? builder.position + 1 : undefined,
       limit: remaining,
       pageSize: PAGE,
     })) {
-      options.signal?.throwIfAborted();
       for (const e of items) builder.add(e);
       got += items.length;
       options.onProgress?.(builder.count);
       // A store that reads synchronously (SQLite) would otherwise hold its process until the end.
-      await nextTurn();
+      await setImmediate();
     }
-    if (got === remaining) reachedEnd = (await store.headPosition()) <= builder.position;
-  } else reachedEnd = (await store.headPosition()) <= builder.position;
-  builder.setComplete(reachedEnd);
-  const streams: StreamInfo[] = [];
-  const list = (after: string | undefined, size: number | undefined) => store.listStreams({ after, limit: size });
-  for await (const items of pagesOf(list, { limit: STREAM_LIMIT, pageSize: 1000 })) {
-    options.signal?.throwIfAborted();
-    streams.push(...items);
   }
-  builder.setStreams(streams, streams.length < STREAM_LIMIT);
+  builder.setComplete(got < remaining || (await store.headPosition()) <= builder.position);
+  if (first || got > 0) {
+    const streams: StreamInfo[] = [];
+    const list = (after: string | undefined, size: number | undefined) => store.listStreams({ after, limit: size });
+    for await (const items of pagesOf(list, { limit: STREAM_LIMIT, pageSize: 1000 })) streams.push(...items);
+    builder.setStreams(streams, streams.length < STREAM_LIMIT);
+  }
   return builder.catalog();
 }

@@ -11,6 +11,8 @@
  * are UTF-16 code-unit offsets into the text; spans end exclusive.
  */
 
+import { partitionPoint } from './sorted';
+
 export interface Span {
   start: number;
   end: number;
@@ -359,7 +361,7 @@ export const isPunct = (s: Scan, i: number, code: number) => s.code[i] === code;
 export const isWord = (s: Scan, i: number, text?: string) =>
   s.kind[i] === K.Word && (text === undefined || (s.end[i] - s.start[i] === text.length && s.text.startsWith(text, s.start[i])));
 export const isDotAt = (s: Scan, i: number) => isPunct(s, i, C.Dot) || isPunct(s, i, C.QuestionDot);
-export const isOpening = (s: Scan, i: number) => {
+const isOpening = (s: Scan, i: number) => {
   const c = s.code[i];
   return c === C.LParen || c === C.LBracket || c === C.LBrace;
 };
@@ -378,17 +380,9 @@ export function skip(s: Scan, i: number, limit: number): number {
   return Math.min(closes(s, i) ? s.pair[i] + 1 : s.pair[i], limit);
 }
 
-/**
 /** The index of the last token starting before `offset` (-1 when none). */
 export function tokenBefore(s: Scan, offset: number): number {
-  let lo = 0;
-  let hi = s.count;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (s.start[mid] < offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
+  return partitionPoint(s.count, (i) => s.start[i] < offset) - 1;
 }
 
 /** The index of the token starting exactly at `offset` (-1 when none). */
@@ -417,14 +411,8 @@ export function stringValue(s: Scan, i: number): string {
 
 const ESCAPES: Record<string, string | undefined> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v', '0': '\0' };
 
+/** Whether the offset is inside one of the comments (in text order); at the end of one left open counts. */
 export function inComment(comments: Comment[], offset: number): boolean {
-  let lo = 0;
-  let hi = comments.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (comments[mid].start < offset) lo = mid + 1;
-    else hi = mid;
-  }
-  const comment = comments[lo - 1] as Comment | undefined;
+  const comment = comments[partitionPoint(comments.length, (i) => comments[i].start < offset) - 1] as Comment | undefined;
   return comment !== undefined && (offset < comment.end || (comment.open && offset === comment.end));
 }

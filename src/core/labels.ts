@@ -219,8 +219,7 @@ export interface LabelIndexOptions {
   maxDelta?: number;
 }
 
-/** Lets the event loop run what waits (I/O, messages) between pieces of a long synchronous read. */
-export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Every stream of one category with its label, so a streams filter can match labels on a big

@@ -14,22 +14,23 @@ import {
   type CatalogStateParams,
   type ProjectionLensArgs,
   type StoreRef,
-} from '../shared/languageProtocol';
-import { secretKeyName, secretPasswordName, type Connections } from './connections';
+} from '../server/protocol';
+import type { Connections } from './connections';
 import { isReplayTarget, type SourceDescriptor } from '../shared/replayProtocol';
 import type { Log } from './log';
 import type { ReplayPanelRegistry } from './replay/panelRegistry';
 import { pickSource } from './replay/pick';
 
-/** The language server's client, started at activation, stopped with the extension. */
+/**
+ * The language server's client: started when the first document it serves opens (not at
+ * activation: the server reads every connection's catalog), stopped with the extension.
+ */
 export class EventscopeLanguage implements vscode.Disposable {
   readonly client: LanguageClient;
   private readonly subscriptions: vscode.Disposable[] = [];
   /** The catalogs' last state the server sent (tests wait on it). */
   state: CatalogStateParams = { stores: [] };
-  private readonly stateChanged = new vscode.EventEmitter<CatalogStateParams>();
-  readonly onDidChangeState = this.stateChanged.event;
-  readonly started: Promise<void>;
+  private starting?: Promise<void>;
 
   constructor(
     private readonly ctx: { context: vscode.ExtensionContext; log: Log; connections: Connections; replays: ReplayPanelRegistry },
@@ -39,29 +40,39 @@ export class EventscopeLanguage implements vscode.Disposable {
       run: { module, transport: TransportKind.ipc },
       debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6029'] } },
     };
+    const documentSelector = [
+      { language: 'events' },
+      { scheme: 'file', language: 'javascript' },
+      { scheme: 'file', language: 'typescript' },
+      { scheme: 'untitled', language: 'javascript' },
+      { scheme: 'untitled', language: 'typescript' },
+      // Event documents: their topics lead to the Python classes.
+      { scheme: 'eventscope' },
+    ];
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [
-        { language: 'events' },
-        { scheme: 'file', language: 'javascript' },
-        { scheme: 'file', language: 'typescript' },
-        { scheme: 'untitled', language: 'javascript' },
-        { scheme: 'untitled', language: 'typescript' },
-        // Event documents: their topics lead to the Python classes.
-        { scheme: 'eventscope' },
-      ],
+      documentSelector,
       synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.py') },
       outputChannelName: 'Eventscope Language Server',
     };
     this.client = new LanguageClient('eventscope', 'Eventscope Language Server', serverOptions, clientOptions);
+    const serves = (doc: vscode.TextDocument) => vscode.languages.match(documentSelector, doc) > 0;
     this.subscriptions.push(
-      this.stateChanged,
       ctx.connections.onDidChange(() => void this.sendStores()),
       vscode.commands.registerCommand(PROJECTION_LENS_COMMAND, (args: ProjectionLensArgs, options?: unknown) => this.lens(args, options)),
+      vscode.workspace.onDidOpenTextDocument((doc) => {
+        if (serves(doc)) void this.start();
+      }),
     );
-    this.started = this.start();
+    if (vscode.workspace.textDocuments.some(serves)) void this.start();
   }
 
-  private async start(): Promise<void> {
+  /** Starts the server (once; later calls wait for the first). */
+  start(): Promise<void> {
+    this.starting ??= this.run();
+    return this.starting;
+  }
+
+  private async run(): Promise<void> {
     try {
       await this.client.start();
       this.subscriptions.push(
@@ -72,7 +83,6 @@ export class EventscopeLanguage implements vscode.Disposable {
               this.ctx.log.info(`Event catalog of ${s.name}: ${s.message ?? 'failed'}`);
           }
           this.state = params;
-          this.stateChanged.fire(params);
         }),
       );
       await this.sendStores();
@@ -81,26 +91,22 @@ export class EventscopeLanguage implements vscode.Disposable {
     }
   }
 
-  /** The stores of every connection, with what opens them. */
+  /** The stores of every connection, with what opens them (the key as the library's base64 text). */
   private async stores(): Promise<StoreRef[]> {
     const connections = this.ctx.connections;
     const transcodings = connections.transcodings();
-    const refs: StoreRef[] = [];
-    for (const connection of connections.list()) {
-      const secrets = this.ctx.context.secrets;
-      const [cipherKey, password] = await Promise.all([
-        secrets.get(secretKeyName(connection.name)),
-        secrets.get(secretPasswordName(connection.name)),
-      ]);
-      refs.push({
-        name: connection.name,
-        location: connections.resolvePath(connection),
-        ...(cipherKey ? { cipherKey } : {}),
-        ...(password !== undefined ? { password } : {}),
-        ...(transcodings ? { transcodings } : {}),
-      });
-    }
-    return refs;
+    return Promise.all(
+      connections.list().map(async (connection): Promise<StoreRef> => {
+        const { cipherKey, password } = await connections.secrets(connection);
+        return {
+          name: connection.name,
+          location: connections.resolvePath(connection),
+          ...(cipherKey ? { cipherKey: cipherKey.toString('base64') } : {}),
+          ...(password !== undefined ? { password } : {}),
+          ...(transcodings ? { transcodings } : {}),
+        };
+      }),
+    );
   }
 
   private async sendStores(): Promise<void> {

@@ -15,8 +15,8 @@ interface Watched {
   watcher: Pick<FSWatcher, 'close'>;
   timer?: NodeJS.Timeout;
   head: number;
-  /** Refresh on any change of the file, not only on a new head (a `.events` file edited in place). */
-  always?: boolean;
+  /** A `.events` file's feed said it changed: refresh even with the same head (an edit in place). */
+  changed?: boolean;
 }
 
 export class LiveTail implements vscode.Disposable {
@@ -45,7 +45,7 @@ export class LiveTail implements vscode.Disposable {
       feed?.close();
       clearInterval(polling);
     };
-    const entry: Watched = { watcher: { close }, head, always: connection.kind === 'events-file' };
+    const entry: Watched = { watcher: { close }, head };
     this.watchers.set(connection.name, entry);
     void this.connections.store(connection).then(
       (store) => {
@@ -53,7 +53,10 @@ export class LiveTail implements vscode.Disposable {
         if (!store.watch) return poll();
         try {
           feed = store.watch(
-            () => this.soon(connection),
+            () => {
+              if (connection.kind === 'events-file') entry.changed = true;
+              this.soon(connection);
+            },
             (error) => {
               this.log.error(`${connection.name}: the feed of new events stopped; polling instead`, error);
               if (this.watchers.get(connection.name) === entry) poll();
@@ -81,7 +84,9 @@ export class LiveTail implements vscode.Disposable {
     if (!entry) return;
     try {
       const head = await (await this.connections.store(connection)).headPosition();
-      if (head === entry.head && !entry.always) return;
+      const changed = entry.changed;
+      entry.changed = false;
+      if (head === entry.head && !changed) return;
       this.log.info(`${connection.name}: ${head === entry.head ? 'changed' : `new events (head ${entry.head} -> ${head})`}`);
       entry.head = head;
       this.onNewEvents(connection);

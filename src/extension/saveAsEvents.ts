@@ -52,10 +52,6 @@ export async function saveAsEvents(ctx: Ctx, node?: Node, selected?: unknown, op
   const nodes = Array.isArray(selected) && selected.length ? (selected as Node[]) : node ? [node] : [];
   const chosen = nodes.filter((n): n is Chosen => n.kind === 'stream' || n.kind === 'event');
   if (!chosen.length) return undefined;
-  const events = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: 'Reading the events to save…' },
-    () => eventsOf(ctx, chosen),
-  );
   const first = chosen[0];
   const name = (chosen.length === 1 && first.kind === 'stream' ? (first.stream.label ?? first.stream.streamId) : first.connection.name)
     .replace(/[^\w.-]+/g, '-')
@@ -73,6 +69,11 @@ export async function saveAsEvents(ctx: Ctx, node?: Node, selected?: unknown, op
       })
     )?.fsPath;
   if (!target) return undefined;
+  // Read once there is somewhere to write them (a cancelled dialog reads nothing).
+  const events = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'Reading the events to save…' },
+    () => eventsOf(ctx, chosen),
+  );
   await writeFile(target, printEventsFile(events, titleOf(chosen, events.length)));
   ctx.log.info(`Saved ${events.length} events to ${target}`);
   await vscode.window.showTextDocument(vscode.Uri.file(target), { preview: false });

@@ -12,7 +12,7 @@ import { messageOf } from '../core/errors';
 import { typeMatches } from '../core/events';
 import { openStore } from '../core/stores/open';
 import type { EventStore } from '../core/stores/types';
-import type { CatalogPhase, CatalogResult, StoreCatalogState, StoreRef } from '../shared/languageProtocol';
+import type { CatalogPhase, CatalogResult, StoreCatalogState, StoreRef } from './protocol';
 
 /** How long after a store's change note its catalog is read on (changes come in bursts). */
 const SETTLE_MS = 500;
@@ -23,7 +23,7 @@ const STALE_MS = 10_000;
 export interface KnownType {
   store: string;
   info: TypeInfo;
-  /** The store's catalog is not whole (its read stopped at CATALOG_SCAN events): its counts are of the events read. */
+  /** The store's catalog is not whole (its read stopped at its limit): its counts are of the events read. */
   partial?: { events: number };
 }
 
@@ -91,7 +91,8 @@ class StoreCatalog {
       .then((catalog) => {
         if (this.closed) return;
         const first = this.phase !== 'ready';
-        const same = !first && this.catalog?.head === catalog.head && this.catalog.streams.length === catalog.streams.length;
+        // Streams come with events: nothing new when the head stayed.
+        const same = !first && this.catalog?.head === catalog.head;
         this.catalog = catalog;
         this.phase = 'ready';
         this.message = undefined;
@@ -188,16 +189,6 @@ export class Catalogs {
     for (const gone of keep.values()) void gone.close();
     this.entries = next;
     this.fire();
-  }
-
-  /** Whether any store is known. */
-  get any(): boolean {
-    return this.entries.length > 0;
-  }
-
-  /** Whether every store's catalog is read (or failed). */
-  get settled(): boolean {
-    return this.entries.every((e) => e.phase !== 'reading');
   }
 
   /** The ready catalogs, by store name (stores without a feed read on when stale). */

@@ -4,6 +4,7 @@
  * store has.
  */
 
+import { CompletionItemKind, MarkupKind, type CompletionItem } from 'vscode-languageserver';
 import type { FieldInfo } from '../core/catalog';
 import { closestFirst, editDistance } from '../core/closest';
 import type { Catalogs, KnownStream, KnownType } from './catalogs';
@@ -23,6 +24,17 @@ export function fieldLine(field: FieldInfo, looked: number): string {
   const name = field.path.join('.');
   const samples = field.samples.length ? ` e.g. ${field.samples.map(code).join(', ')}` : '';
   return `${code(name)}: ${field.kinds.join(' | ')}, in ${field.count} of ${looked}${samples}`;
+}
+
+/** A completion item for a field (label, detail, documentation): where it goes is the caller's. */
+export function fieldItem(field: FieldInfo, looked: number): CompletionItem & { label: string } {
+  const of = Math.max(1, looked);
+  return {
+    label: field.path[field.path.length - 1],
+    kind: CompletionItemKind.Field,
+    detail: `${field.kinds.join(' | ')} · in ${field.count} of ${of}`,
+    documentation: { kind: MarkupKind.Markdown, value: fieldLine(field, of) },
+  };
 }
 
 /** The text of a completion item's detail for a type: count and store. */

@@ -22,10 +22,16 @@ import {
   type TextEdit,
 } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { formatEventsBodies, type EventsDocument, type EventsDocumentEvent, type TextRange } from '../core/eventsFile/eventsFile';
+import {
+  formatEventsBodies,
+  HEADER_KEYS,
+  type EventsDocument,
+  type EventsDocumentEvent,
+  type TextRange,
+} from '../core/eventsFile/eventsFile';
 import { partitionPoint } from '../core/sorted';
 import type { Catalogs, KnownType } from './catalogs';
-import { describeField, describeStreams, describeTypes, fieldLine, typeDetail, unknownType } from './describe';
+import { describeField, describeStreams, describeTypes, fieldItem, typeDetail, unknownType } from './describe';
 import { jsonKeyAt } from './jsonCursor';
 
 /** The source of the server's diagnostics. */
@@ -34,7 +40,8 @@ export const SOURCE = 'eventscope';
 export const UNKNOWN_TYPE = 'unknown-type';
 /** The most items a completion list holds (more: the list says it is incomplete). */
 const MAX_ITEMS = 500;
-const HEADER_KEYS = ['revision', 'created', 'metadata', 'id'];
+/** The header keys, as completion offers them: `revision` first, as the printer writes it. */
+const HEADER_ORDER = ['revision', ...HEADER_KEYS.filter((k) => k !== 'revision')];
 
 const lspRange = (range: TextRange): Range => ({ start: range.start, end: range.end });
 
@@ -52,18 +59,14 @@ export function eventsDiagnostics(doc: EventsDocument, catalogs: Catalogs): Diag
     const key = event.type.text;
     if (!unknown.has(key)) unknown.set(key, unknownType(key, catalogs));
     const found = unknown.get(key);
-    if (found) {
-      out.push({
-        range: lspRange(event.type.range),
-        severity: DiagnosticSeverity.Warning,
-        code: UNKNOWN_TYPE,
-        source: SOURCE,
-        message: found.message,
-        data: { suggestions: found.suggestions },
-      });
-    }
+    if (found) out.push(unknownTypeWarning(lspRange(event.type.range), found.message, found.suggestions));
   }
   return out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+}
+
+/** The warning for a type key no store has; its quick fixes (`typeQuickFixes`) offer the suggestions. */
+export function unknownTypeWarning(range: Range, message: string, suggestions: string[]): Diagnostic {
+  return { range, severity: DiagnosticSeverity.Warning, code: UNKNOWN_TYPE, source: SOURCE, message, data: { suggestions } };
 }
 
 /** Quick fixes for unknown-type warnings: replace the type by each suggestion. */
@@ -93,6 +96,12 @@ function eventAt(doc: EventsDocument, offset: number): EventsDocumentEvent | und
 }
 
 const within = (range: TextRange | undefined, offset: number) => !!range && range.startOffset <= offset && offset <= range.endOffset;
+
+/** The event type written at the offset (its `###` line's type), if any. */
+export function typeKeyAt(doc: EventsDocument, offset: number): string | undefined {
+  const type = eventAt(doc, offset)?.type;
+  return type && within(type.range, offset) ? type.text : undefined;
+}
 
 export function eventsCompletion(text: TextDocument, doc: EventsDocument, offset: number, catalogs: Catalogs): CompletionList | undefined {
   const event = eventAt(doc, offset);
@@ -124,7 +133,7 @@ export function eventsCompletion(text: TextDocument, doc: EventsDocument, offset
     if (!word && before !== '') return undefined;
     const used = new Set(event.headers.map((h) => h.key.text));
     const range = { start: text.positionAt(lineStart), end: text.positionAt(offset) };
-    const items = HEADER_KEYS.filter((k) => !used.has(k)).map((k, i): CompletionItem => ({
+    const items = HEADER_ORDER.filter((k) => !used.has(k)).map((k, i): CompletionItem => ({
       label: k,
       kind: CompletionItemKind.Property,
       detail: 'header',
@@ -143,7 +152,6 @@ export function eventsCompletion(text: TextDocument, doc: EventsDocument, offset
   if (!cursor || !event.type) return undefined;
   const known = catalogs.fieldsFor(event.type.text, cursor.path);
   const fields = known.fields.filter((f) => !cursor.keys.includes(f.path[f.path.length - 1]));
-  const looked = Math.max(1, known.looked);
   const start = from + cursor.start;
   let end = offset;
   if (cursor.quoted) {
@@ -153,15 +161,12 @@ export function eventsCompletion(text: TextDocument, doc: EventsDocument, offset
   const colon = /^\s*:/.test(source.slice(end, end + 20));
   const range = { start: text.positionAt(start), end: text.positionAt(end) };
   const items = fields.map((f, i): CompletionItem => {
-    const name = f.path[f.path.length - 1];
-    const quoted = JSON.stringify(name);
+    const item = fieldItem(f, known.looked);
+    const quoted = JSON.stringify(item.label);
     return {
-      label: name,
-      kind: CompletionItemKind.Field,
-      detail: `${f.kinds.join(' | ')} · in ${f.count} of ${looked}`,
-      documentation: { kind: MarkupKind.Markdown, value: fieldLine(f, looked) },
+      ...item,
       sortText: String(i).padStart(4, '0'),
-      filterText: cursor.quoted ? quoted : name,
+      filterText: cursor.quoted ? quoted : item.label,
       textEdit: { range, newText: colon ? quoted : `${quoted}: ` },
     };
   });

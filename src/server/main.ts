@@ -6,7 +6,7 @@
 
 import { basename } from 'node:path';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
-import type { StoreRef } from '../shared/languageProtocol';
+import type { StoreRef } from './protocol';
 import { startServer } from './server';
 
 declare const EVENTSCOPE_VERSION: string;

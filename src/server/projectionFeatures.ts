@@ -7,7 +7,6 @@
 
 import {
   CompletionItemKind,
-  DiagnosticSeverity,
   MarkupKind,
   type CodeLens,
   type CompletionItem,
@@ -16,24 +15,13 @@ import {
   type Hover,
 } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { PROJECTION_LENS_COMMAND, type ProjectionLensAction, type ProjectionLensArgs } from '../shared/languageProtocol';
+import { PROJECTION_LENS_COMMAND, type ProjectionLensAction, type ProjectionLensArgs } from './protocol';
 import type { Catalogs, KnownType } from './catalogs';
-import { describeTypes, fieldLine, typeDetail, unknownType } from './describe';
-import { SOURCE, UNKNOWN_TYPE, type TypeItemData } from './eventsFeatures';
-import { completionAt, handlerKeyAt, outlineProjection, type ProjectionOutline, type Span } from './projectionSource';
+import { describeTypes, fieldItem, typeDetail, unknownType } from './describe';
+import { unknownTypeWarning, type TypeItemData } from './eventsFeatures';
+import { completionAt, handlerKeyAt, type ProjectionOutline, type Span } from './projectionSource';
 
-/** Files that are projections by their name, whatever they hold. */
-const PROJECTION_FILE = /\.projection\.[cm]?[jt]sx?$/i;
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-
-/** The projection a JS/TS document holds (undefined: it is not one). */
-export function projectionOf(uri: string, text: string): ProjectionOutline | undefined {
-  const outline = outlineProjection(text);
-  if (outline) return outline;
-  return PROJECTION_FILE.test(uri)
-    ? { style: 'module', anchor: { start: 0, end: 0 }, handlers: [], specialKeys: [], hasInvariant: false }
-    : undefined;
-}
 
 const rangeOf = (doc: TextDocument, span: Span) => ({ start: doc.positionAt(span.start), end: doc.positionAt(span.end) });
 
@@ -42,18 +30,14 @@ export function projectionDiagnostics(doc: TextDocument, outline: ProjectionOutl
   for (const handler of outline.handlers) {
     const found = unknownType(handler.key, catalogs);
     if (!found) continue;
-    out.push({
-      range: rangeOf(doc, handler.keySpan),
-      severity: DiagnosticSeverity.Warning,
-      code: UNKNOWN_TYPE,
-      source: SOURCE,
-      message: `${found.message.replace(/^No event/, 'This handler never runs: no event')}`,
-      data: {
-        suggestions: found.suggestions.map((s) =>
-          handler.quoted || !IDENTIFIER.test(s) ? quote(s, doc.getText()[handler.keySpan.start]) : s,
-        ),
-      },
-    });
+    const quoteAs = doc.getText()[handler.keySpan.start];
+    out.push(
+      unknownTypeWarning(
+        rangeOf(doc, handler.keySpan),
+        found.message.replace(/^No event/, 'This handler never runs: no event'),
+        found.suggestions.map((s) => (handler.quoted || !IDENTIFIER.test(s) ? quote(s, quoteAs) : s)),
+      ),
+    );
   }
   return out;
 }
@@ -109,15 +93,12 @@ export function projectionCompletion(
   const items = fields
     .filter((f) => IDENTIFIER.test(f.path[f.path.length - 1]))
     .map((f, i): CompletionItem => {
-      const name = f.path[f.path.length - 1];
+      const item = fieldItem(f, looked);
       return {
-        label: name,
-        kind: CompletionItemKind.Field,
-        detail: `${f.kinds.join(' | ')} · in ${f.count} of ${Math.max(1, looked)}`,
-        documentation: { kind: MarkupKind.Markdown, value: fieldLine(f, Math.max(1, looked)) },
+        ...item,
         sortText: ` ${String(i).padStart(4, '0')}`,
-        filterText: dot + name,
-        textEdit: { range, newText: dot + name },
+        filterText: dot + item.label,
+        textEdit: { range, newText: dot + item.label },
       };
     });
   return { isIncomplete: false, items };

@@ -524,7 +524,8 @@ export class TopicLocator {
   private readonly missedAt = new Map<string, number>();
 
   constructor(
-    private readonly roots: string[],
+    /** The workspace folders looked in. */
+    readonly roots: string[],
     private readonly missTtlMs = MISS_TTL_MS,
   ) {}
 

@@ -20,7 +20,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { parseEventsDocument, type EventsDocument } from '../core/eventsFile/eventsFile';
 import { messageOf } from '../core/errors';
-import { Catalog, CatalogState, SetStores, type Message, type SetStoresParams, type StoreRef } from '../shared/languageProtocol';
+import { Catalog, CatalogState, SetStores, type Message, type SetStoresParams, type StoreRef } from './protocol';
 import { Catalogs } from './catalogs';
 import {
   eventsCompletion,
@@ -30,10 +30,11 @@ import {
   eventsHover,
   eventsSymbols,
   resolveTypeItem,
+  typeKeyAt,
   typeQuickFixes,
 } from './eventsFeatures';
-import { projectionCompletion, projectionDiagnostics, projectionHover, projectionLenses, projectionOf } from './projectionFeatures';
-import { handlerKeyAt, type ProjectionOutline } from './projectionSource';
+import { projectionCompletion, projectionDiagnostics, projectionHover, projectionLenses } from './projectionFeatures';
+import { handlerKeyAt, outlineProjection, type ProjectionOutline } from './projectionSource';
 import { TopicLocator, topicAt } from './pythonTopics';
 
 declare const EVENTSCOPE_VERSION: string;
@@ -52,7 +53,6 @@ type Kind = 'events' | 'projection' | 'other';
 
 interface Model {
   version: number;
-  kind: Kind;
   events?: EventsDocument;
   outline?: ProjectionOutline;
 }
@@ -64,7 +64,6 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   const catalogs = new Catalogs(log);
   const models = new Map<string, Model>();
   const pending = new Map<string, NodeJS.Timeout>();
-  let workspaceRoots: string[] = [];
   let locator = new TopicLocator([]);
   let workDoneProgress = false;
 
@@ -83,9 +82,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const known = models.get(doc.uri);
     if (known && known.version === doc.version) return known;
     const kind = kindOf(doc);
-    const next: Model = { version: doc.version, kind };
+    const next: Model = { version: doc.version };
     if (kind === 'events') next.events = parseEventsDocument(doc.getText());
-    else if (kind === 'projection') next.outline = projectionOf(doc.uri, doc.getText());
+    else if (kind === 'projection') next.outline = outlineProjection(doc.getText());
     models.set(doc.uri, next);
     return next;
   };
@@ -119,11 +118,12 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   };
 
   // The catalogs changed: check every open document again, tell the client how far they got.
-  let progress: Promise<{ report(message: string): void; done(): void }> | undefined;
+  let progress: Promise<{ done(): void }> | undefined;
   catalogs.onChange(() => {
     for (const doc of documents.all()) publishSoon(doc, 200);
-    notify(CatalogState, { stores: catalogs.states() });
-    const reading = catalogs.states().filter((s) => s.phase === 'reading');
+    const stores = catalogs.states();
+    notify(CatalogState, { stores });
+    const reading = stores.filter((s) => s.phase === 'reading');
     if (reading.length && workDoneProgress && !progress) {
       progress = connection.window.createWorkDoneProgress().then((p) => {
         p.begin('Eventscope: reading event catalogs', undefined, reading.map((s) => s.name).join(', '));
@@ -135,18 +135,15 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     }
   });
 
-  const setStores = (refs: StoreRef[]) => catalogs.set(refs);
-
   connection.onInitialize((params: InitializeParams): InitializeResult => {
     const roots = (params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: '' }] : []))
       .filter((f) => f.uri.startsWith('file:'))
       .map((f) => fileURLToPath(f.uri));
-    workspaceRoots = roots;
     locator = new TopicLocator(roots);
     workDoneProgress = !!params.capabilities.window?.workDoneProgress;
     const given = (params.initializationOptions as Partial<SetStoresParams> | undefined)?.stores;
     const stores = [...(options.stores ?? []), ...(Array.isArray(given) ? given : [])];
-    if (stores.length) setStores(stores);
+    if (stores.length) catalogs.set(stores);
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -166,15 +163,16 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   connection.onInitialized(() => {
     connection.workspace.onDidChangeWorkspaceFolders?.((e) => {
-      const roots = new Set(workspaceRoots);
+      const roots = new Set(locator.roots);
       for (const f of e.removed) if (f.uri.startsWith('file:')) roots.delete(fileURLToPath(f.uri));
       for (const f of e.added) if (f.uri.startsWith('file:')) roots.add(fileURLToPath(f.uri));
-      workspaceRoots = [...roots];
-      locator = new TopicLocator(workspaceRoots);
+      locator = new TopicLocator([...roots]);
     });
   });
 
-  connection.onNotification(SetStores.method, (params: SetStoresParams) => setStores(Array.isArray(params?.stores) ? params.stores : []));
+  connection.onNotification(SetStores.method, (params: SetStoresParams) =>
+    catalogs.set(Array.isArray(params?.stores) ? params.stores : []),
+  );
   on(Catalog, (params) => catalogs.result(params?.name, params?.wait));
 
   documents.onDidOpen((e) => publish(e.document));
@@ -235,7 +233,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         const place = topic ? await locator.locate(topic) : undefined;
         if (place && MarkupContent.is(hover.contents)) {
           const uri = pathToFileURL(place.file).href;
-          const name = `${relative(workspaceRoots.find((r) => place.file.startsWith(r)) ?? '', place.file) || place.file}:${place.line + 1}`;
+          const name = `${relative(locator.roots.find((r) => place.file.startsWith(r)) ?? '', place.file) || place.file}:${place.line + 1}`;
           hover.contents.value += `\n\n---\n\nDefined in [${name}](${uri}#L${place.line + 1})`;
         }
         return hover;
@@ -286,13 +284,6 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onShutdown(() => catalogs.close());
   documents.listen(connection);
   connection.listen();
-}
-
-function typeKeyAt(doc: EventsDocument, offset: number): string | undefined {
-  for (const e of doc.events) {
-    if (e.type && e.type.range.startOffset <= offset && offset <= e.type.range.endOffset) return e.type.text;
-  }
-  return undefined;
 }
 
 function filePath(uri: string): string | undefined {

@@ -17,7 +17,7 @@ import {
   type ProtocolConnection,
   type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
-import type { CatalogResult, StoreRef } from '../../src/shared/languageProtocol';
+import type { CatalogResult, StoreRef } from '../../src/server/protocol';
 
 export const SERVER = resolve(__dirname, '..', '..', 'dist', 'server.js');
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../src/extension/ctx';
 import { eventUri } from '../../src/extension/documents';
-import { PROJECTION_LENS_COMMAND } from '../../src/shared/languageProtocol';
+import { PROJECTION_LENS_COMMAND } from '../../src/server/protocol';
 import { waitFor } from './helpers';
 
 const EXTENSION_ID = 'eventscope.eventscope';
@@ -58,7 +58,7 @@ describe('the language server (in a real VS Code)', function () {
     mkdirSync(dir, { recursive: true });
     await vscode.commands.executeCommand('eventscope.openDemo');
     assert.ok(ctx.language, 'the language server is on by default');
-    await ctx.language.started;
+    await ctx.language.start();
     await waitFor('the demo’s catalog', () => ctx.language!.state.stores.find((s) => s.name === 'Demo bank' && s.phase === 'ready'));
   });
 

@@ -23,8 +23,6 @@ import { buildMarks, type Marks } from '../../src/shared/replayMarks';
 import type { Highlights } from './jsonTree';
 import { savedState, saveState } from './vscode';
 
-export type { Marks };
-
 export type Phase = 'waiting' | 'untrusted' | 'opening' | 'open' | 'failed';
 
 export interface ParsedStep {

@@ -13,8 +13,6 @@ import { count, shortId, timeText } from './format';
 import { LightElement } from './lightElement';
 import { styleProps } from './styleProps';
 
-export type { MarkKind, StepMark };
-
 export const ROW_HEIGHT = 22;
 const BLOCK = 100;
 const MAX_BLOCKS = 300;

@@ -11,9 +11,8 @@ import { count } from './format';
 import { icons } from './icons';
 import { KEYS_HELP } from './keys';
 import { LightElement } from './lightElement';
-import type { Marks } from './state';
 import { styleProps } from './styleProps';
-import type { MarkKind } from './timeline';
+import type { MarkKind, Marks } from '../../src/shared/replayMarks';
 
 const SPEEDS = [1, 2, 5, 10, 20, 50];
 

@@ -12,7 +12,7 @@ import { DecodeError, EventscopeError, messageOf, MissingCipherKey } from '../er
 import { parseExactJson, parseWithBigInts, stringifyExact } from '../json/exact';
 import { hasMappings, type TranscodingKind, type TranscodingMapping } from './transcodings';
 
-import type { ValueKinds } from '../events';
+import { pointerSegment, type ValueKinds } from '../events';
 
 export interface DecodedState {
   value: Record<string, unknown>;
@@ -288,10 +288,6 @@ function parseState(text: string, hadKey: boolean): DecodedState {
   return { value, kinds };
 }
 
-function escapePointer(key: string): string {
-  return key.includes('~') || key.includes('/') ? key.replace(/~/g, '~0').replace(/\//g, '~1') : key;
-}
-
 /** Whether a string is 32 lowercase hex digits (a UUID as the library stores ids); a loop beats a regex here. */
 export function isHexId(text: string): boolean {
   return hexDigits32(text) === 1;
@@ -351,11 +347,11 @@ function decodeAs(kind: TranscodingKind, data: string): string | undefined {
 const rootPaths = new Map<string, string>();
 
 function childPath(path: string, key: string): string {
-  if (path !== '') return `${path}/${escapePointer(key)}`;
+  if (path !== '') return `${path}/${pointerSegment(key)}`;
   let child = rootPaths.get(key);
   if (child === undefined) {
     if (rootPaths.size >= 4096) rootPaths.clear();
-    child = `/${escapePointer(key)}`;
+    child = `/${pointerSegment(key)}`;
     rootPaths.set(key, child);
   }
   return child;

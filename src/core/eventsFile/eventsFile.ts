@@ -21,7 +21,7 @@
 
 import { partitionPoint } from '../sorted';
 import { EventscopeError } from '../errors';
-import type { RecordedEvent } from '../events';
+import { isRecord, type RecordedEvent } from '../events';
 import { JsonSyntaxError, parseExactJson, stringifyExact } from '../json/exact';
 
 export interface EventsFileEvent {
@@ -36,7 +36,8 @@ export interface EventsFileEvent {
   line: number;
 }
 
-const HEADER_KEYS = ['created', 'metadata', 'id', 'revision'] as const;
+/** The header keys of the format (`key: value` lines under `###`). */
+export const HEADER_KEYS = ['created', 'metadata', 'id', 'revision'] as const;
 type HeaderKey = (typeof HEADER_KEYS)[number];
 const isHeaderKey = (key: string): key is HeaderKey => (HEADER_KEYS as readonly string[]).includes(key);
 
@@ -407,9 +408,8 @@ export function parseEventsDocument(text: string): EventsDocument {
       case 'metadata': {
         const parsed = parseJsonAt(value.text, value.range.startOffset, lines);
         if ('error' in parsed) invalid(`metadata is not valid JSON (${parsed.error.message})`, parsed.error.range);
-        else if (!parsed.value || typeof parsed.value !== 'object' || Array.isArray(parsed.value))
-          invalid('metadata must be a JSON object');
-        else values.metadata = parsed.value as Record<string, unknown>;
+        else if (!isRecord(parsed.value)) invalid('metadata must be a JSON object');
+        else values.metadata = parsed.value;
         break;
       }
     }
@@ -492,13 +492,17 @@ export interface TextEdit {
  */
 export function formatEventsBodies(text: string, doc = parseEventsDocument(text)): TextEdit[] {
   const eol = /\r\n?|\n/.exec(text)?.[0] ?? '\n';
-  const lines = new Lines(text);
   const edits: TextEdit[] = [];
   for (const { body } of doc.events) {
     if (!body || body.error || body.hasComments) continue;
-    const start = lines.start(body.range.start.line);
+    // From the start of the body's first line (the document's ranges know where it is).
+    const { line, character } = body.range.start;
+    const start = body.range.startOffset - character;
     const newText = layOutJson(body.json, eol);
-    if (text.slice(start, body.range.endOffset) !== newText) edits.push({ range: lines.range(start, body.range.endOffset), newText });
+    if (text.slice(start, body.range.endOffset) !== newText) {
+      const range = { start: { line, character: 0 }, end: body.range.end, startOffset: start, endOffset: body.range.endOffset };
+      edits.push({ range, newText });
+    }
   }
   return edits;
 }

@@ -330,6 +330,22 @@ export class ReplaySession {
     return this.call('events', { from, count });
   }
 
+  /** The events of steps `indexes` (ascending), read in windows of near steps; by step. */
+  async eventsAt(indexes: readonly number[]): Promise<Map<number, RecordedEvent>> {
+    const out = new Map<number, RecordedEvent>();
+    for (let i = 0; i < indexes.length;) {
+      let j = i;
+      while (j + 1 < indexes.length && indexes[j + 1] - indexes[i] < 256) j++;
+      const events = await this.events(indexes[i], indexes[j] - indexes[i] + 1);
+      for (let k = i; k <= j; k++) {
+        const event = events[indexes[k] - indexes[i]];
+        if (event) out.set(indexes[k], event);
+      }
+      i = j + 1;
+    }
+    return out;
+  }
+
   /** The record of a step; the state before only when asked, no states when `maxStateBytes` is passed. */
   step(index: number, options?: StepOptions): Promise<StepRecord> {
     return this.call('step', { index, ...(options ? { options } : {}) });

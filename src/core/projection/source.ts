@@ -112,16 +112,14 @@ async function storeSource(store: EventStore, scope: ReplayScope, label: string)
   if ('stream' in scope) {
     // The start of a stream's id names it too (as in `streams --prefix`).
     const streamId = await resolveStreamId(store, scope.stream);
-    if (streamId !== scope.stream) return storeSource(store, { ...scope, stream: streamId }, label.replace(scope.stream, streamId));
     return {
-      label,
+      label: label.replace(scope.stream, streamId),
       async *pages(from) {
-        const read = (fromRevision: number | undefined, limit: number | undefined) =>
-          store.readStream(scope.stream, { fromRevision, limit });
+        const read = (fromRevision: number | undefined, limit: number | undefined) => store.readStream(streamId, { fromRevision, limit });
         for await (const items of pagesOf(read, { from, pageSize: PAGE })) if (items.length) yield items;
       },
       cursorOf: (event) => event.revision,
-      cursorFor: (key) => (key.streamId === scope.stream ? key.revision : undefined),
+      cursorFor: (key) => (key.streamId === streamId ? key.revision : undefined),
       labels: (ids, rules) => labelStreamIds(store, ids, rules),
       close: () => store.close(),
     };

@@ -59,7 +59,7 @@ import {
 import { Feeds, watchFile } from './feeds';
 
 /** The largest file read (whole, into memory). */
-export const MAX_EVENTS_FILE_BYTES = 200 * 1024 * 1024;
+const MAX_EVENTS_FILE_BYTES = 200 * 1024 * 1024;
 
 /** The file names this store opens: `.events`, `.jsonl`, `.ndjson`. */
 export function isEventsFilePath(location: string): boolean {
@@ -119,10 +119,11 @@ export class EventsFileStore implements EventStore {
   /** What the last read found (or the error it failed with), for the file as it was then. */
   private last: { stamp: string; contents?: Contents; error?: unknown } | undefined;
   private reading: Promise<Contents> | undefined;
-  private readonly feeds = new Feeds();
+  private readonly feeds: Feeds;
 
   constructor(path: string) {
     this.location = resolve(path);
+    this.feeds = new Feeds(this.location);
     this.format = /\.events$/i.test(path) ? 'events' : 'jsonl';
   }
 
@@ -461,8 +462,7 @@ export class EventsFileStore implements EventStore {
 
   /** Calls `onChange` when the file's folder says the file changed (written, replaced, removed). */
   watch(onChange: () => void, onError: (error: Error) => void): { close(): void } {
-    if (this.closed) throw new EventscopeError(`${this.location}: the store was closed.`);
-    return this.feeds.add(watchFile(this.location, [], onChange, onError));
+    return this.feeds.add(() => watchFile(this.location, [], onChange, onError));
   }
 
   async close(): Promise<void> {

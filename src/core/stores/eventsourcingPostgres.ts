@@ -18,7 +18,7 @@ import pg from 'pg';
 import { decodeEventsourcingStates, type StoredState } from '../codecs/eventsourcing';
 import type { TranscodingMapping } from '../codecs/transcodings';
 import { DecodeError, EventscopeError, messageOf, NoSuchStream } from '../errors';
-import { categoryOf, isModuleLevelTopic, learnAggregate, typeMatches, type RecordedEvent, type StreamInfo } from '../events';
+import { categoryOf, isModuleLevelTopic, learnAggregate, typeFilter, type RecordedEvent, type StreamInfo } from '../events';
 import {
   pageLimit,
   storedForms,
@@ -84,7 +84,7 @@ export class EventsourcingPostgresStore implements EventStore {
   /** Set by close(): no request connects again. */
   private closed = false;
   /** The feeds of new events handed out (`watch`), closed with the store. */
-  private readonly feeds = new Feeds();
+  private readonly feeds: Feeds;
   private tablesFound: Promise<Tables> | undefined;
   private readonly categoryByTopic = new Map<string, { name: string; topic?: string }>();
   /** The topics whose aggregate has been looked for (`learnTopics`), once each. */
@@ -115,6 +115,7 @@ export class EventsourcingPostgresStore implements EventStore {
     };
     parsed.password = '';
     this.location = parsed.toString();
+    this.feeds = new Feeds(`PostgreSQL at ${this.location}`);
   }
 
   /** The one session, connected on first use (again after it was lost). */
@@ -276,7 +277,10 @@ export class EventsourcingPostgresStore implements EventStore {
     const more = rows.length > limit;
     let items = this.toEvents(rows.slice(0, limit));
     await this.learnTopics(items);
-    if (types?.length) items = items.filter((e) => types.some((k) => typeMatches(e.type, k)));
+    if (types?.length) {
+      const wanted = typeFilter(types);
+      items = items.filter((e) => wanted(e.type));
+    }
     return more ? { items, next: Number(rows[limit][at]) } : { items };
   }
 
@@ -559,6 +563,10 @@ export class EventsourcingPostgresStore implements EventStore {
    * is also polled (`max(notification_id)`, one index probe, every 3 s).
    */
   watch(onChange: () => void, onError: (error: Error) => void): { close(): void } {
+    return this.feeds.add(() => this.listen(onChange, onError));
+  }
+
+  private listen(onChange: () => void, onError: (error: Error) => void): { close(): void } {
     const client = new pg.Client(this.config);
     let open = true;
     let head: number | undefined;
@@ -600,7 +608,7 @@ export class EventsourcingPostgresStore implements EventStore {
         fail(error);
       }
     })();
-    return this.feeds.add({ close: stop });
+    return { close: stop };
   }
 
   async close(): Promise<void> {

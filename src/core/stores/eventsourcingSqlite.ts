@@ -36,7 +36,7 @@ import {
 } from '../codecs/eventsourcing';
 import type { TranscodingMapping } from '../codecs/transcodings';
 import { DecodeError, EventscopeError, messageOf, NoSuchStream } from '../errors';
-import { categoryOf, isModuleLevelTopic, learnAggregate, typeMatches, type RecordedEvent, type StreamInfo } from '../events';
+import { categoryOf, isModuleLevelTopic, learnAggregate, typeFilter, type RecordedEvent, type StreamInfo } from '../events';
 import {
   defaultSqliteEngine,
   type Row,
@@ -143,11 +143,9 @@ export class EventsourcingSqliteStore implements EventStore {
   /** The file as it was when the `at-rest` connection opened. */
   private seen: FileState | undefined;
   private closed = false;
-  private readonly cipherKey: Buffer | undefined;
   /** What the codec decodes states with: the cipher key and the application transcodings' kinds. */
   private readonly codec: EventsourcingCodecOptions;
-  private readonly warnings: string[] = [];
-  private readonly feeds = new Feeds();
+  private readonly feeds: Feeds;
   private tables: string[];
   private readonly statements = new Map<string, SqliteStatement>();
   private readonly categoryByTopic = new Map<string, Category>();
@@ -166,10 +164,12 @@ export class EventsourcingSqliteStore implements EventStore {
 
   constructor(path: string, options: EventsourcingSqliteOptions = {}) {
     this.location = resolve(path);
-    this.cipherKey = options.cipherKey;
+    this.feeds = new Feeds(this.location);
     this.codec = { cipherKey: options.cipherKey, ...(options.transcodings ? { transcodings: options.transcodings } : {}) };
     this.keepStored = options.keepStored ?? false;
-    this.stateColumn = this.cipherKey ? 'hex(state)' : "CASE WHEN substr(state, 1, 1) = X'7B' THEN CAST(state AS TEXT) ELSE hex(state) END";
+    this.stateColumn = this.codec.cipherKey
+      ? 'hex(state)'
+      : "CASE WHEN substr(state, 1, 1) = X'7B' THEN CAST(state AS TEXT) ELSE hex(state) END";
     const wal = checkSqliteFile(this.location);
     this.engine = options.engine ?? defaultSqliteEngine();
     const opened = openReadOnly(this.engine, this.location, wal);
@@ -177,7 +177,6 @@ export class EventsourcingSqliteStore implements EventStore {
     this.access = opened.access;
     this.seen = opened.seen;
     this.tables = opened.tables;
-    this.warnIfImmutable();
     try {
       this.checkSchema();
     } catch (error) {
@@ -207,11 +206,13 @@ export class EventsourcingSqliteStore implements EventStore {
     }
   }
 
-  private warnIfImmutable(): void {
-    if (this.access !== 'immutable' || this.warnings.some((w) => w.includes('immutable'))) return;
-    this.warnings.push(
-      `${this.location} is in a folder Eventscope cannot write its SQLite side files to (-wal/-shm), so it is opened as immutable: live updates are off and events still in a -wal file are not shown.`,
-    );
+  /** What `info` says of the way the file is open. */
+  private warnings(): string[] {
+    return this.access === 'immutable'
+      ? [
+          `${this.location} is in a folder Eventscope cannot write its SQLite side files to (-wal/-shm), so it is opened as immutable: live updates are off and events still in a -wal file are not shown.`,
+        ]
+      : [];
   }
 
   /** Runs store work, turning SQLite failures into one sentence that names the file. */
@@ -259,7 +260,6 @@ export class EventsourcingSqliteStore implements EventStore {
     this.access = opened.access;
     this.seen = opened.seen;
     this.tables = opened.tables;
-    this.warnIfImmutable();
     old.close();
   }
 
@@ -446,7 +446,7 @@ export class EventsourcingSqliteStore implements EventStore {
         location: this.location,
         engine: this.db.engine,
         openMode: this.access === 'immutable' ? 'immutable' : 'read-only',
-        warnings: [...this.warnings],
+        warnings: this.warnings(),
         tables,
         events: rows('stored_events'),
         streams,
@@ -467,7 +467,7 @@ export class EventsourcingSqliteStore implements EventStore {
     const row = this.stmt('SELECT rowid, originator_id, originator_version, state FROM stored_events ORDER BY rowid LIMIT 1').get();
     if (!row || !(row[3] instanceof Uint8Array)) return { compression: 'none', encrypted: false };
     try {
-      return describeStateEncoding(row[3], this.cipherKey);
+      return describeStateEncoding(row[3], this.codec.cipherKey);
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
       throw this.cannotDecode(error, eventWhere(row[0], row[1], row[2]));
@@ -696,8 +696,7 @@ export class EventsourcingSqliteStore implements EventStore {
    * first), as the folder says: the extension's live tail, `log --follow`.
    */
   watch(onChange: () => void, onError: (error: Error) => void): { close(): void } {
-    if (this.closed) throw new EventscopeError(`${this.location}: the store was closed.`);
-    return this.feeds.add(watchFile(this.location, ['-wal'], onChange, onError));
+    return this.feeds.add(() => watchFile(this.location, ['-wal'], onChange, onError));
   }
 
   async close(): Promise<void> {
@@ -727,7 +726,10 @@ function typeCondition(types: string[] | undefined, params: SqlValue[]): string 
 }
 
 function onlyTypes(page: EventPage, types: string[] | undefined): EventPage {
-  if (types?.length) page.items = page.items.filter((e) => types.some((k) => typeMatches(e.type, k)));
+  if (types?.length) {
+    const wanted = typeFilter(types);
+    page.items = page.items.filter((e) => wanted(e.type));
+  }
   return page;
 }
 

@@ -31,11 +31,18 @@ export function watchFile(
   return { close: () => watcher.close() };
 }
 
-/** The feeds a store has handed out, closed with the store. */
+/** The feeds a store has handed out, closed with the store; a closed store hands out none. */
 export class Feeds {
   private readonly open = new Set<{ close(): void }>();
+  private closed = false;
 
-  add(feed: { close(): void }): { close(): void } {
+  /** `name`: the store as its sentences name it (`PostgreSQL at …`, a path). */
+  constructor(private readonly name: string) {}
+
+  /** Opens a feed (`start`) and keeps it to close with the store; throws when the store is closed. */
+  add(start: () => { close(): void }): { close(): void } {
+    if (this.closed) throw new EventscopeError(`${this.name}: the store was closed.`);
+    const feed = start();
     const handed = {
       close: () => {
         this.open.delete(handed);
@@ -47,6 +54,7 @@ export class Feeds {
   }
 
   closeAll(): void {
+    this.closed = true;
     for (const feed of [...this.open]) feed.close();
   }
 }

@@ -138,19 +138,11 @@ export class Timeline {
       return events.map((event, i) => rowOf(event, from + i));
     }
     const wanted = this.matches.slice(from, from + count);
-    const rows: TimelineRow[] = [];
-    // Near indexes are read together.
-    for (let i = 0; i < wanted.length;) {
-      let j = i;
-      while (j + 1 < wanted.length && wanted[j + 1] - wanted[i] < 256) j++;
-      const events = await session.events(wanted[i], wanted[j] - wanted[i] + 1);
-      for (let k = i; k <= j; k++) {
-        const event = events[wanted[k] - wanted[i]];
-        if (event) rows.push(rowOf(event, wanted[k]));
-      }
-      i = j + 1;
-    }
-    return rows;
+    const events = await session.eventsAt(wanted);
+    return wanted.flatMap((index) => {
+      const event = events.get(index);
+      return event ? [rowOf(event, index)] : [];
+    });
   }
 
   /** Filters the timeline by text in the event type, stream id or stream label (the worker reads every event). */
