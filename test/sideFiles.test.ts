@@ -11,7 +11,7 @@ import { readdirSync, statSync, utimesSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { parseCipherKey } from '../src/core/codecs/eventsourcing';
-import { sqliteEngine, type EngineName } from '../src/core/sqlite/drivers';
+import { sqliteEngine, type EngineName, type SqliteEngine } from '../src/core/sqlite/drivers';
 import { EventsourcingSqliteStore, isEventsourcingSqliteFile } from '../src/core/stores/eventsourcingSqlite';
 import { iterateAll, iterateStream } from '../src/core/stores/types';
 import { copyFixture, removeTempDirs, runCli, sha256 } from './helpers/cli';
@@ -286,6 +286,100 @@ print(sqlite3.connect(path).execute('SELECT MAX(rowid) FROM stored_events').fetc
           assert.ok(passes > 1);
         } finally {
           if (child.exitCode === null) child.kill('SIGKILL');
+          await store.close();
+        }
+      });
+
+      it("a writer that holds the file's lock while the store opens (exclusive locking mode): the store waits for it and reads live, not frozen", async () => {
+        const path = copyFixture('a_plain.db');
+        // Appends `n` events to a new stream; with "hold", keeps the lock (and its -wal) for a second first.
+        const script = String.raw`
+import json, sqlite3, sys, time, uuid
+path, n, hold = sys.argv[1], int(sys.argv[2]), sys.argv[3] == 'hold'
+con = sqlite3.connect(path, isolation_level=None, timeout=10)
+con.execute('PRAGMA journal_mode=WAL')
+if hold:
+    con.execute('PRAGMA locking_mode=EXCLUSIVE')
+id = uuid.uuid4().hex
+con.execute('BEGIN IMMEDIATE')
+con.executemany('INSERT INTO stored_events (originator_id, originator_version, topic, state) VALUES (?,?,?,?)',
+    [(id, v, 'm:Dog.TrickAdded', json.dumps({'trick': v}).encode()) for v in range(1, n + 1)])
+con.execute('COMMIT')
+print('locked', flush=True)
+if hold:
+    time.sleep(1)
+con.close()
+`;
+        const holder = spawn('python3', ['-c', script, path, '2', 'hold'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const exited = new Promise<number | null>((resolve) => holder.on('close', resolve));
+        let stderr = '';
+        holder.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+        await new Promise<void>((resolve, reject) => {
+          holder.stdout.once('data', () => resolve());
+          holder.once('close', () => reject(new Error(`the writer exited before it took the lock: ${stderr}`)));
+        });
+        let store: EventsourcingSqliteStore | undefined;
+        try {
+          // SQLite says "database is locked" to a reader while the writer holds the lock: the open
+          // waits for it (it used to fall back to an immutable connection that never saw more).
+          store = new EventsourcingSqliteStore(path, { engine: engine() });
+          assert.equal(await exited, 0, stderr);
+          const info = await store.info();
+          assert.deepEqual(info.warnings, []);
+          assert.equal(info.events, INITIAL_EVENTS + 2);
+          const appended = spawnSync('python3', ['-c', script, path, '3', 'no'], { encoding: 'utf8' });
+          assert.equal(appended.status, 0, appended.stderr);
+          assert.equal(await store.headPosition(), INITIAL_EVENTS + 5, 'the store sees what a later writer appends');
+        } finally {
+          if (holder.exitCode === null) holder.kill('SIGKILL');
+          await store?.close();
+        }
+      });
+
+      it('a live open that stays busy is one sentence, and the store opens live once the lock is gone', async () => {
+        const path = copyFixture('a_plain.db');
+        const real = engine();
+        let busy = true;
+        // The engine's live opens fail as SQLite's do when another program holds the lock past the busy timeout.
+        const locked: SqliteEngine = {
+          name: real.name,
+          open(file, options) {
+            const db = real.open(file, options);
+            if (!busy || options?.immutable) return db;
+            return {
+              ...db,
+              prepare: () => assert.fail('no statement while busy'),
+              exec: () => {
+                throw Object.assign(
+                  new Error('database is locked'),
+                  real.name === 'node:sqlite' ? { code: 'ERR_SQLITE_ERROR', errcode: 5 } : { code: 'SQLITE_BUSY' },
+                );
+              },
+            };
+          },
+        };
+        // A -wal with content (a writer that crashed) makes the open live.
+        const writer = new Writer(path, 'sqlite3', process.env);
+        try {
+          await writer.send('append 4', 'ok');
+          await writer.crash();
+        } finally {
+          writer.kill();
+        }
+        assert.ok(statSync(`${path}-wal`).size > 0);
+        assert.throws(
+          () => new EventsourcingSqliteStore(path, { engine: locked }),
+          (error: Error) =>
+            error.message ===
+            `${path} is locked by another program (SQLite says "database is locked"); try again when it has finished writing.`,
+        );
+        busy = false;
+        const store = new EventsourcingSqliteStore(path, { engine: locked });
+        try {
+          const info = await store.info();
+          assert.deepEqual(info.warnings, [], 'live, not immutable');
+          assert.equal(info.events, INITIAL_EVENTS + 4, 'the events in the -wal are read');
+        } finally {
           await store.close();
         }
       });

@@ -36,6 +36,9 @@ export interface SqliteEngine {
   open(path: string, options?: OpenOptions): SqliteConnection;
 }
 
+/** How long a connection waits for another program's lock before SQLite says "database is locked" (better-sqlite3's default). */
+const BUSY_TIMEOUT_MS = 5000;
+
 function immutableUri(path: string): string {
   return `${pathToFileURL(path).href}?immutable=1`;
 }
@@ -65,7 +68,7 @@ function loadBetterSqlite(): SqliteEngine {
           return sqliteEngine('node:sqlite').open(path, options);
         }
       }
-      return wrapBetterSqlite(new Database(path, { readonly: !options.write, fileMustExist: !options.write }));
+      return wrapBetterSqlite(new Database(path, { readonly: !options.write, fileMustExist: !options.write, timeout: BUSY_TIMEOUT_MS }));
     },
   };
 }
@@ -97,6 +100,8 @@ function loadNodeSqlite(): SqliteEngine {
       const db = options.immutable
         ? new DatabaseSync(new URL(immutableUri(path)), { readOnly: true })
         : new DatabaseSync(path, { readOnly: !options.write });
+      // Wait for a writer's lock as better-sqlite3 does (5 s); node:sqlite's default is not to wait.
+      db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
       return {
         engine: 'node:sqlite',
         prepare(sql) {

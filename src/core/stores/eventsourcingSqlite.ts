@@ -120,9 +120,40 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** SQLite's primary result codes by number, for node:sqlite (its errors carry `errcode`, not a name). */
+const SQLITE_CODES: Record<number, string> = {
+  5: 'SQLITE_BUSY',
+  6: 'SQLITE_LOCKED',
+  8: 'SQLITE_READONLY',
+  11: 'SQLITE_CORRUPT',
+  14: 'SQLITE_CANTOPEN',
+  26: 'SQLITE_NOTADB',
+};
+
+/** The SQLite result code's name of an engine's error ('SQLITE_BUSY', 'SQLITE_READONLY_CANTINIT'…), or ''. */
 function sqliteCode(error: unknown): string {
-  const code = (error as { code?: unknown; errstr?: unknown }).code;
-  return typeof code === 'string' ? code : '';
+  const { code, errcode } = error as { code?: unknown; errcode?: unknown };
+  if (typeof code === 'string' && code.startsWith('SQLITE_')) return code;
+  return typeof errcode === 'number' ? (SQLITE_CODES[errcode & 0xff] ?? '') : '';
+}
+
+/** Whether SQLite failed because the file is damaged or not a database. */
+function isDamaged(error: unknown): boolean {
+  const code = sqliteCode(error);
+  return code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB' || /malformed|not a database|corrupt/i.test(messageOf(error));
+}
+
+/** One sentence for a SQLite failure at `path`, doing `what` ("Reading", "Opening"). */
+function describeSqliteError(path: string, what: string, error: unknown): EventscopeError {
+  const message = messageOf(error);
+  const code = sqliteCode(error);
+  if (isDamaged(error)) return new EventscopeError(`${path} is damaged: SQLite says "${message}".`, { cause: error });
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new EventscopeError(`${path} is locked by another program (SQLite says "${message}"); try again when it has finished writing.`, {
+      cause: error,
+    });
+  }
+  return new EventscopeError(`${what} ${path} failed: SQLite says "${message}".`, { cause: error });
 }
 
 interface Category {
@@ -264,13 +295,7 @@ export class EventsourcingSqliteStore implements EventStore {
   }
 
   private translate(error: unknown): Error {
-    if (error instanceof EventscopeError) return error;
-    const code = sqliteCode(error);
-    const message = messageOf(error);
-    if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB' || /malformed|not a database/i.test(message)) {
-      return new EventscopeError(`${this.location} is damaged: SQLite says "${message}".`, { cause: error });
-    }
-    return new EventscopeError(`Reading ${this.location} failed: ${message}.`, { cause: error });
+    return error instanceof EventscopeError ? error : describeSqliteError(this.location, 'Reading', error);
   }
 
   private stmt(sql: string): SqliteStatement {
@@ -795,6 +820,12 @@ function canWriteSideFiles(path: string): boolean {
   }
 }
 
+/** Whether SQLite failed for want of its -wal/-shm side files (it cannot create or write them). */
+function isSideFileError(error: unknown): boolean {
+  const code = sqliteCode(error);
+  return code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY');
+}
+
 type Access = 'live' | 'at-rest' | 'immutable';
 
 /** What the folder shows of a store file: which file it is, its size and last change, its -wal's size (-1: none). */
@@ -859,13 +890,7 @@ function openReadOnly(engine: SqliteEngine, path: string, wal: boolean, live = f
       throw error;
     }
   };
-  const damaged = (error: unknown) =>
-    /malformed|not a database|corrupt/i.test(messageOf(error)) || sqliteCode(error).startsWith('SQLITE_CORRUPT');
-  const describe = (error: unknown) => {
-    const message = messageOf(error);
-    if (damaged(error)) return new EventscopeError(`${path} is damaged: SQLite says "${message}".`, { cause: error });
-    return new EventscopeError(`Cannot open ${path} with SQLite: ${message}.`, { cause: error });
-  };
+  const describe = (error: unknown) => describeSqliteError(path, 'Opening', error);
   if (wal && !canWriteSideFiles(path)) {
     try {
       return { ...attempt(true), access: 'immutable' };
@@ -880,7 +905,7 @@ function openReadOnly(engine: SqliteEngine, path: string, wal: boolean, live = f
       opened = attempt(true);
     } catch (error) {
       // A damaged file is damaged either way; an engine that can't open immutable opens live.
-      if (damaged(error)) throw describe(error);
+      if (isDamaged(error)) throw describe(error);
     }
     if (opened) {
       const after = fileState(path);
@@ -891,7 +916,9 @@ function openReadOnly(engine: SqliteEngine, path: string, wal: boolean, live = f
   try {
     return { ...attempt(false), access: 'live' };
   } catch (error) {
-    if (!wal || /malformed|not a database/i.test(messageOf(error))) throw describe(error);
+    // Only a folder SQLite cannot make its side files in opens immutable, for good (no live
+    // updates): a busy or locked file (a writer checkpointing) must not freeze the store's view.
+    if (!wal || !isSideFileError(error)) throw describe(error);
     try {
       return { ...attempt(true), access: 'immutable' };
     } catch {
