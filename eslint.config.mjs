@@ -8,7 +8,7 @@ import { webviewBundled } from './scripts/imports.mjs';
 // imports, found from the import graph) never sees Node. Import cycles: test/layers.test.ts.
 const noVscode = {
   name: 'vscode',
-  message: 'src/core, src/cli, src/debug, src/server and src/shared run without VS Code: only src/extension imports it.',
+  message: 'src/core, src/cli, src/debug, src/server, src/mcp and src/shared run without VS Code: only src/extension imports it.',
 };
 const nodeMessage = 'This file is bundled for the replay panel (a browser): no Node modules here.';
 const noNode = [
@@ -33,6 +33,6 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
-  { files: ['src/core/**', 'src/cli/**', 'src/debug/**', 'src/server/**', 'src/shared/**'], rules: restrict([noVscode]) },
+  { files: ['src/core/**', 'src/cli/**', 'src/debug/**', 'src/server/**', 'src/mcp/**', 'src/shared/**'], rules: restrict([noVscode]) },
   { files: ['src/shared/**', ...bundled], rules: restrict([noVscode, ...noNode]) },
 );

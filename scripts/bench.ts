@@ -20,6 +20,7 @@
  *   EVENTSCOPE_BENCH_ONLY=python  only Python replays against the library's repository.get
  *   EVENTSCOPE_BENCH_ONLY=postgres  only the PostgreSQL store against a bare pg read (a throwaway server)
  *   EVENTSCOPE_BENCH_ONLY=language  only the language server (dist/server.js over stdio, the demo store)
+ *   EVENTSCOPE_BENCH_ONLY=mcp     only the agent tools through `eventscope mcp` (answer sizes; the 1M store's find_first_failure)
  *
  * The last section runs `node dist/cli.js log STORE --json --limit 200000` against
  * scripts/bench_python_loop.py (sqlite3 + AES-GCM + zlib + json, printing the same JSON) on the
@@ -1607,6 +1608,90 @@ function runEngine(name: EngineName, stores: Stores, mode = '--engine-run'): Eng
 // ---------------------------------------------------------------------------------------------
 // Main
 
+/**
+ * The agent tools through the MCP server (`node dist/cli.js mcp` and the SDK's client over stdio,
+ * as an agent runs them): the size of each tool's default answer on the demo store (target
+ * < 20 kB), and on the 1M-event store when the run has one, find_first_failure and search_events.
+ */
+async function benchAgentTools(dir: string): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  const row = rowAdder('mcp', rows);
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+  const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+  const connect = async (store: string) => {
+    const client = new Client({ name: 'eventscope-bench', version: '1' });
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [join(__dirname, 'cli.js'), 'mcp', '--store', store, '--allow-code'],
+        stderr: 'ignore',
+      }),
+    );
+    return client;
+  };
+  const call = async (client: Awaited<ReturnType<typeof connect>>, name: string, args: Record<string, unknown>) => {
+    const started = performance.now();
+    const result = await client.callTool({ name, arguments: args }, undefined, { timeout: 600_000 });
+    const ms = performance.now() - started;
+    const text = (result.content as { text: string }[])[0]?.text ?? '';
+    if (result.isError) throw new Error(`${name}: ${text}`);
+    return { ms, bytes: Buffer.byteLength(JSON.stringify(result)), structured: result.structuredContent as Record<string, unknown> };
+  };
+  const demo = join(dir, 'mcp-demo.sqlite');
+  rmSync(demo, { force: true });
+  writeDemoStore(demo);
+  const client = await connect(demo);
+  try {
+    const first = (await call(client, 'read_log', { limit: 1 })).structured.events as { streamId: string }[];
+    const calls: [string, Record<string, unknown>][] = [
+      ['store_info', {}],
+      ['list_streams', {}],
+      ['read_stream', { streamId: first[0].streamId }],
+      ['read_log', {}],
+      ['show_event', { streamId: first[0].streamId, revision: 1 }],
+      ['search_events', { where: 'true' }],
+      ['replay', {}],
+      ['find_first_failure', { projection: resolve(__dirname, '..', 'examples', 'bank-balances.js') }],
+    ];
+    for (const [name, args] of calls) {
+      const { bytes } = await call(client, name, args);
+      row(`${name}: the default answer's size (demo store)`, `${(bytes / 1000).toFixed(1)} kB`, {
+        target: '< 20 kB',
+        ratio: bytes / 20_000,
+        pass: bytes < 20_000,
+      });
+    }
+  } finally {
+    await client.close();
+  }
+  const big = join(dir, 'plain-1m.db');
+  if (existsSync(big)) {
+    const own = await connect(big);
+    try {
+      const holds = await call(own, 'find_first_failure', { invariant: 'event.revision >= 1' });
+      row(
+        `find_first_failure on ${fmtCount(holds.structured.steps as number)} events, the invariant holds throughout (generic projection)`,
+        fmtMs(holds.ms),
+      );
+      const fails = await call(own, 'find_first_failure', { invariant: 'state.streams[event.streamId].events <= 10' });
+      row(
+        `find_first_failure on the same store, fails at step ${fmtCount(fails.structured.step as number)} (a stream's 11th event; answer ${(fails.bytes / 1000).toFixed(1)} kB)`,
+        fmtMs(fails.ms),
+      );
+      const plain = await call(own, 'replay', {});
+      row('replay of the same store, no invariant (the first pass alone, for comparison)', fmtMs(plain.ms));
+      const search = await call(own, 'search_events', { where: 'event.data.amount === "no such amount"' });
+      row(
+        `search_events over the whole log, no match (${fmtCount(search.structured.scanned as number)} events looked at)`,
+        fmtMs(search.ms),
+      );
+    } finally {
+      await own.close();
+    }
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   if (!globalThis.gc) console.log('note: run with --expose-gc (npm run bench does) for GCs between runs');
@@ -1637,7 +1722,9 @@ async function main(): Promise<void> {
     process.exit(130);
   });
   try {
-    const alone = { python: benchPython, postgres: benchPostgres, language: benchLanguageServer }[process.env.EVENTSCOPE_BENCH_ONLY ?? ''];
+    const alone = { python: benchPython, postgres: benchPostgres, language: benchLanguageServer, mcp: benchAgentTools }[
+      process.env.EVENTSCOPE_BENCH_ONLY ?? ''
+    ];
     if (alone) {
       const rows = await alone(dir);
       console.log('');

@@ -7,6 +7,9 @@ await Promise.all([
   build({ ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'projection-worker': 'src/core/projection/worker.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'log-worker': 'src/cli/logWorker.ts' }, outdir: 'dist' }),
+  // The MCP server (`eventscope mcp`, and VS Code's definition of it), loaded only by that command.
+  build({ ...common, entryPoints: { mcp: 'src/mcp/main.ts' }, outdir: 'dist' }),
+  build({ ...common, entryPoints: { 'search-worker': 'src/core/tools/searchWorker.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'python-bridge': 'src/core/python/bridgeWorker.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { debugAdapter: 'src/debug/main.ts' }, outdir: 'dist' }),
   // The language server, a process of its own (VS Code starts it; other editors run it with --stdio).

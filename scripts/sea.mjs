@@ -49,6 +49,8 @@ export const SEA_TARGETS = {
 const SEA_FILES = [
   'dist/cli.js',
   'dist/log-worker.js',
+  'dist/mcp.js',
+  'dist/search-worker.js',
   'dist/projection-worker.js',
   'dist/python-bridge.js',
   'python/eventscope_runner.py',

@@ -17,6 +17,7 @@ import { transcoded } from '../src/core/codecs/eventsourcing';
 import { EventsourcingSqliteWriter, type StoredEventInput } from '../src/core/stores/eventsourcingSqliteWriter';
 import { CLI, copyFixture, makeTempDir, removeTempDirs, runCli, type RunResult } from './helpers/cli';
 import { FIXTURE_KEY } from './helpers/dumps';
+import { mcpInput, mcpResults } from './helpers/mcpLines';
 import { eventsourcingEnv, FIXTURE_PYTHON } from './helpers/python';
 import { PERSON_A, PERSON_B, writeCustomTranscodingsStore } from './helpers/customTranscodings';
 
@@ -156,6 +157,16 @@ describe('CLI: every command and option', function () {
     // Exit 1 when the user's code threw (the JSON says where), else 0.
     assert.equal(r.code, result.errors.length ? 1 : 0, r.stderr);
     check(result);
+  };
+
+  /** `eventscope mcp ARGS` over stdin/stdout: the requests' results in order. */
+  const mcpSession = (args: string[], requests: [string, Record<string, unknown>][]): Record<string, unknown>[] => {
+    const r = runCli(['mcp', ...args], { input: mcpInput(requests), timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    return mcpResults(r.stdout, requests.length).map((result, i) => {
+      assert.ok(result, `no answer to request ${i + 1}: ${r.stdout}`);
+      return result;
+    });
   };
 
   const cases: Cases = {
@@ -806,6 +817,46 @@ describe('CLI: every command and option', function () {
       json: () =>
         assert.deepEqual(json(['demo', join(dir, 'demo-c.sqlite')]), { path: join(dir, 'demo-c.sqlite'), events: 330, streams: 18 }),
       help: help('demo'),
+    },
+    mcp: {
+      '<args>': () => {
+        const [tools, info] = mcpSession(
+          [],
+          [
+            ['tools/list', {}],
+            ['tools/call', { name: 'store_info', arguments: {} }],
+          ],
+        );
+        assert.equal((tools.tools as unknown[]).length, 8);
+        assert.equal(info.isError, true);
+        assert.match(JSON.stringify(info.content), /Name a store/);
+        const [named] = mcpSession([], [['tools/call', { name: 'store_info', arguments: { store: plain } }]]);
+        assert.equal((named.structuredContent as { events: number }).events, 21);
+      },
+      store: () => {
+        const [first, second] = mcpSession(
+          ['--store', plain, '--store', counters],
+          [
+            ['tools/call', { name: 'store_info', arguments: {} }],
+            ['tools/call', { name: 'store_info', arguments: { store: counters } }],
+          ],
+        );
+        assert.equal((first.structuredContent as { store: string }).store, plain);
+        assert.equal((second.structuredContent as { store: string }).store, counters);
+      },
+      'allow-code': () => {
+        const call: [string, Record<string, unknown>] = [
+          'tools/call',
+          { name: 'replay', arguments: { projection: resolve('examples/bank-balances.js') } },
+        ];
+        const [refused] = mcpSession(['--store', plain], [call]);
+        assert.equal(refused.isError, true);
+        assert.match(JSON.stringify(refused.content), /started without --allow-code/);
+        const [ran] = mcpSession(['--store', plain, '--allow-code'], [call]);
+        assert.equal(ran.isError, undefined, JSON.stringify(ran.content));
+        assert.equal((ran.structuredContent as { steps: number }).steps, 21);
+      },
+      help: help('mcp'),
     },
     completion: {
       '<args>': () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { parseCommandLine, UsageError, type CommandLine } from '../src/cli/args';
 import { completionScript } from '../src/cli/completion';
-import { CursorError, decodeStreamCursor, encodeStreamCursor } from '../src/cli/cursor';
+import { CursorError, decodeStreamCursor, encodeStreamCursor } from '../src/core/query/cursor';
 import { commandHelp, generalHelp, synopses } from '../src/cli/help';
 import { CHUNK_SIZE, Output } from '../src/cli/output';
 import { Progress, progressFor } from '../src/cli/progress';

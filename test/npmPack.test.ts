@@ -11,6 +11,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { makeTempDir, removeTempDirs } from './helpers/cli';
 import { FIXTURES } from './helpers/dumps';
+import { mcpInput, mcpResults } from './helpers/mcpLines';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -18,7 +19,7 @@ describe('the CLI from its npm tarball (npm pack, npm install -g)', function () 
   this.timeout(600_000);
   after(removeTempDirs);
 
-  it('installs into a fresh prefix and runs: info, log, replay of a TypeScript projection, the language server', async () => {
+  it('installs into a fresh prefix and runs: info, log, replay of a TypeScript projection, the language server, the MCP server', async () => {
     const out = makeTempDir('eventscope-pack-');
     // npm and the scripts it runs use this Node (>= 22.14), first on PATH.
     const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
@@ -32,6 +33,8 @@ describe('the CLI from its npm tarball (npm pack, npm install -g)', function () 
       'package/dist/cli.js',
       'package/dist/server.js',
       'package/dist/projection-worker.js',
+      'package/dist/mcp.js',
+      'package/dist/search-worker.js',
       'package/python/eventscope_runner.py',
     ])
       assert.ok(listing.includes(file), `${file} is in the tarball`);
@@ -63,6 +66,17 @@ describe('the CLI from its npm tarball (npm pack, npm install -g)', function () 
       params: { processId: null, rootUri: null, capabilities: {} },
     });
     assert.match(answer, /"serverInfo":\{"name":"eventscope","version":"\d+\.\d+\.\d+"\}/);
+
+    // The MCP server as agents' clients start it: a session over stdin, a search in its worker.
+    const mcp = spawnSync(eventscope, ['mcp', '--store', join(FIXTURES, 'a_plain.db')], {
+      env,
+      input: mcpInput([['tools/call', { name: 'search_events', arguments: { where: 'event.type.endsWith("Credited")' } }]]),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(mcp.status, 0, mcp.stderr);
+    const [found] = mcpResults(mcp.stdout, 1) as [{ structuredContent?: { events: unknown[] } } | undefined];
+    assert.equal(found?.structuredContent?.events.length, 5, mcp.stdout);
 
     const projection = join(out, 'count.projection.ts');
     writeFileSync(

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { BreakJSON } from '../src/cli/replayReport';
+import type { BreakJSON } from '../src/core/query/replayReport';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

@@ -5,7 +5,7 @@
  */
 
 import { editDistance as distance } from '../core/closest';
-import { CursorError, decodeStreamCursor } from './cursor';
+import { CursorError, decodeStreamCursor } from '../core/query/cursor';
 import {
   choicesOf,
   COMMAND_NAMES,

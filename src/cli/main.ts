@@ -23,22 +23,15 @@ import { compileWhere } from '../core/where';
 import { checkCategory, unknownTypes } from '../core/known';
 import { parseCommandLine, UsageError } from './args';
 import { completionScript, type Shell } from './completion';
-import { CursorError, encodeStreamCursor, resumeFrom } from './cursor';
+import { CursorError, encodeStreamCursor, resumeFrom } from '../core/query/cursor';
 import { commandHelp, generalHelp } from './help';
 import { firstOf, parallelLogPages, parallelWorthIt, renderJSON, type RenderedPage } from './eventPages';
 import { dataSummary, renderEvent, shortTime } from './eventText';
-import { firstItems, logPages, parseBound, type LogQuery } from './logQuery';
+import { firstItems, logPages, parseBound, type LogQuery } from '../core/query/log';
 import { Output } from './output';
 import { progressFor } from './progress';
-import {
-  breaksJSON,
-  DEFAULT_CONTEXT,
-  failureContext,
-  failureContextJSON,
-  InvariantFails,
-  renderFailureContext,
-  type FailureContext,
-} from './replayReport';
+import { breaksJSON, failureContext, failureContextJSON, type FailureContext } from '../core/query/replayReport';
+import { DEFAULT_CONTEXT, InvariantFails, renderFailureContext } from './replayReport';
 import { DEFAULT_STREAMS, takesOption, type CommandName, type Values } from './spec';
 import { dim, renderFields, renderTable, truncate, useColor, type TableStyle } from './table';
 import type { TranscodingMapping } from '../core/codecs/transcodings';
@@ -523,6 +516,13 @@ const commands: Record<Exclude<CommandName, 'help'>, (ctx: Context) => Promise<v
     } finally {
       for (const suffix of ['', '-wal', '-shm']) rmSync(temp + suffix, { force: true });
     }
+  },
+
+  async mcp(ctx) {
+    // The SDK and the tools load only for this command (dist/mcp.js).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, outside the bundle
+    const { runMcpServer } = require(join(__dirname, 'mcp.js')) as typeof import('../mcp/main');
+    await runMcpServer({ stores: ctx.values.store ?? [], allowCode: ctx.values['allow-code'] === true });
   },
 
   async completion(ctx) {

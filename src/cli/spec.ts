@@ -102,6 +102,13 @@ export const OPTIONS = {
     value: 'FILE',
     help: "with --python: the application's settings (COMPRESSOR_TOPIC, CIPHER_KEY…) from a .env file",
   },
+  store: {
+    kind: 'file',
+    value: 'STORE',
+    multiple: true,
+    help: "a store agents may name by leaving `store` out (the first) and that the server's instructions list; repeatable",
+  },
+  'allow-code': { kind: 'flag', help: 'let agents run projection files (replay, find_first_failure with projection)' },
   help: { kind: 'flag', short: 'h', help: 'show this help' },
   version: { kind: 'flag', help: 'print the version' },
 } as const satisfies Record<string, OptionSpec>;
@@ -304,6 +311,22 @@ export const COMMANDS = {
     args: [{ name: 'path', kind: 'file', optional: true, help: 'where to write it (default: eventscope-demo.sqlite in the temp folder)' }],
     options: { force: true, json: 'print {"path","events","streams"}' },
     examples: ['eventscope demo .eventscope/demo.sqlite --force'],
+  },
+  mcp: {
+    summary: 'serve the agent tools over the Model Context Protocol (stdio), for AI agents',
+    args: [],
+    options: { store: true, 'allow-code': true },
+    details: [
+      'Tools: store_info, list_streams, read_stream, read_log, show_event, search_events, replay and',
+      'find_first_failure, on stores named by path or URL (the first --store when a call names none).',
+      'Keys and passwords come from the environment (EVENTSCOPE_CIPHER_KEY, EVENTSCOPE_PASSWORD, PGPASSWORD…),',
+      "never from the tools' arguments. Every read is read-only; where and invariant expressions run sealed",
+      '(no require, process, files or network); projection files run only with --allow-code.',
+    ],
+    examples: [
+      'eventscope mcp --store app.sqlite',
+      'EVENTSCOPE_CIPHER_KEY=… eventscope mcp --store app.sqlite --store postgres://me@db/app --allow-code',
+    ],
   },
   completion: {
     summary: 'print the shell completion script for bash, zsh or fish',

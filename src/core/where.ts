@@ -3,11 +3,9 @@
  * `event.type.endsWith("Credited") && event.streamId.startsWith("8b79")`) that picks events, typed
  * by a user (the CLI's `log --where`, the tree's filter) or given by an agent.
  *
- * Sealed off: the expression runs in a context of its own (node:vm) that has JavaScript's built-ins
- * and nothing else: no `process`, `require`, `import()`, timers, file system or network. The event
- * goes in as JSON text and is parsed inside that context, so no object of the host (whose
- * constructors would lead back to the host's `Function`) is within reach, and the context refuses
- * to compile code from strings (`Function("…")`, `eval`); `import()` is refused. A call is cut off
+ * Sealed off (core/sealed.ts): the expression runs in a context of its own that has JavaScript's
+ * built-ins and nothing else. The events go in as JSON text, a page at a time, and are parsed
+ * inside that context, so no object of the host is within reach. A call is cut off
  * after its time (an endless loop stops there with an error). The result is taken as JavaScript
  * takes a condition (truthy), but a promise is no match.
  */
@@ -16,6 +14,7 @@ import vm from 'node:vm';
 import { EventscopeError, messageOf } from './errors';
 import { eventToJSON, type RecordedEvent } from './events';
 import { stringifyExact } from './json/exact';
+import { checkSealable, sealedContext } from './sealed';
 
 export interface WhereFilter {
   readonly expression: string;
@@ -48,13 +47,9 @@ const DEFAULT_TIMEOUT_MS = 2000;
 export function compileWhere(expression: string, timeoutMs = DEFAULT_TIMEOUT_MS): WhereFilter {
   const refuse = (why: string, cause?: unknown) =>
     new EventscopeError(`The where expression "${expression}" is not a JavaScript expression: ${why}.`, { cause });
-  // No modules: import() would load one (and its promise outlive the call).
-  if (/\bimport\s*[(.]/.test(expression)) throw refuse('import is not available here');
-  const context = vm.createContext(Object.create(null) as object, {
-    name: 'where',
-    codeGeneration: { strings: false, wasm: false },
-    microtaskMode: 'afterEvaluate',
-  });
+  const unsealable = checkSealable(expression);
+  if (unsealable) throw refuse(unsealable);
+  const context = sealedContext('where');
   try {
     // Compiled on its own first: a syntax error names the expression, not the wrapper.
     new vm.Script(`(${expression}\n)`, { filename: 'where' });

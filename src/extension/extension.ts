@@ -13,6 +13,7 @@ import { ReplayDebugging } from './debug';
 import { discoverStores } from './discovery';
 import { EventDocuments, SCHEME } from './documents';
 import { EventscopeLanguage } from './languageClient';
+import { registerAgentTools } from './lmTools';
 import { LiveTail } from './liveTail';
 import { Log } from './log';
 import { ReplayPanelRegistry } from './replay/panelRegistry';
@@ -78,6 +79,9 @@ export function activate(context: vscode.ExtensionContext): Ctx {
     ctx.language = new EventscopeLanguage(ctx);
     context.subscriptions.push(ctx.language);
   }
+
+  // The agent tools (language-model tools and the MCP server), on the connections.
+  context.subscriptions.push(registerAgentTools(ctx));
 
   // Discovery runs once the view is visible, off the activation path.
   let discovered = false;

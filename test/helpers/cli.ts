@@ -32,6 +32,8 @@ export interface RunOptions {
   /** A command to run node under, e.g. `['setpriv', '--reuid=65534', ...]`. */
   prefix?: string[];
   timeoutMs?: number;
+  /** What the command reads on stdin. */
+  input?: string;
 }
 
 export interface RunResult {
@@ -52,6 +54,7 @@ export function runCli(args: string[], options: RunOptions = {}): RunResult {
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 20_000,
     maxBuffer: 64 * 1024 * 1024,
+    ...(options.input !== undefined ? { input: options.input } : {}),
   });
   if (result.error) throw result.error;
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };

@@ -27,6 +27,8 @@ export interface OpenArgs {
   interval?: number;
   /** The `eventscope.streamLabels` rules the stream labels follow. */
   labelRules?: LabelRules;
+  /** Typed expressions come from an agent: run them sealed (core/sealed.ts). */
+  sealExpressions?: boolean;
 }
 
 /** What the first pass found. */

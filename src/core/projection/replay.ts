@@ -13,6 +13,7 @@ import { diffStates } from './diff';
 import { deserialize, serialize } from 'node:v8';
 import { compileWhere, whereOf } from '../where';
 import { EventscopeError, messageOf } from '../errors';
+import { compileSealed } from '../sealed';
 import { collectApplicationTranscodings } from '../codecs/transcodings';
 import { addValueKinds, qualifiedName, sameEvent, type EventKey, type RecordedEvent, type ValueKinds } from '../events';
 import { LabelCache } from '../labels';
@@ -49,6 +50,8 @@ export interface ReplayOptions {
   onProgress?: (steps: number) => void;
   /** Reads stream labels (the source's, with the label rules): the filter matches them, steps carry them. */
   labels?: (streamIds: string[]) => Promise<Map<string, string>>;
+  /** Typed JavaScript conditions come from an agent: run them sealed (core/sealed.ts). */
+  sealExpressions?: boolean;
 }
 
 interface Keyframe {
@@ -99,9 +102,15 @@ export function compileExpression(expression: string, names: string[], what = 'e
   }
 }
 
-/** A condition breakpoint or an invariant typed by the user: `state`, `event` and `before` in scope. */
-export function compileCondition(expression: string): Condition {
-  const test = compileExpression(expression, ['state', 'event', 'before'], 'condition') as Condition['test'];
+/**
+ * A condition breakpoint or an invariant typed by the user: `state`, `event` and `before` in
+ * scope. `sealed`: one from an agent, run in a sealed context (core/sealed.ts).
+ */
+export function compileCondition(expression: string, sealed = false): Condition {
+  const names = ['state', 'event', 'before'];
+  const test = (
+    sealed ? compileSealed(expression, names, 'condition') : compileExpression(expression, names, 'condition')
+  ) as Condition['test'];
   return { expression, test, usesBefore: /\bbefore\b/.test(expression) };
 }
 
@@ -200,7 +209,7 @@ export class Replay {
       return new Map<string, Condition | Error>(
         unique.map((expression): [string, Condition | Error] => {
           try {
-            return [expression, compileCondition(expression)];
+            return [expression, compileCondition(expression, this.options.sealExpressions)];
           } catch (error) {
             return [expression, error instanceof Error ? error : new Error(String(error))];
           }
@@ -312,6 +321,11 @@ export class Replay {
     if (cursor === undefined) return undefined;
     this.floating = { index, cursor, state: freeze(state) };
     return this.floating.state.length;
+  }
+
+  /** A typed JavaScript expression over `names`, sealed when the replay's expressions come from an agent. */
+  compile(expression: string, names: string[]): (...values: unknown[]) => unknown {
+    return this.options.sealExpressions ? compileSealed(expression, names) : compileExpression(expression, names);
   }
 
   /** The first pass: every event once, keyframes on the way, errors and invariant failures marked. */

@@ -27,6 +27,8 @@ export interface ReplaySessionOptions {
   keyframeInterval?: number;
   /** The `eventscope.streamLabels` rules the stream labels follow (core/labels.ts). */
   labelRules?: LabelRules;
+  /** Typed expressions (invariants, conditions) come from an agent: run them sealed (core/sealed.ts). */
+  sealExpressions?: boolean;
   /** The bundled worker; default projection-worker.js beside this bundle. */
   workerScript?: string;
   onProgress?: (steps: number) => void;
@@ -250,6 +252,7 @@ export class ReplaySession {
         ...(limit !== undefined ? { limit } : {}),
         ...(this.options.keyframeInterval ? { interval: this.options.keyframeInterval } : {}),
         ...(this.options.labelRules ? { labelRules: this.options.labelRules } : {}),
+        ...(this.options.sealExpressions ? { sealExpressions: true } : {}),
       });
       const firstFailure = [result.errors[0], result.breaks[0]].filter(Boolean).sort((a, b) => a.index - b.index)[0];
       this.summary = {

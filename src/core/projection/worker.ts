@@ -15,7 +15,7 @@ import { outputSink } from './engines';
 import { registerUserFunctions, traceCalls, userFunction, WorkerGuard } from './guard';
 import { installLiveHook, liveRun } from './live';
 import { loadEngine, type CodeLocator } from './load';
-import { compileExpression, eventLabel, Replay } from './replay';
+import { eventLabel, Replay } from './replay';
 import { openReplaySource } from './source';
 import type { OpenArgs, UserCall, WorkerOp, WorkerOps, WorkerReply, WorkerRequest } from './protocol';
 import type { UserFunction } from './types';
@@ -56,6 +56,7 @@ async function open(request: OpenArgs): Promise<WorkerOps['open']['reply']> {
       labels: (streamIds) => source.labels(streamIds, request.labelRules),
       limit: request.limit,
       interval: request.interval,
+      ...(request.sealExpressions ? { sealExpressions: true } : {}),
       guard,
       describeError: (error) => (nextLocator ? nextLocator.describe(error) : messageOf(error)),
       onProgress: (steps) => port.postMessage({ progress: steps } satisfies WorkerReply),
@@ -132,7 +133,7 @@ const handlers: Handlers = {
     return { event: eventLabel(event, request.index), ...(fn ? { fn: `${fn.name}${at ? ` at ${at}` : ''}` } : {}) };
   },
   async evaluate(request) {
-    const evaluate = compileExpression(request.expression, ['state', 'event', 'previousState']);
+    const evaluate = current().compile(request.expression, ['state', 'event', 'previousState']);
     const record = await current().step(request.index);
     guard.enter(request.index);
     let value: unknown;

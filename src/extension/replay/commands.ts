@@ -19,12 +19,15 @@ import { PROJECTION_EXTENSIONS } from './target';
 export interface ReplayOptions {
   source?: SourceDescriptor;
   projection?: ProjectionChoice;
+  /** The step (1-based) to show once the replay is open (links from the agent tools' answers). */
+  step?: number;
 }
 
 export function isOptions(value: unknown): value is ReplayOptions {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof vscode.Uri) return false;
-  const { source, projection } = value as ReplayOptions;
+  const { source, projection, step } = value as ReplayOptions;
   if (source === undefined && projection === undefined) return false;
+  if (step !== undefined && !(Number.isInteger(step) && step >= 1)) return false;
   // Checked as a whole target, with a stand-in for the missing half.
   return isReplayTarget({ source: source ?? { kind: 'eventsFile', path: '' }, projection: projection ?? { kind: 'generic' } });
 }
@@ -79,14 +82,15 @@ export const replayCommands = {
     });
   },
 
-  /** Replay…: `(node | .events Uri | undefined, options?)`. */
+  /** Replay…: `(node | .events Uri | undefined, options?)`; `options.step` selects that step once open. */
   'eventscope.replay': async (ctx: Ctx, arg?: unknown, options?: unknown): Promise<void> => {
     const given = isOptions(options) ? options : isOptions(arg) ? arg : {};
     const source = given.source ?? sourceOf(arg) ?? (await pickSource(ctx.connections));
     if (!source) return;
     const projection = given.projection ?? (await pickProjection(ctx.replays.isTrusted()));
     if (!projection) return;
-    ctx.replays.open({ source, projection });
+    const panel = ctx.replays.open({ source, projection });
+    if (given.step !== undefined) await panel.showStep(given.step - 1);
   },
 
   /** Replay with this projection…: `(projection file Uri | undefined, options?)`. */

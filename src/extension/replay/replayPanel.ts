@@ -138,6 +138,11 @@ export class ReplayPanel implements vscode.Disposable {
     return this.receive({ type: 'findFailure', from: 'start' });
   }
 
+  /** Selects step `index` (0-based) once the replay is open (a link to a step). */
+  showStep(index: number): Promise<void> {
+    return this.receive({ type: 'select', index });
+  }
+
   /** The one way the extension-host tests reach into this panel. */
   readonly testApi: ReplayPanelTestApi = {
     send: (message) => this.receive(message),

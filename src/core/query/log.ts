@@ -1,14 +1,15 @@
 /**
- * What `eventscope log` prints: the store's events in global order (or one stream's), narrowed by
- * type, position or time (`--since`/`--until`), a `where` expression, newest first
- * (`--backwards`), and with `--follow` the events written afterwards as they come, like `tail -f`.
- * Pages go to the printer as they are read; nothing holds the log.
+ * Queries of the log, for `eventscope log` and the agents' `search_events`: the store's events in
+ * global order (or one stream's), narrowed by type, position or time (`--since`/`--until`), a
+ * `where` expression, newest first (`--backwards`), and with `--follow` the events written
+ * afterwards as they come, like `tail -f`. Pages go to the printer as they are read; nothing
+ * holds the log.
  */
 
-import { EventscopeError } from '../core/errors';
-import type { RecordedEvent } from '../core/events';
-import { pagesOf, type EventStore } from '../core/stores/types';
-import type { WhereError, WhereFilter } from '../core/where';
+import { EventscopeError } from '../errors';
+import type { RecordedEvent } from '../events';
+import { pagesOf, type EventStore } from '../stores/types';
+import type { WhereError, WhereFilter } from '../where';
 
 /** A bound of `--since`/`--until`: a position (an integer) or a time. */
 export type Bound = { position: number } | { time: number; text: string };
