@@ -7,7 +7,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { EventscopeError } from '../src/core/errors';
 import { compileSealed } from '../src/core/sealed';
+import { compileWhere } from '../src/core/where';
+import { withoutPassword } from '../src/mcp/server';
 import { checkArguments } from '../src/core/tools/schema';
 import { answerBytes, Cuts, DEFAULT_LIMITS, fitItems, shapeValue } from '../src/core/tools/shape';
 import { lmToolName, TOOLS } from '../src/core/tools/tools';
@@ -87,6 +90,49 @@ describe('agent tools: sealed expressions', () => {
     assert.equal(f({ a: { b: 2 } }), 'views only');
   });
 
+  it('no host error reaches an expression: not from a stack overflow in a host Proxy, nor from import()', () => {
+    // At each level of a recursion to the stack's limit, a read of a host Proxy (whose own trap then
+    // overflows in the host): every error caught is the context's (its Function refuses strings).
+    const probe = `(() => {
+      const escaped = [];
+      const check = (e) => { try { if (e && typeof e === "object" && e.constructor.constructor("return 1")() === 1) escaped.push(String(e)); } catch (_) {} };
+      const r = (n) => { try { r(n + 1); } catch (e) { check(e); } try { Object.keys(state.a); state.a.b; } catch (e) { check(e); } };
+      for (let k = 0; k < 3; k++) r(0);
+      return escaped.length ? escaped.join() : "none";
+    })()`;
+    const handler = {
+      get: (t: object, k: string | symbol, r: unknown) => Reflect.get(t, k, r),
+      ownKeys: (t: object) => Reflect.ownKeys(t),
+    };
+    assert.equal(compileSealed(probe, ['state'])({ a: new Proxy({ b: 1 }, handler) }), 'none');
+    for (const expression of ['import/**/("fs")', 'import("fs")', 'event.data.import']) {
+      assert.throws(() => sealed(expression), /import is not available/, expression);
+      assert.throws(() => compileWhere(expression), /import is not available/, expression);
+    }
+  });
+
+  it("what an expression throws reaches the host as text: its getters and toString run sealed, and can't make the host throw", () => {
+    const nasty = '(() => { throw { get name() { throw { toString() { throw 1; } }; }, get message() { throw 2; } }; })()';
+    assert.throws(
+      () => sealed(nasty)({}, {}, {}),
+      (error: Error) => error instanceof EventscopeError && typeof error.message === 'string',
+    );
+    assert.throws(() => sealed('(() => { throw { toString() { throw { toString() { throw 1; } }; } }; })()')({}, {}, {}), EventscopeError);
+    const where = compileWhere('(() => { throw { get name() { throw new Error("inner"); } }; })()');
+    const { matches, errors } = where.select([
+      { streamId: 's', revision: 1, position: 1, type: 'T', timestamp: null, data: {}, metadata: {}, kinds: {} },
+    ]);
+    assert.deepEqual(matches, [false]);
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0].cause, undefined, 'no value of the expression kept');
+    // Objects come back as true, never as the context's object.
+    assert.equal(sealed('({ valueOf() { return 0; } })')({}, {}, {}), true);
+  });
+
+  it('a replaced Error does not unlock stack frames', () => {
+    assert.throws(() => sealed('(globalThis.Error = { prepareStackTrace: () => 1 }, 1)')({}, {}, {}), /read only property 'Error'/);
+  });
+
   it('a host getter that throws is an error of the sealed context, not the host error', () => {
     const host = {
       get boom(): number {
@@ -139,6 +185,12 @@ describe('agent tools: answers within their budget', () => {
 
 describe('agent tools: arguments and the VS Code contributions', () => {
   const find = (name: string) => TOOLS.find((t) => t.name === name)!;
+
+  it('names a store without its password, in the URL or its query', () => {
+    assert.equal(withoutPassword('postgres://me:secret@db:5432/app?app=bank'), 'postgres://me@db:5432/app?app=bank');
+    assert.equal(withoutPassword('postgres://db/app?password=secret&app=bank'), 'postgres://db/app?app=bank');
+    assert.equal(withoutPassword('/a/b.sqlite'), '/a/b.sqlite');
+  });
 
   it('checks arguments against the input schema with one sentence each', () => {
     const schema = find('read_stream').inputSchema;

@@ -7,6 +7,7 @@
  */
 
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -219,6 +220,21 @@ describe('eventscope mcp (the SDK client over stdio)', function () {
     );
     const inStream = await answer(session, 'search_events', { where: 'event.revision > 20', streamId: all[0].streamId });
     assert.ok((inStream.events as Event[]).every((e) => e.streamId === all[0].streamId && e.revision > 20));
+    // In one stream, paged too.
+    const ofStream = all.filter((e) => e.streamId === all[0].streamId).map((e) => e.revision);
+    const revisions: number[] = [];
+    for (let from: number | undefined = undefined, pages = 0; pages === 0 || from !== undefined; pages++) {
+      const page = await answer(session, 'search_events', {
+        where: 'true',
+        streamId: all[0].streamId,
+        limit: 5,
+        ...(from ? { fromPosition: from } : {}),
+      });
+      revisions.push(...(page.events as Event[]).map((e) => e.revision));
+      from = (page.next as { fromPosition?: number } | undefined)?.fromPosition;
+    }
+    assert.deepEqual(revisions, ofStream);
+    assert.match(await failure(session, 'search_events', { where: 'true', types: ['Withdrawn'] }), /no events of type "Withdrawn"/);
   });
 
   it("find_first_failure finds the demo's broken balance (step 226), with the projection's invariant or one given", async () => {
@@ -305,6 +321,12 @@ describe('eventscope mcp (the SDK client over stdio)', function () {
       invariant: 'typeof process === "undefined" && typeof require === "undefined"',
     });
     assert.equal(env.found, false, 'no process, no require in an invariant');
+    // A stray rejected promise ends neither the search worker nor the replay worker.
+    const stray = await answer(session, 'search_events', { where: '(Promise.reject(new Error("x")), event.revision === 1)', limit: 100 });
+    assert.equal((stray.events as Event[]).length, 18);
+    // (The worker answers first, and goes on to the failing step's states, the diff and the stream's events.)
+    const rejected = await answer(session, 'find_first_failure', { invariant: '(Promise.reject(1), event.revision < 5)' });
+    assert.equal((rejected.event as Event).revision, 5);
     const bomb = await failure(session, 'search_events', { where: '(() => { const a = []; for (;;) a.push(new Array(1e6).fill(1)); })()' });
     assert.match(bomb, /ran out of memory|did not finish/);
     assert.equal((await answer(session, 'store_info', {})).events, 330, 'the server goes on');
@@ -336,6 +358,17 @@ describe('eventscope mcp (the SDK client over stdio)', function () {
     } finally {
       await locked.close();
     }
+    // Each store's own secrets (as VS Code gives them): the key goes to its store only.
+    const plain = copyFixture('a_plain.db');
+    const own = await connect(['--store', plain, '--store', encrypted], {
+      EVENTSCOPE_STORE_SECRETS: JSON.stringify({ [encrypted]: { cipherKey: FIXTURE_KEY } }),
+    });
+    try {
+      assert.equal((await answer(own, 'store_info', { store: encrypted })).events, readDumps().get('c_aes_zlib.db')!.events.length);
+      assert.equal((await answer(own, 'store_info', {})).events, 21);
+    } finally {
+      await own.close();
+    }
     const keyless = await connect(['--store', encrypted]);
     try {
       assert.match(await failure(keyless, 'read_log', {}), /EVENTSCOPE_CIPHER_KEY/);
@@ -343,6 +376,75 @@ describe('eventscope mcp (the SDK client over stdio)', function () {
       await keyless.close();
     }
     assert.equal(sha256(encrypted), sha, 'the store is byte for byte as it was');
+  });
+
+  it('answers stay under 20 kB on a store of huge events, and a list cut by the budget pages on with its cursor', async () => {
+    const dir = makeTempDir();
+    const wide = join(dir, 'wide.jsonl');
+    // 20 streams of 2 events, each event 150 fields of 7,000 characters; stream ids 1,200 characters long.
+    const lines: string[] = [];
+    for (let s = 0; s < 20; s++) {
+      const streamId = `${String(s).padStart(3, '0')}-${'x'.repeat(1196)}`;
+      for (let r = 0; r < 2; r++) {
+        const data = Object.fromEntries(Array.from({ length: 150 }, (_, f) => [`field${f}`, `${f}`.repeat(7000 / String(f).length)]));
+        lines.push(JSON.stringify({ streamId, type: r === 0 ? 'Opened' : 'Changed', data: { n: r, ...data } }));
+      }
+    }
+    writeFileSync(wide, `${lines.join('\n')}\n`);
+    const big = await connect(['--store', wide]);
+    try {
+      const streamId = `000-${'x'.repeat(1196)}`;
+      const calls: [string, Record<string, unknown>][] = [
+        ['store_info', {}],
+        ['list_streams', {}],
+        ['read_stream', { streamId }],
+        ['read_log', {}],
+        ['show_event', { streamId, revision: 1 }],
+        ['search_events', { where: 'event.data.n >= 0' }],
+        ['replay', {}],
+        ['find_first_failure', { invariant: 'state.events < 25' }],
+      ];
+      for (const [name, args] of calls) {
+        const result = await call(big, name, args);
+        assert.ok(!result.isError, `${name}: ${JSON.stringify(result.content)}`);
+        const bytes = Buffer.byteLength(JSON.stringify(result));
+        assert.ok(bytes < 20_000, `${name}: ${bytes} bytes`);
+      }
+      const found = await answer(big, 'find_first_failure', { invariant: 'state.events < 25' });
+      assert.equal(found.step, 25);
+      // The whole state broke (its event count), so the whole state is what the answer shows first.
+      assert.ok(
+        JSON.stringify(found.stateAfter).includes('"events":25') || typeof found.stateAfter === 'string',
+        JSON.stringify(found.stateAfter).slice(0, 200),
+      );
+
+      // Every stream exactly once through the cursors, though each page holds fewer than asked for.
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let cut = false;
+      do {
+        const page = await answer(big, 'list_streams', { limit: 500, ...(cursor ? { cursor } : {}) });
+        seen.push(...(page.streams as { streamId: string }[]).map((s) => s.streamId));
+        cut ||= ((page.notes as string[] | undefined) ?? []).some((n) => /fit in this answer/.test(n));
+        cursor = page.next as string | undefined;
+      } while (cursor);
+      assert.ok(cut, 'a page was cut by the budget');
+      assert.equal(seen.length, 20);
+      assert.equal(new Set(seen).size, 20);
+      // The same for events: read_log's pages, cut by the budget, go on where they stopped.
+      const positions: number[] = [];
+      for (let from: number | undefined = 1; from !== undefined;) {
+        const page = await answer(big, 'read_log', { fromPosition: from, limit: 200 });
+        positions.push(...(page.events as Event[]).map((e) => e.position));
+        from = (page.next as { fromPosition?: number } | undefined)?.fromPosition;
+      }
+      assert.deepEqual(
+        positions,
+        Array.from({ length: 40 }, (_, i) => i + 1),
+      );
+    } finally {
+      await big.close();
+    }
   });
 
   it("every tool's default answer stays under 20 kB", async () => {

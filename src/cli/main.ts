@@ -19,6 +19,7 @@ import { parseDotEnv } from '../core/dotEnv';
 import { isEventsFilePath } from '../core/stores/eventsFileStore';
 import { openStore } from '../core/stores/open';
 import { pagesOf, resolveStreamId, STORE_KIND_LABELS, type EventStore, type Page } from '../core/stores/types';
+import { guardSealedRejections } from '../core/sealed';
 import { compileWhere } from '../core/where';
 import { checkCategory, unknownTypes } from '../core/known';
 import { parseCommandLine, UsageError } from './args';
@@ -608,6 +609,9 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);
   throw error;
 });
+
+// `log --where` and the MCP server run sealed expressions in this process.
+guardSealedRejections();
 
 void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;

@@ -14,6 +14,24 @@
 import vm from 'node:vm';
 import { EventscopeError, messageOf } from './errors';
 
+let guarded = false;
+
+/**
+ * For the processes and workers that run sealed expressions (the replay and search workers, the
+ * CLI, the MCP server; not a host with its own handling such as VS Code's extension host): a
+ * promise of a sealed context that rejects unhandled (`Promise.reject(1)` in an expression) must
+ * not end the process, as Node's default would. The host's own rejections go on as they would
+ * without this (to the other listeners, else thrown); a context's reason is not touched.
+ */
+export function guardSealedRejections(): void {
+  if (guarded) return;
+  guarded = true;
+  process.on('unhandledRejection', (reason, promise) => {
+    if (!(promise instanceof Promise)) return; // another realm's: a sealed context's
+    if (process.listenerCount('unhandledRejection') === 1) throw reason;
+  });
+}
+
 /** A new sealed context: the built-ins, no host objects, no code from strings, no pending promises after a call. */
 export function sealedContext(name: string): vm.Context {
   const context = vm.createContext(Object.create(null) as object, {
@@ -21,19 +39,47 @@ export function sealedContext(name: string): vm.Context {
     codeGeneration: { strings: false, wasm: false },
     microtaskMode: 'afterEvaluate',
   });
-  // V8 hands `Error.prepareStackTrace` the frames of a stack, the host's too, whose receivers
-  // are host objects: it stays unset.
+  // V8 hands `Error.prepareStackTrace` the frames of a stack, the host's too (names, files): it
+  // stays unset, and `Error` stays the context's own (Node reads `globalThis.Error`).
   vm.runInContext(
-    'Object.defineProperty(Error, "prepareStackTrace", { value: undefined, writable: false, configurable: false });',
+    `Object.defineProperty(Error, "prepareStackTrace", { value: undefined, writable: false, configurable: false });
+    Object.defineProperty(globalThis, "Error", { value: Error, writable: false, configurable: false });`,
     context,
   );
   return context;
 }
 
-/** Refuses what a sealed context cannot run: `import()` would load a module (and its promise outlive the call). */
+/**
+ * Refuses what a sealed context cannot run: `import()` would reach Node's module loader, whose
+ * errors are the host's. Any `import` in the text is refused (comments can hide the call).
+ */
 export function checkSealable(expression: string): string | undefined {
-  return /\bimport\s*[(.]/.test(expression) ? 'import is not available here' : undefined;
+  return /\bimport\b/.test(expression)
+    ? 'import is not available here (nor the word in a field name: write event.data["imp" + "ort"])'
+    : undefined;
 }
+
+/**
+ * In the context, before any sealed code: what an expression threw, as a message made there (its
+ * getters and `toString` run inside, guarded), so that no value of the expression reaches the host.
+ */
+export const SEALED_DESCRIBE = String.raw`(function () {
+  "use strict";
+  const StringCtor = String, ObjectCtor = Object;
+  return function describe(error) {
+    try {
+      if (error !== null && (typeof error === "object" || typeof error === "function")) {
+        let name = "", message = "";
+        try { name = StringCtor(error.name); } catch (_) { name = "Error"; }
+        try { message = StringCtor(error.message); } catch (_) { message = ""; }
+        return typeof name === "string" && typeof message === "string" ? (message ? name + ": " + message : name) : "an error";
+      }
+      return StringCtor(error);
+    } catch (_) {
+      return "an error that cannot be shown";
+    }
+  };
+})()`;
 
 /**
  * The views, defined in the context before any sealed code: a host object is seen through a
@@ -50,21 +96,22 @@ const VIEWS = String.raw`(function () {
   const mapForEach = Map.prototype.forEach, setForEach = Set.prototype.forEach, getTime = Date.prototype.getTime;
   const mapSet = Map.prototype.set, setAdd = Set.prototype.add, wmGet = WeakMap.prototype.get, wmSet = WeakMap.prototype.set;
   const ProxyCtor = Proxy, MapCtor = Map, SetCtor = Set, DateCtor = Date, WeakMapCtor = WeakMap, TypeErrorCtor = TypeError;
-  const StringCtor = String;
+  const StringCtor = String, typedArray = /^\[object (Big)?(Int|Uint|Float)\d+(Clamped)?Array\]$/, test = RegExp.prototype.test;
+  // Whatever the host does fails as a TypeError of this context, its message a string made here.
   function hostFailed(error) {
     let message = "";
-    try { message = StringCtor(error && error.message); } catch (_) { message = "an error"; }
-    return new TypeErrorCtor(message);
+    try { message = StringCtor(error && error.message); } catch (_) { message = "a value of the host could not be read"; }
+    return new TypeErrorCtor(typeof message === "string" ? message : "a value of the host could not be read");
   }
   function readOnly() { return false; }
   function makeView(views) {
     function view(value) {
-      if (typeof value === "function") return undefined;
-      if (value === null || typeof value !== "object") return value;
-      const known = apply(wmGet, views, [value]);
-      if (known !== undefined) return known;
-      let made;
       try {
+        if (typeof value === "function") return undefined;
+        if (value === null || typeof value !== "object") return value;
+        const known = apply(wmGet, views, [value]);
+        if (known !== undefined) return known;
+        let made;
         const kind = apply(tag, value, []);
         if (kind === "[object Date]") made = new DateCtor(apply(getTime, value, []));
         else if (kind === "[object Map]") {
@@ -75,40 +122,51 @@ const VIEWS = String.raw`(function () {
           made = new SetCtor();
           apply(wmSet, views, [value, made]);
           apply(setForEach, value, [(v) => apply(setAdd, made, [view(v)])]);
-        } else {
-          const host = value;
-          const target = isArray(host) ? [] : {};
-          made = new ProxyCtor(target, {
-            get(t, key, receiver) {
-              if (typeof key === "symbol" || !apply(hasOwn, host, [key])) return get(t, key, receiver);
-              try { return view(host[key]); } catch (error) { throw hostFailed(error); }
-            },
-            has(t, key) {
-              try { return typeof key !== "symbol" && apply(hasOwn, host, [key]) ? true : key in t; } catch (error) { throw hostFailed(error); }
-            },
-            ownKeys(t) {
-              let keys;
-              try { keys = ownKeys(host); } catch (error) { throw hostFailed(error); }
-              const out = [];
-              for (let i = 0; i < keys.length; i++) if (typeof keys[i] === "string") out[out.length] = keys[i];
-              return out;
-            },
-            getOwnPropertyDescriptor(t, key) {
-              if (typeof key === "symbol") return undefined;
-              let d;
-              try { d = getDescriptor(host, key); } catch (error) { throw hostFailed(error); }
-              if (d === undefined) return undefined;
-              if (key === "length" && isArray(host)) return { value: host.length, writable: true, enumerable: false, configurable: false };
-              return { value: "value" in d ? view(d.value) : undefined, writable: false, enumerable: !!d.enumerable, configurable: true };
-            },
-            set: readOnly, defineProperty: readOnly, deleteProperty: readOnly, setPrototypeOf: readOnly, preventExtensions: readOnly,
-          });
-        }
+        } else if (apply(test, typedArray, [kind])) {
+          // A Buffer or typed array: its numbers, as an array.
+          made = [];
+          const length = value.length;
+          for (let i = 0; i < length; i++) made[i] = value[i];
+        } else made = proxyOf(value, isArray(value) ? [] : {});
+        apply(wmSet, views, [value, made]);
+        return made;
       } catch (error) {
         throw hostFailed(error);
       }
-      apply(wmSet, views, [value, made]);
-      return made;
+    }
+    function proxyOf(host, target) {
+      // Every trap reads the host inside a try: a host error (a stack overflow in a host Proxy's
+      // trap, a getter that throws) becomes this context's.
+      return new ProxyCtor(target, {
+        __proto__: null,
+        get(t, key, receiver) {
+          try {
+            if (typeof key === "symbol" || !apply(hasOwn, host, [key])) return get(t, key, receiver);
+            return view(host[key]);
+          } catch (error) { throw hostFailed(error); }
+        },
+        has(t, key) {
+          try { return (typeof key !== "symbol" && apply(hasOwn, host, [key])) || key in t; } catch (error) { throw hostFailed(error); }
+        },
+        ownKeys(t) {
+          try {
+            const keys = ownKeys(host);
+            const out = [];
+            for (let i = 0; i < keys.length; i++) if (typeof keys[i] === "string") out[out.length] = keys[i];
+            return out;
+          } catch (error) { throw hostFailed(error); }
+        },
+        getOwnPropertyDescriptor(t, key) {
+          try {
+            if (typeof key === "symbol") return undefined;
+            const d = getDescriptor(host, key);
+            if (d === undefined) return undefined;
+            if (key === "length" && isArray(host)) return { __proto__: null, value: host.length, writable: true, enumerable: false, configurable: false };
+            return { __proto__: null, value: "value" in d ? view(d.value) : undefined, writable: false, enumerable: !!d.enumerable, configurable: true };
+          } catch (error) { throw hostFailed(error); }
+        },
+        set: readOnly, defineProperty: readOnly, deleteProperty: readOnly, setPrototypeOf: readOnly, preventExtensions: readOnly,
+      });
     }
     return view;
   }
@@ -120,10 +178,15 @@ const VIEWS = String.raw`(function () {
   };
 })()`;
 
+/** What a sealed call gives the host: a primitive, "an object" (truthy), or what it threw, as text. */
+type SealedOutcome = { threw: false; value: unknown } | { threw: true; message: string };
+
 /**
  * A JavaScript expression as a sealed function of `names` (strict mode): each call sees its
- * arguments through read-only views (`VIEWS`), and the result is the context's value (a boolean
- * is all callers take from it). A sentence (EventscopeError) when it does not compile.
+ * arguments through read-only views (`VIEWS`). It returns the expression's value when that is a
+ * primitive, `true` for an object (no value of the context reaches the host), and throws an
+ * EventscopeError with what the expression threw. A sentence (EventscopeError) when it does not
+ * compile. No time limit of its own: callers run it under one (the replay worker's watchdog).
  */
 export function compileSealed(expression: string, names: string[], what = 'expression'): (...values: unknown[]) => unknown {
   const refuse = (why: string, cause?: unknown) =>
@@ -131,19 +194,39 @@ export function compileSealed(expression: string, names: string[], what = 'expre
   const unsealable = checkSealable(expression);
   if (unsealable) throw refuse(unsealable);
   const context = sealedContext(what);
-  let run: (values: unknown[]) => unknown;
+  let run: (values: unknown[]) => SealedOutcome;
   try {
     // Compiled on its own first: a syntax error names the expression, not the wrapper.
     new vm.Script(`(${expression}\n)`, { filename: what });
     run = new vm.Script(
-      `(function (viewsOf) {
+      `(function (viewsOf, describe) {
         const test = function (${names.join(', ')}) { "use strict"; return (${expression}\n); };
-        return function (values) { "use strict"; const views = viewsOf(values); return test(${names.map((_, i) => `views[${i}]`).join(', ')}); };
-      })(${VIEWS})`,
+        return function (values) {
+          "use strict";
+          try {
+            const views = viewsOf(values);
+            const value = test(${names.map((_, i) => `views[${i}]`).join(', ')});
+            const primitive = value === null || (typeof value !== "object" && typeof value !== "function");
+            return { __proto__: null, threw: false, value: primitive ? value : true };
+          } catch (error) {
+            return { __proto__: null, threw: true, message: describe(error) };
+          }
+        };
+      })(${VIEWS}, ${SEALED_DESCRIBE})`,
       { filename: what },
-    ).runInContext(context, { timeout: 1000 }) as (values: unknown[]) => unknown;
+    ).runInContext(context, { timeout: 1000 }) as (values: unknown[]) => SealedOutcome;
   } catch (error) {
     throw refuse(messageOf(error), error);
   }
-  return (...values) => run(values);
+  return (...values) => {
+    let outcome: SealedOutcome;
+    try {
+      outcome = run(values);
+    } catch (error) {
+      // Only the context's own failures get here (a stack overflow in the wrapper): not a value to touch.
+      throw new EventscopeError(error instanceof Error ? error.message : `The ${what} failed.`);
+    }
+    if (outcome.threw) throw new EventscopeError(typeof outcome.message === 'string' ? outcome.message : `The ${what} failed.`);
+    return outcome.value;
+  };
 }

@@ -14,7 +14,7 @@ import vm from 'node:vm';
 import { EventscopeError, messageOf } from './errors';
 import { eventToJSON, type RecordedEvent } from './events';
 import { stringifyExact } from './json/exact';
-import { checkSealable, sealedContext } from './sealed';
+import { checkSealable, SEALED_DESCRIBE, sealedContext } from './sealed';
 
 export interface WhereFilter {
   readonly expression: string;
@@ -50,61 +50,102 @@ export function compileWhere(expression: string, timeoutMs = DEFAULT_TIMEOUT_MS)
   const unsealable = checkSealable(expression);
   if (unsealable) throw refuse(unsealable);
   const context = sealedContext('where');
+  const sandbox = context as { input?: string };
+  // The events' JSON goes in through this property: a data property no expression can turn into a setter.
+  Object.defineProperty(sandbox, 'input', { value: undefined, writable: true, enumerable: false, configurable: false });
   try {
     // Compiled on its own first: a syntax error names the expression, not the wrapper.
     new vm.Script(`(${expression}\n)`, { filename: 'where' });
     new vm.Script(
-      // Only `event` (and the built-ins) is in the expression's scope.
-      `const test = function (event) { "use strict"; return (${expression}\n); };
-      globalThis.select = function (json) {
+      // Only `event` (and the built-ins) is in the expression's scope. What it throws is described
+      // here (describe: its getters run inside, guarded), so no value of it reaches the host.
+      `const describe = ${SEALED_DESCRIBE};
+      const test = function (event) { "use strict"; return (${expression}\n); };
+      Object.defineProperty(globalThis, "select", { writable: false, configurable: false, value: function (json) {
         "use strict";
-        const events = JSON.parse(json);
-        const matches = [];
-        const errors = [];
-        for (let i = 0; i < events.length; i++) {
-          try {
-            const result = test(events[i]);
-            if (result !== null && typeof result === "object" && typeof result.then === "function") result.then(undefined, () => undefined);
-            matches.push(result === true || (!!result && typeof result !== "object") || (result !== null && typeof result === "object" && typeof result.then !== "function"));
-          } catch (error) {
-            matches.push(false);
-            errors.push([i, String(error && error.name ? error.name + ": " + error.message : error)]);
+        try {
+          const events = JSON.parse(json);
+          const matches = [];
+          const errors = [];
+          for (let i = 0; i < events.length; i++) {
+            try {
+              const result = test(events[i]);
+              const thenable = result !== null && typeof result === "object" && typeof result.then === "function";
+              if (thenable) result.then(undefined, () => undefined);
+              matches[matches.length] = !thenable && !!result;
+            } catch (error) {
+              matches[matches.length] = false;
+              errors[errors.length] = [i, describe(error)];
+            }
           }
+          return JSON.stringify([matches, errors]);
+        } catch (error) {
+          return JSON.stringify({ failed: describe(error) });
         }
-        return JSON.stringify([matches, errors]);
-      };`,
+      } });`,
       { filename: 'where' },
     ).runInContext(context, { timeout: timeoutMs });
   } catch (error) {
     throw refuse(messageOf(error), error);
   }
   const call = new vm.Script('select(globalThis.input)', { filename: 'where' });
-  const sandbox = context as { input?: string };
+  /** One call into the context: the verdicts on these events (their JSON texts). */
+  const selectBatch = (events: readonly RecordedEvent[], texts: string[]): { matches: boolean[]; errors: WhereError[] } => {
+    sandbox.input = `[${texts.join(',')}]`;
+    let result: unknown;
+    const first = events[0];
+    const failed = (why: string, cause?: unknown) =>
+      new WhereError(`The where expression "${expression}" did not finish on the events from position ${first.position} on: ${why}.`, {
+        cause,
+      });
+    try {
+      result = call.runInContext(context, { timeout: timeoutMs * Math.max(1, Math.ceil(events.length / 1000)) });
+    } catch (error) {
+      // The host's errors only (a time-out); anything else is not a value to touch.
+      throw error instanceof Error ? failed(error.message, error) : failed('it failed');
+    } finally {
+      sandbox.input = undefined;
+    }
+    if (typeof result !== 'string') throw failed('it failed');
+    const parsed = JSON.parse(result) as [boolean[], [number, string][]] | { failed: string };
+    if (!Array.isArray(parsed)) throw failed(parsed.failed);
+    const [matches, failures] = parsed;
+    const errors = failures.map(([i, message]) => {
+      const e = events[i];
+      return new WhereError(
+        `The where expression "${expression}" failed on the event at position ${e.position} (${e.streamId} rev ${e.revision}): ${message}.`,
+      );
+    });
+    return { matches, errors };
+  };
   return {
     expression,
     select(events) {
-      if (!events.length) return { matches: [], errors: [] };
-      sandbox.input = stringifyExact(events.map(eventToJSON));
-      let result: string;
-      try {
-        result = call.runInContext(context, { timeout: timeoutMs * Math.max(1, Math.ceil(events.length / 1000)) }) as string;
-      } catch (error) {
-        const first = events[0];
-        throw new WhereError(
-          `The where expression "${expression}" did not finish on the events from position ${first.position} on: ${messageOf(error)}.`,
-          { cause: error },
-        );
-      } finally {
-        sandbox.input = undefined;
+      // Calls of up to BATCH_BYTES of JSON: a page of big events is not one string of gigabytes.
+      const matches: boolean[] = [];
+      const errors: WhereError[] = [];
+      let batch: RecordedEvent[] = [];
+      let texts: string[] = [];
+      let bytes = 0;
+      const flush = () => {
+        if (!batch.length) return;
+        const verdicts = selectBatch(batch, texts);
+        matches.push(...verdicts.matches);
+        errors.push(...verdicts.errors);
+        [batch, texts, bytes] = [[], [], 0];
+      };
+      for (const event of events) {
+        const text = stringifyExact(eventToJSON(event));
+        if (bytes + text.length > BATCH_BYTES) flush();
+        batch.push(event);
+        texts.push(text);
+        bytes += text.length;
       }
-      const [matches, failures] = JSON.parse(result) as [boolean[], [number, string][]];
-      const errors = failures.map(([i, message]) => {
-        const e = events[i];
-        return new WhereError(
-          `The where expression "${expression}" failed on the event at position ${e.position} (${e.streamId} rev ${e.revision}): ${message}.`,
-        );
-      });
+      flush();
       return { matches, errors };
     },
   };
 }
+
+/** The most JSON (characters) one call into the context takes. */
+const BATCH_BYTES = 8_000_000;

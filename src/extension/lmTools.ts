@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import { EventscopeError, isMissingCipherKey, messageOf, withAdvice } from '../core/errors';
 import type { ReplayScope } from '../core/projection/types';
 import { lmToolName, TOOLS, ToolRunner, type StoreRef, type ToolDefinition, type ToolHost } from '../core/tools/tools';
-import { isServer } from './connections';
+import { isServer, type Connection } from './connections';
 import type { Ctx } from './ctx';
 
 const CIPHER_KEY_ADVICE = 'set it with "Eventscope: Edit Connection…"';
@@ -76,7 +76,7 @@ function describeRun(input: Record<string, unknown>): string {
         ? { category: input.category }
         : { all: true };
   const events = 'stream' in scope ? `stream ${scope.stream}` : 'category' in scope ? `category ${scope.category}` : 'all events';
-  return `Run the projection \`${String(input.projection)}\` from this workspace over ${events} of ${typeof input.store === 'string' ? `"${input.store}"` : 'the connection'}? Its code runs in Eventscope's replay worker, with time and memory limits.`;
+  return `Run the projection file \`${String(input.projection)}\` over ${events} of ${typeof input.store === 'string' ? `"${input.store}"` : 'the connection'}? Its code runs with your rights, in Eventscope's replay worker with time and memory limits.`;
 }
 
 /** A tool's answer for the model: the short text, then the structured answer as JSON. */
@@ -94,7 +94,8 @@ class EventscopeTool implements vscode.LanguageModelTool<Record<string, unknown>
   prepareInvocation(options: vscode.LanguageModelToolInvocationPrepareOptions<Record<string, unknown>>): vscode.PreparedToolInvocation {
     const input = options.input ?? {};
     const invocationMessage = `Eventscope: ${this.tool.title.toLowerCase()}${typeof input.store === 'string' ? ` in "${input.store}"` : ''}`;
-    if (!this.tool.runsCode(input)) return { invocationMessage };
+    // No question for a call that will be refused (an untrusted workspace) or runs no code.
+    if (!this.tool.runsCode(input) || !this.ctx.replays.isTrusted()) return { invocationMessage };
     return {
       invocationMessage,
       confirmationMessages: { title: 'Run a projection file?', message: new vscode.MarkdownString(describeRun(input)) },
@@ -129,16 +130,25 @@ export function registerAgentTools(ctx: Ctx): vscode.Disposable {
   disposables.push(
     changed,
     ctx.connections.onDidChange(() => changed.fire()),
+    // --allow-code follows the workspace's trust.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => changed.fire()),
     vscode.lm.registerMcpServerDefinitionProvider('eventscope.mcp', {
       onDidChangeMcpServerDefinitions: changed.event,
       provideMcpServerDefinitions: () => [mcpDefinition(ctx)],
-      // Secrets go in the environment only when the server starts, never in a listed definition.
+      // Secrets go in the environment only when the server starts, never in a listed definition;
+      // each store's own (EVENTSCOPE_STORE_SECRETS), so no connection's reach another's server.
       resolveMcpServerDefinition: async (definition) => {
         if (!(definition instanceof vscode.McpStdioServerDefinition)) return definition;
-        const first = ctx.connections.list()[0];
-        const secrets = first ? await ctx.connections.secrets(first) : {};
-        if (secrets.cipherKey) definition.env.EVENTSCOPE_CIPHER_KEY = secrets.cipherKey.toString('base64');
-        if (secrets.password !== undefined) definition.env.EVENTSCOPE_PASSWORD = secrets.password;
+        const secrets: Record<string, { cipherKey?: string; password?: string }> = {};
+        for (const connection of ctx.connections.list()) {
+          const own = await ctx.connections.secrets(connection);
+          if (!own.cipherKey && own.password === undefined) continue;
+          secrets[storeArgument(ctx, connection)] = {
+            ...(own.cipherKey ? { cipherKey: own.cipherKey.toString('base64') } : {}),
+            ...(own.password !== undefined ? { password: own.password } : {}),
+          };
+        }
+        if (Object.keys(secrets).length) definition.env.EVENTSCOPE_STORE_SECRETS = JSON.stringify(secrets);
         return definition;
       },
     }),
@@ -149,12 +159,17 @@ export function registerAgentTools(ctx: Ctx): vscode.Disposable {
   });
 }
 
+/** How the MCP server names a connection's store: its URL, or its file's absolute path. */
+function storeArgument(ctx: Ctx, connection: Connection): string {
+  return isServer(connection) ? connection.path : ctx.connections.resolvePath(connection);
+}
+
 /**
  * The MCP server on the connections (the first is its default store), run by VS Code's own Node
  * (Electron as Node). Projection files only in a trusted workspace.
  */
 export function mcpDefinition(ctx: Ctx): vscode.McpStdioServerDefinition {
-  const stores = ctx.connections.list().flatMap((c) => ['--store', isServer(c) ? c.path : ctx.connections.resolvePath(c)]);
+  const stores = ctx.connections.list().flatMap((c) => ['--store', storeArgument(ctx, c)]);
   const args = [join(ctx.context.extensionUri.fsPath, 'dist', 'mcp.js'), ...stores, ...(ctx.replays.isTrusted() ? ['--allow-code'] : [])];
   const version = (ctx.context.extension.packageJSON as { version?: string }).version;
   const definition = new vscode.McpStdioServerDefinition('Eventscope', process.execPath, args, { ELECTRON_RUN_AS_NODE: '1' }, version);

@@ -4,6 +4,7 @@
  * since the extension's package carries no CLI.
  */
 
+import { guardSealedRejections } from '../core/sealed';
 import { runMcpServer, type McpOptions } from './server';
 
 export { runMcpServer };
@@ -22,6 +23,7 @@ export function parseMcpArgs(argv: string[]): McpOptions {
 }
 
 if (require.main === module) {
+  guardSealedRejections();
   let options: McpOptions;
   try {
     options = parseMcpArgs(process.argv.slice(2));

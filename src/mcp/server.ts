@@ -34,8 +34,10 @@ export interface McpOptions {
 export function withoutPassword(location: string): string {
   try {
     const url = new URL(location);
-    if (!url.password) return location;
+    const inQuery = [...url.searchParams.keys()].filter((k) => /pass/i.test(k));
+    if (!url.password && !inQuery.length) return location;
     url.password = '';
+    for (const key of inQuery) url.searchParams.delete(key);
     return url.toString().replace(/:@/, '@');
   } catch {
     return location;
@@ -44,11 +46,28 @@ export function withoutPassword(location: string): string {
 
 const CIPHER_KEY_ADVICE = 'start the server with EVENTSCOPE_CIPHER_KEY (the library’s CIPHER_KEY) in its environment';
 
+/**
+ * `EVENTSCOPE_STORE_SECRETS`: each store's own key and password, as JSON `{"<store as --store
+ * names it>": {"cipherKey": "<base64>", "password": "…"}}` (VS Code's MCP server definition sets
+ * it, so that one connection's secrets never go to another's server).
+ */
+function storeSecrets(): Map<string, { cipherKey?: string; password?: string }> {
+  const text = process.env.EVENTSCOPE_STORE_SECRETS;
+  if (!text) return new Map();
+  try {
+    const parsed = JSON.parse(text) as Record<string, { cipherKey?: string; password?: string }>;
+    return new Map(Object.entries(parsed));
+  } catch {
+    throw new EventscopeError('EVENTSCOPE_STORE_SECRETS is not JSON of the form {"<store>": {"cipherKey": "…", "password": "…"}}.');
+  }
+}
+
 /** The tool host of an MCP server: stores by path or URL, keys from the environment. */
 export function mcpHost(options: McpOptions): ToolHost {
   const cwd = options.cwd ?? process.cwd();
   const keyText = process.env.EVENTSCOPE_CIPHER_KEY || process.env.CIPHER_KEY;
   let cipherKey: Buffer | undefined;
+  let perStore: ReturnType<typeof storeSecrets> | undefined;
   return {
     baseDir: cwd,
     ...(options.workerDir ? { workerDir: options.workerDir } : {}),
@@ -59,13 +78,20 @@ export function mcpHost(options: McpOptions): ToolHost {
           'Name a store: the path of an event store file or a postgres://, kurrentdb:// or redis:// URL (the server was started without --store).',
         );
       }
-      cipherKey ??= keyText ? parseCipherKey(keyText) : undefined;
       const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(given);
-      return {
-        label: withoutPassword(given),
-        location: isUrl ? given : resolve(cwd, given),
-        ...(cipherKey ? { cipherKey } : {}),
-      };
+      const location = isUrl ? given : resolve(cwd, given);
+      perStore ??= storeSecrets();
+      const own = perStore.get(location);
+      if (own) {
+        return {
+          label: withoutPassword(given),
+          location,
+          ...(own.cipherKey ? { cipherKey: parseCipherKey(own.cipherKey) } : {}),
+          ...(own.password !== undefined ? { password: own.password } : {}),
+        };
+      }
+      cipherKey ??= keyText ? parseCipherKey(keyText) : undefined;
+      return { label: withoutPassword(given), location, ...(cipherKey ? { cipherKey } : {}) };
     },
     codeRefusal: () =>
       options.allowCode

@@ -10,6 +10,7 @@ import { serialize } from 'node:v8';
 import { formatWithOptions } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventscopeError, messageOf, toWire } from '../errors';
+import { guardSealedRejections } from '../sealed';
 import { typeMatches } from '../events';
 import { outputSink } from './engines';
 import { registerUserFunctions, traceCalls, userFunction, WorkerGuard } from './guard';
@@ -19,6 +20,9 @@ import { eventLabel, Replay } from './replay';
 import { openReplaySource } from './source';
 import type { OpenArgs, UserCall, WorkerOp, WorkerOps, WorkerReply, WorkerRequest } from './protocol';
 import type { UserFunction } from './types';
+
+// Agents' expressions run here (sealed): their stray rejected promises must not end the worker.
+guardSealedRejections();
 
 const port = parentPort!;
 const guard = new WorkerGuard((workerData as { guard: SharedArrayBuffer }).guard);

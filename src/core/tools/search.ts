@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RecordedEvent } from '../events';
 import { EventscopeError, fromWire, type WireError } from '../errors';
+import { DEFAULT_MEMORY_LIMIT_MB } from '../projection/session';
 import type { TranscodingMapping } from '../codecs/transcodings';
 
 /** How to open the store (its secrets cross to the worker only). */
@@ -45,7 +46,8 @@ export type SearchReply = { result: SearchResult } | { error: WireError };
 export const SCAN_LIMIT = 2_000_000;
 /** How long a search reads, at most, per call (ms). */
 export const SEARCH_TIME_MS = 20_000;
-const WORKER_HEAP_MB = 256;
+/** The search worker's heap: the replay worker's (a store read whole, such as a `.jsonl` file, is in it). */
+const WORKER_HEAP_MB = DEFAULT_MEMORY_LIMIT_MB;
 
 /** Runs one search in a new worker; a sentence when the worker fails or runs out of memory. */
 export function searchInWorker(request: SearchRequest, workerDir = __dirname): Promise<SearchResult> {

@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { toWire } from '../errors';
 import type { RecordedEvent } from '../events';
 import { logPages } from '../query/log';
+import { guardSealedRejections } from '../sealed';
 import { openStore } from '../stores/open';
 import { compileWhere, type WhereFilter } from '../where';
 import { SCAN_LIMIT, SEARCH_TIME_MS, type SearchReply, type SearchRequest, type SearchResult } from './search';
@@ -70,11 +71,13 @@ async function search(request: SearchRequest): Promise<SearchResult> {
   const result: SearchResult = { events, scanned };
   // Full: go on after the last match; stopped: after the last event looked at.
   const next = full ? events[events.length - 1].position + 1 : stopped && lastSeen ? lastSeen.position + 1 : undefined;
-  if (next !== undefined && request.streamId === undefined) result.next = next;
+  if (next !== undefined) result.next = next;
   if (stopped) result.note = `${stopped}; search again from position ${next} for more.`;
   if (errors.count) result.errors = errors;
   return result;
 }
+
+guardSealedRejections();
 
 search(workerData as SearchRequest).then(
   (result) => parentPort!.postMessage({ result } satisfies SearchReply),

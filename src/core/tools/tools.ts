@@ -72,6 +72,8 @@ export interface ToolDefinition {
   outputSchema: JsonSchema;
   /** Whether a call with these arguments runs code from files (a projection). */
   runsCode(args: Record<string, unknown>): boolean;
+  /** The answer's parts that are cut harder (each item of a list), then left out, when it is over budget. */
+  shrinkable: string[];
   run(args: Record<string, unknown>, tools: ToolRunner): Promise<ToolAnswer>;
 }
 
@@ -122,6 +124,17 @@ function eventAnswer(event: RecordedEvent, cuts: Cuts, whole: string, limits?: S
   };
 }
 
+/** What the structured part of a list's answer may take: the rest of the budget is the text's. */
+const LIST_BUDGET_BYTES = 14_000;
+/** The longest text beside a structured answer (characters). */
+const TEXT_BUDGET = 4_000;
+/** Harder cuts, in turn, for an answer still over budget (ToolRunner.call). */
+const SHRINK_STEPS: ShapeLimits[] = [
+  { string: 120, items: 8, keys: 15, depth: 4 },
+  { string: 60, items: 4, keys: 8, depth: 3 },
+  { string: 30, items: 2, keys: 4, depth: 2 },
+];
+
 /** The biggest state (serialized) a replay answer asks the worker for; a bigger one is left out. */
 const MAX_STATE_BYTES = 8_000_000;
 
@@ -167,7 +180,7 @@ export class ToolRunner {
       const refusal = this.host.codeRefusal();
       if (refusal) throw new EventscopeError(refusal);
     }
-    return tool.run(checked, this);
+    return fitAnswer(await tool.run(checked, this), tool.shrinkable);
   }
 
   /** The store an argument names, opened once and kept for later calls. */
@@ -275,7 +288,7 @@ function fitted<T>(
   build: (items: readonly T[]) => Record<string, unknown>,
   more: string,
 ): { answer: Record<string, unknown>; kept: number } {
-  const { answer, kept } = fitItems(items, build);
+  const { answer, kept } = fitItems(items, build, LIST_BUDGET_BYTES);
   if (kept < items.length) {
     const notes = (answer.notes as string[] | undefined) ?? [];
     answer.notes = [...notes, `Only ${kept} of ${items.length} items fit in this answer; ${more}.`];
@@ -317,6 +330,7 @@ export const TOOLS: readonly ToolDefinition[] = [
       ['store', 'kind', 'events', 'streams'],
     ),
     runsCode: () => false,
+    shrinkable: ['categories', 'eventTypes', 'checkpoints'],
     async run(args, tools) {
       const { ref, store } = await tools.open(args.store);
       const info = await store.info();
@@ -348,8 +362,11 @@ export const TOOLS: readonly ToolDefinition[] = [
       if (cuts.notes.length) structured.notes = cuts.notes;
       const text = [
         `${ref.label}: ${STORE_KIND_LABELS[info.kind]}, ${info.events < 0 ? 'events not counted' : `${info.events} events`} in ${info.streams} streams (head position ${info.headPosition}), ${info.snapshots} snapshots.`,
-        `Categories: ${info.categories.map((c) => `${c.name} (${c.streams})`).join(', ') || 'none'}.`,
-        `Event types: ${types.join(', ') || 'none'}.`,
+        `Categories: ${listText(
+          info.categories.map((c) => `${c.name} (${c.streams})`),
+          50,
+        )}.`,
+        `Event types: ${listText(types, 50)}.`,
         info.checkpoints.length
           ? `Checkpoints: ${info.checkpoints.map((c) => `${c.name} at ${c.position}${c.lag === null ? '' : `, lag ${c.lag}`}`).join('; ')}.`
           : 'No checkpoints.',
@@ -386,6 +403,7 @@ export const TOOLS: readonly ToolDefinition[] = [
       ['store', 'streams'],
     ),
     runsCode: () => false,
+    shrinkable: ['streams'],
     async run(args, tools) {
       const { ref, store } = await tools.open(args.store);
       const category = args.category as string | undefined;
@@ -399,20 +417,23 @@ export const TOOLS: readonly ToolDefinition[] = [
         if (!(error instanceof CursorError)) throw error;
         throw new EventscopeError(`${error.message[0].toUpperCase()}${error.message.slice(1)}.`, { cause: error });
       }
-      const limit = (args.limit as number | undefined) ?? 50;
-      const streams: StreamInfo[] = [];
-      let next: string | undefined = after;
-      do {
-        const page = await store.listStreams({
-          category,
-          prefix,
-          limit: limit - streams.length,
-          ...(next !== undefined ? { after: next } : {}),
-        });
-        streams.push(...(await labelStreams(store, page.items)));
-        next = page.next;
-      } while (next !== undefined && streams.length < limit);
-      const build = (items: readonly StreamInfo[]) => ({
+      // `count` streams from the cursor on, and the store's cursor after the last of them.
+      const list = async (count: number): Promise<{ streams: StreamInfo[]; next: string | undefined }> => {
+        const streams: StreamInfo[] = [];
+        let next: string | undefined = after;
+        do {
+          const page = await store.listStreams({
+            category,
+            prefix,
+            limit: count - streams.length,
+            ...(next !== undefined ? { after: next } : {}),
+          });
+          streams.push(...(await labelStreams(store, page.items)));
+          next = page.next;
+        } while (next !== undefined && streams.length < count);
+        return { streams, next };
+      };
+      const build = (items: readonly StreamInfo[], next?: string) => ({
         store: ref.label,
         streams: items.map((s) => ({
           streamId: s.streamId,
@@ -422,12 +443,22 @@ export const TOOLS: readonly ToolDefinition[] = [
           lastRevision: s.lastRevision,
           firstType: s.firstType,
         })),
+        ...(next !== undefined && items.length ? { next: encodeStreamCursor(next, items[items.length - 1].streamId, filters) } : {}),
       });
-      const { answer, kept } = fitted(streams, build, 'give the `next` cursor for the rest');
-      const last = streams[kept - 1];
-      // Cut short by the budget: the cursor goes on after the last stream shown.
-      const more = kept < streams.length ? last.streamId : next !== undefined ? next : undefined;
-      if (more !== undefined && last) answer.next = encodeStreamCursor(more, last.streamId, filters);
+      const limit = (args.limit as number | undefined) ?? 50;
+      let { streams, next } = await list(limit);
+      let { kept } = fitItems(streams, (items) => build(items, next), LIST_BUDGET_BYTES);
+      let answer: Record<string, unknown> = build(streams, next);
+      // Cut by the budget: listed again up to the last stream that fits, for the store's own cursor after it.
+      while (kept < streams.length) {
+        ({ streams, next } = await list(kept));
+        answer = build(streams, next);
+        if (answerBytes(answer) <= LIST_BUDGET_BYTES || kept === 1) {
+          answer.notes = [`Only ${kept} of the ${limit} streams asked for fit in this answer; give the \`next\` cursor for the rest.`];
+          break;
+        }
+        kept--;
+      }
       const lines = (answer.streams as Record<string, unknown>[]).map(
         (s) => `${s.streamId}${s.label ? ` (${s.label})` : ''} ${s.category}: ${s.count} events, first ${s.firstType}`,
       );
@@ -454,6 +485,7 @@ export const TOOLS: readonly ToolDefinition[] = [
       ['streamId', 'events'],
     ),
     runsCode: () => false,
+    shrinkable: ['events'],
     async run(args, tools) {
       const { ref, store } = await tools.open(args.store);
       const streamId = await resolveStreamId(store, args.streamId as string);
@@ -487,6 +519,7 @@ export const TOOLS: readonly ToolDefinition[] = [
     }),
     outputSchema: obj({ store: str(''), events: eventsSchema, next: obj({ fromPosition: int('') }), notes: notesSchema }, ['events']),
     runsCode: () => false,
+    shrinkable: ['events'],
     async run(args, tools) {
       const { ref, store } = await tools.open(args.store);
       const types = args.types as string[] | undefined;
@@ -519,6 +552,7 @@ export const TOOLS: readonly ToolDefinition[] = [
       ['event'],
     ),
     runsCode: () => false,
+    shrinkable: ['event', 'kinds'],
     async run(args, tools) {
       const { ref, store } = await tools.open(args.store);
       const streamId = await resolveStreamId(store, args.streamId as string);
@@ -530,7 +564,7 @@ export const TOOLS: readonly ToolDefinition[] = [
       const shown = eventAnswer(event, cuts, 'read the store with the eventscope CLI for the rest', WHOLE_LIMITS);
       const structured: Record<string, unknown> = { store: ref.label, event: shown, kinds: event.kinds };
       if (cuts.notes.length) structured.notes = cuts.notes;
-      return { structured, text: withNotes(`${eventLine(shown)}\n${stringifyExact(shown, 2)}`, cuts.notes) };
+      return { structured, text: withNotes(`${eventLine(shown)}\n(The event whole is in the structured answer.)`, cuts.notes) };
     },
   },
   {
@@ -562,12 +596,12 @@ export const TOOLS: readonly ToolDefinition[] = [
       ['events', 'scanned'],
     ),
     runsCode: () => false,
+    shrinkable: ['events'],
     async run(args, tools) {
       const where = args.where as string;
       compileWhere(where); // a sentence before the store opens
-      const { ref } = await tools.open(args.store);
-      const streamId =
-        typeof args.streamId === 'string' ? await resolveStreamId((await tools.open(args.store)).store, args.streamId) : undefined;
+      const { ref, store } = await tools.open(args.store);
+      const streamId = typeof args.streamId === 'string' ? await resolveStreamId(store, args.streamId) : undefined;
       const types = args.types as string[] | undefined;
       const found = await searchInWorker(
         {
@@ -581,6 +615,10 @@ export const TOOLS: readonly ToolDefinition[] = [
         tools.host.workerDir,
       );
       const events = found.events;
+      if (!events.length && types?.length && found.next === undefined) {
+        const unknown = await unknownTypes(store, types);
+        if (unknown) throw unknown;
+      }
       const cuts = new Cuts();
       const build = (items: readonly RecordedEvent[]) => ({
         store: ref.label,
@@ -590,7 +628,7 @@ export const TOOLS: readonly ToolDefinition[] = [
       });
       const { answer, kept } = fitted(events, build, 'search again from the `next` position');
       const nextPosition = kept < events.length ? events[kept].position : found.next;
-      if (nextPosition !== undefined && streamId === undefined) answer.next = { fromPosition: nextPosition };
+      if (nextPosition !== undefined) answer.next = { fromPosition: nextPosition };
       if (found.errors) answer.expressionErrors = found.errors;
       const notes = [...cuts.notes, ...((answer.notes as string[]) ?? []), ...(found.note ? [found.note] : [])];
       if (found.errors)
@@ -634,6 +672,7 @@ export const TOOLS: readonly ToolDefinition[] = [
       ['steps'],
     ),
     runsCode: runsProjection,
+    shrinkable: ['state', 'changes', 'stepEvent', 'firstFailure'],
     async run(args, tools) {
       return tools.withReplay(args, async ({ ref, session, invariant, ownPass, firstFailure, link: linkAt }) => {
         const summary = session.summary;
@@ -672,7 +711,6 @@ export const TOOLS: readonly ToolDefinition[] = [
         if (summary.stopped) structured.stopped = summary.stopped;
         const link = linkAt(failure ? failure.index + 1 : at);
         if (link) structured.link = link;
-        shrinkState(structured, cuts);
         if (cuts.notes.length) structured.notes = cuts.notes;
         const f = structured.firstFailure as { step: number; error: string; event: Record<string, unknown> } | undefined;
         const text = [
@@ -694,7 +732,7 @@ export const TOOLS: readonly ToolDefinition[] = [
     name: 'find_first_failure',
     title: 'Find the first bad event',
     description:
-      'The first event after which an invariant fails — "which event put the system into a bad state" — in one call: that event whole, the state before and after it, what it changed, and the events of its stream just before. The invariant is a JavaScript expression over `state`, `event` and `before` (with the generic projection, `state` is the whole store: `state.streams[id].fields`; use `event.streamId` to pick the event\'s stream), e.g. `state.streams[event.streamId].fields.balance >= 0`.',
+      'The first event after which an invariant fails — "which event put the system into a bad state" — in one call: that event whole, the state before and after it (and the broken stream\'s part of it, where the state is kept per stream), what it changed, and the events of its stream just before. The invariant is a JavaScript expression over `state`, `event` and `before`, e.g. `state.balances[event.streamId] >= 0` with a projection that keeps balances. With the generic projection the state is `{events, byType, streams: {<id>: {events, lastType, lastRevision, fields}}}`, `fields` the latest value of each data field of the stream\'s events: e.g. `state.streams[event.streamId].events <= 100`.',
     inputSchema: obj({
       store: STORE_ARG,
       invariant: { ...INVARIANT_ARG, description: `${INVARIANT_ARG.description} Omitted: the projection's own invariant.`, minLength: 1 },
@@ -711,8 +749,10 @@ export const TOOLS: readonly ToolDefinition[] = [
         error: str('Why it fails.'),
         partition: str(''),
         event: eventSchema,
-        stateBefore: anyValue(''),
-        stateAfter: anyValue(''),
+        stateBefore: anyValue('The whole state before the event.'),
+        stateAfter: anyValue('The whole state after it.'),
+        partitionStateBefore: anyValue("The broken partition's (stream's) part of the state before, where the state is kept per stream."),
+        partitionStateAfter: anyValue('That part after.'),
         changes: { type: 'array', items: anyValue('') },
         preceding: eventsSchema,
         link: str(''),
@@ -721,6 +761,7 @@ export const TOOLS: readonly ToolDefinition[] = [
       ['found', 'steps'],
     ),
     runsCode: runsProjection,
+    shrinkable: ['stateBefore', 'stateAfter', 'preceding', 'changes', 'partitionStateBefore', 'partitionStateAfter', 'event'],
     async run(args, tools) {
       return tools.withReplay(args, async ({ ref, session, projection, invariant: given, firstFailure, link: linkAt }) => {
         const summary = session.summary;
@@ -754,8 +795,14 @@ export const TOOLS: readonly ToolDefinition[] = [
           ...(record.statesOmitted
             ? { stateBefore: '(left out: too big)', stateAfter: '(left out: too big)' }
             : {
-                stateBefore: shapeValue(focus(record.stateBefore), cuts, whole),
-                stateAfter: shapeValue(focus(record.stateAfter), cuts, whole),
+                stateBefore: shapeValue(record.stateBefore, cuts, whole),
+                stateAfter: shapeValue(record.stateAfter, cuts, whole),
+                ...(focus(record.stateAfter) !== record.stateAfter
+                  ? {
+                      partitionStateBefore: shapeValue(focus(record.stateBefore), cuts, whole),
+                      partitionStateAfter: shapeValue(focus(record.stateAfter), cuts, whole),
+                    }
+                  : {}),
               }),
           changes: shapeValue(context.changes, cuts, whole),
           preceding: context.preceding.map((p) => eventAnswer(p.event, cuts, GET_EVENT_WHOLE)),
@@ -765,17 +812,21 @@ export const TOOLS: readonly ToolDefinition[] = [
             'state',
             `The states are too big to answer (${Math.round((record.stateBytes ?? 0) / 1e6)} MB); replay the stream that broke (stream: "${record.event.streamId}") to see its state.`,
           );
-        } else if (focus(record.stateAfter) !== record.stateAfter)
-          cuts.note('partition', `The states shown are those of the partition that broke (${failure.partition}), not the whole state.`);
+        }
         const link = linkAt(failure.index + 1);
         if (link) structured.link = link;
-        shrinkState(structured, cuts);
         if (cuts.notes.length) structured.notes = cuts.notes;
         const text = [
           `The invariant ${invariant} first fails after step ${failure.index + 1} of ${summary.steps}: ${failure.message}.`,
           `The event: ${eventLine(structured.event as Record<string, unknown>)}`,
-          `State before: ${truncateText(stringifyExact(structured.stateBefore) ?? '', 1500)}`,
-          `State after: ${truncateText(stringifyExact(structured.stateAfter) ?? '', 1500)}`,
+          ...('partitionStateAfter' in structured
+            ? [
+                `State of ${failure.partition} before: ${truncateText(stringifyExact(structured.partitionStateBefore) ?? '', 1000)}`,
+                `State of ${failure.partition} after: ${truncateText(stringifyExact(structured.partitionStateAfter) ?? '', 1000)}`,
+              ]
+            : []),
+          `State before: ${truncateText(stringifyExact(structured.stateBefore) ?? '', 1000)}`,
+          `State after: ${truncateText(stringifyExact(structured.stateAfter) ?? '', 1000)}`,
           `Changes: ${truncateText(stringifyExact(structured.changes) ?? '', 1500)}`,
           ...(link ? [link] : []),
         ].join('\n');
@@ -828,21 +879,44 @@ function partitionState(state: unknown, partition: string | undefined): unknown 
   return state;
 }
 
-/** Big states make the answer too big: cut them harder, then leave them out, saying so. */
-function shrinkState(structured: Record<string, unknown>, cuts: Cuts): void {
-  const keys = ['state', 'stateBefore', 'stateAfter', 'changes'].filter((k) => k in structured);
-  for (const limits of [
-    { string: 120, items: 8, keys: 15, depth: 4 },
-    { string: 60, items: 4, keys: 8, depth: 3 },
-  ]) {
-    if (answerBytes(structured) <= ANSWER_BUDGET_BYTES) return;
-    for (const key of keys) structured[key] = shapeValue(structured[key], cuts, 'replay one stream to see a smaller state', limits);
+/**
+ * An answer within ANSWER_BUDGET_BYTES, text and structured part together: the text cut to
+ * TEXT_BUDGET, then the `shrinkable` parts cut harder step by step (each item of a list on its
+ * own, so that lists keep their length and their cursors stay true), then left out; each cut noted.
+ */
+function fitAnswer(answer: ToolAnswer, shrinkable: string[]): ToolAnswer {
+  const text =
+    answer.text.length > TEXT_BUDGET ? `${answer.text.slice(0, TEXT_BUDGET)}… (cut here: the structured answer has the rest)` : answer.text;
+  const { structured } = answer;
+  // Room for the notes this may add.
+  const budget = ANSWER_BUDGET_BYTES - 600;
+  const size = () => answerBytes(structured) + Buffer.byteLength(text);
+  const cuts = new Cuts();
+  const whole = 'ask for less (one stream, a smaller limit) to see more of it';
+  for (const limits of SHRINK_STEPS) {
+    if (size() <= budget) break;
+    for (const key of shrinkable) {
+      const value = structured[key];
+      if (value === undefined) continue;
+      structured[key] = Array.isArray(value)
+        ? value.map((item) => shapeValue(item, cuts, whole, limits))
+        : shapeValue(value, cuts, whole, limits);
+    }
   }
-  for (const key of keys) {
-    if (answerBytes(structured) <= ANSWER_BUDGET_BYTES) return;
+  for (const key of shrinkable) {
+    if (size() <= budget) break;
+    if (structured[key] === undefined) continue;
     structured[key] = '(left out: too big for this answer)';
-    cuts.note('left-out', 'A state too big for the answer was left out; replay one stream (stream argument) to see it.');
+    cuts.note(`left-out-${key}`, `"${key}" was left out: too big for this answer; ${whole}.`);
   }
+  if (cuts.notes.length) structured.notes = [...((structured.notes as string[] | undefined) ?? []), ...cuts.notes];
+  return { structured, text };
+}
+
+/** The first `max` items of a list as text, and how many more. */
+function listText(items: string[], max: number): string {
+  if (!items.length) return 'none';
+  return items.length > max ? `${items.slice(0, max).join(', ')} and ${items.length - max} more` : items.join(', ');
 }
 
 function truncateText(text: string, max: number): string {
