@@ -332,6 +332,32 @@ describe('eventscope mcp (the SDK client over stdio)', function () {
     assert.equal((await answer(session, 'store_info', {})).events, 330, 'the server goes on');
   });
 
+  it('a call the client cancels ends its replay or search at once (the server says so on stderr)', async () => {
+    // A projection that takes 20 ms an event: its replay of the demo's 330 events takes 6.6 s.
+    const slow = join(makeTempDir(), 'slow.projection.js');
+    writeFileSync(
+      slow,
+      'export default { init: () => ({ n: 0 }), when: {}, any: (s) => { const end = Date.now() + 20; while (Date.now() < end); s.n++; }, invariant: (s) => s.n < 1000 };\n',
+    );
+    for (const [name, args] of [
+      ['find_first_failure', { projection: slow }],
+      ['search_events', { where: '(() => { const end = Date.now() + 60; while (Date.now() < end); return false; })()' }],
+    ] as [string, Record<string, unknown>][]) {
+      const abort = new AbortController();
+      const called = session.client.callTool({ name, arguments: args }, undefined, { signal: abort.signal });
+      await new Promise((r) => setTimeout(r, 700));
+      const aborted = Date.now();
+      abort.abort();
+      await assert.rejects(called);
+      const said = `eventscope mcp: ${name} cancelled by the client`;
+      while (!session.stderr().includes(said)) {
+        assert.ok(Date.now() - aborted < 3000, `${said}: ${session.stderr().slice(-500)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    assert.equal((await answer(session, 'store_info', {})).events, 330);
+  });
+
   it('projection files run only with --allow-code; the encrypted fixture opens with its key from the environment', async () => {
     const encrypted = copyFixture('c_aes_zlib.db');
     const sha = sha256(encrypted);

@@ -102,9 +102,15 @@ class EventscopeTool implements vscode.LanguageModelTool<Record<string, unknown>
     };
   }
 
-  async invoke(options: vscode.LanguageModelToolInvocationOptions<Record<string, unknown>>): Promise<vscode.LanguageModelToolResult> {
+  async invoke(
+    options: vscode.LanguageModelToolInvocationOptions<Record<string, unknown>>,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.LanguageModelToolResult> {
+    // Stopped in the chat: the replay or search under way ends.
+    const abort = new AbortController();
+    const cancelled = token.onCancellationRequested(() => abort.abort());
     try {
-      const answer = await this.runner.call(this.tool.name, options.input);
+      const answer = await this.runner.call(this.tool.name, options.input, abort.signal);
       return resultOf(answer.text, answer.structured);
     } catch (error) {
       // The model reads the sentence and can correct its call; details go to the log.
@@ -116,6 +122,8 @@ class EventscopeTool implements vscode.LanguageModelTool<Record<string, unknown>
             : error.message
           : `Unexpected error in ${this.tool.name}: ${messageOf(error)}.`;
       throw new Error(message);
+    } finally {
+      cancelled.dispose();
     }
   }
 }

@@ -124,15 +124,15 @@ export function createMcpServer(options: McpOptions): { server: Server; runner: 
       annotations: { title: t.title, readOnlyHint: true, openWorldHint: false },
     })),
   }));
-  server.setRequestHandler(CallToolRequestSchema, (request): Promise<CallToolResult> => {
-    const answered = answer(request.params.name, request.params.arguments);
+  server.setRequestHandler(CallToolRequestSchema, (request, extra): Promise<CallToolResult> => {
+    const answered = answer(request.params.name, request.params.arguments, extra.signal);
     inFlight.add(answered);
     void answered.finally(() => inFlight.delete(answered));
     return answered;
   });
-  async function answer(name: string, args: unknown): Promise<CallToolResult> {
+  async function answer(name: string, args: unknown, signal: AbortSignal): Promise<CallToolResult> {
     try {
-      const answer = await runner.call(name, args);
+      const answer = await runner.call(name, args, signal);
       return { content: [{ type: 'text', text: answer.text }], structuredContent: answer.structured };
     } catch (error) {
       const message =
@@ -141,7 +141,7 @@ export function createMcpServer(options: McpOptions): { server: Server; runner: 
             ? withAdvice(error.message, CIPHER_KEY_ADVICE)
             : error.message
           : `Unexpected error in ${name}: ${messageOf(error)}.`;
-      log(`eventscope mcp: ${name} failed: ${message}`);
+      log(signal.aborted ? `eventscope mcp: ${name} cancelled by the client` : `eventscope mcp: ${name} failed: ${message}`);
       if (!(error instanceof EventscopeError)) log(String((error as Error)?.stack ?? error));
       return { content: [{ type: 'text', text: message }], isError: true };
     }

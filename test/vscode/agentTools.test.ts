@@ -7,7 +7,8 @@
 
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../src/extension/ctx';
 import { lmToolName } from '../../src/core/tools/tools';
@@ -75,6 +76,32 @@ describe('the agent tools in VS Code (language-model tools)', function () {
     } finally {
       ctx.replays.trustOverride = undefined;
       ctx.replays.historyLimit = 0;
+    }
+  });
+
+  it('a call cancelled in the chat ends its replay at once', async () => {
+    ctx.replays.trustOverride = true;
+    const slow = join(ctx.context.globalStorageUri.fsPath, 'slow.projection.js');
+    mkdirSync(dirname(slow), { recursive: true });
+    // 20 ms an event: the demo's 330 events take 6.6 s.
+    writeFileSync(
+      slow,
+      'export default { init: () => ({ n: 0 }), when: {}, any: (s) => { const end = Date.now() + 20; while (Date.now() < end); s.n++; } };\n',
+    );
+    const source = new vscode.CancellationTokenSource();
+    try {
+      const started = Date.now();
+      const called = vscode.lm.invokeTool(
+        lmToolName('replay'),
+        { input: { store: DEMO, projection: slow }, toolInvocationToken: undefined },
+        source.token,
+      );
+      setTimeout(() => source.cancel(), 700);
+      await assert.rejects(Promise.resolve(called), /cancel/i);
+      assert.ok(Date.now() - started < 4000, `ended ${Date.now() - started} ms after the call`);
+    } finally {
+      source.dispose();
+      ctx.replays.trustOverride = undefined;
     }
   });
 

@@ -50,8 +50,9 @@ export const SEARCH_TIME_MS = 20_000;
 const WORKER_HEAP_MB = DEFAULT_MEMORY_LIMIT_MB;
 
 /** Runs one search in a new worker; a sentence when the worker fails or runs out of memory. */
-export function searchInWorker(request: SearchRequest, workerDir = __dirname): Promise<SearchResult> {
+export function searchInWorker(request: SearchRequest, workerDir = __dirname, signal?: AbortSignal): Promise<SearchResult> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new EventscopeError('The search was cancelled.'));
     const worker = new Worker(join(workerDir, 'search-worker.js'), {
       workerData: request,
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
@@ -63,6 +64,7 @@ export function searchInWorker(request: SearchRequest, workerDir = __dirname): P
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', cancel);
       fn();
       void worker.terminate();
     };
@@ -72,6 +74,9 @@ export function searchInWorker(request: SearchRequest, workerDir = __dirname): P
         settle(() => reject(new EventscopeError(`The search where ${request.where} did not finish in ${(SEARCH_TIME_MS * 2) / 1000} s.`))),
       SEARCH_TIME_MS * 2,
     );
+    // The caller gave up: the worker ends where it is.
+    const cancel = () => settle(() => reject(new EventscopeError('The search was cancelled.')));
+    signal?.addEventListener('abort', cancel, { once: true });
     worker.on('message', (reply: SearchReply) => settle(() => ('result' in reply ? resolve(reply.result) : reject(fromWire(reply.error)))));
     worker.on('error', (error: Error & { code?: string }) =>
       settle(() =>

@@ -18,7 +18,7 @@ import { eventToJSON, type RecordedEvent, type StreamInfo } from '../events';
 import { stringifyExact } from '../json/exact';
 import { labelStreams } from '../labels';
 import { checkCategory, eventTypes, unknownTypes } from '../known';
-import { ReplaySession } from '../projection/session';
+import { ReplayCancelled, ReplaySession } from '../projection/session';
 import type { ReplaySourceSpec } from '../projection/source';
 import type { Break, ProjectionChoice, ReplayScope } from '../projection/types';
 import { CursorError, encodeStreamCursor, resumeFrom, type CursorNames } from '../query/cursor';
@@ -74,7 +74,8 @@ export interface ToolDefinition {
   runsCode(args: Record<string, unknown>): boolean;
   /** The answer's parts that are cut harder (each item of a list), then left out, when it is over budget. */
   shrinkable: string[];
-  run(args: Record<string, unknown>, tools: ToolRunner): Promise<ToolAnswer>;
+  /** `signal`: the caller gave up (a cancelled request); a replay or search under way ends. */
+  run(args: Record<string, unknown>, tools: ToolRunner, signal?: AbortSignal): Promise<ToolAnswer>;
 }
 
 const STORE_ARG = str(
@@ -172,7 +173,7 @@ export class ToolRunner {
   }
 
   /** Calls a tool: its answer, or an EventscopeError (one sentence) for a wrong call, store or expression. */
-  async call(name: string, args: unknown): Promise<ToolAnswer> {
+  async call(name: string, args: unknown, signal?: AbortSignal): Promise<ToolAnswer> {
     const tool = TOOLS.find((t) => t.name === name);
     if (!tool) throw new EventscopeError(`There is no tool "${name}"; the tools are ${TOOLS.map((t) => t.name).join(', ')}.`);
     const checked = checkArguments(name, tool.inputSchema, args);
@@ -180,7 +181,7 @@ export class ToolRunner {
       const refusal = this.host.codeRefusal();
       if (refusal) throw new EventscopeError(refusal);
     }
-    return fitAnswer(await tool.run(checked, this), tool.shrinkable);
+    return fitAnswer(await tool.run(checked, this, signal), tool.shrinkable);
   }
 
   /** The store an argument names, opened once and kept for later calls. */
@@ -222,7 +223,7 @@ export class ToolRunner {
    * Runs `work` on a replay of the events a call's arguments name (store; stream, category or
    * all; projection; invariant), its expressions sealed, and closes the replay after.
    */
-  async withReplay<T>(args: Record<string, unknown>, work: (replay: OpenReplay) => Promise<T>): Promise<T> {
+  async withReplay<T>(args: Record<string, unknown>, work: (replay: OpenReplay) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const { ref } = await this.open(args.store);
     const invariant = args.invariant as string | undefined;
     const projection = this.projection(args.projection, invariant);
@@ -242,9 +243,13 @@ export class ToolRunner {
       source,
       projection,
       sealExpressions: true,
+      ...(signal ? { signal } : {}),
       ...(this.host.timeBudgetMs ? { timeBudgetMs: this.host.timeBudgetMs } : {}),
       ...(this.host.workerDir ? { workerScript: resolve(this.host.workerDir, 'projection-worker.js') } : {}),
     });
+    // Cancelled after the first pass: the session ends, so what waits on it fails at once.
+    const cancel = () => void session.dispose();
+    signal?.addEventListener('abort', cancel, { once: true });
     try {
       // A Python projection checks its (Python) invariant in its first pass; a JavaScript one is a pass of its own.
       const ownPass = invariant !== undefined && projection.kind !== 'python' ? invariant : undefined;
@@ -253,7 +258,11 @@ export class ToolRunner {
       const link = (step: number) =>
         this.host.replayLink?.({ store: ref, scope, projection, ...(invariant !== undefined ? { invariant } : {}) }, step);
       return await work({ ref, session, projection, invariant, ownPass, firstFailure, link });
+    } catch (error) {
+      if (signal?.aborted) throw new ReplayCancelled();
+      throw error;
     } finally {
+      signal?.removeEventListener('abort', cancel);
       await session.dispose();
     }
   }
@@ -597,7 +606,7 @@ export const TOOLS: readonly ToolDefinition[] = [
     ),
     runsCode: () => false,
     shrinkable: ['events'],
-    async run(args, tools) {
+    async run(args, tools, signal) {
       const where = args.where as string;
       compileWhere(where); // a sentence before the store opens
       const { ref, store } = await tools.open(args.store);
@@ -613,6 +622,7 @@ export const TOOLS: readonly ToolDefinition[] = [
           limit: (args.limit as number | undefined) ?? 20,
         },
         tools.host.workerDir,
+        signal,
       );
       const events = found.events;
       if (!events.length && types?.length && found.next === undefined) {
@@ -673,59 +683,63 @@ export const TOOLS: readonly ToolDefinition[] = [
     ),
     runsCode: runsProjection,
     shrinkable: ['state', 'changes', 'stepEvent', 'firstFailure'],
-    async run(args, tools) {
-      return tools.withReplay(args, async ({ ref, session, invariant, ownPass, firstFailure, link: linkAt }) => {
-        const summary = session.summary;
-        const failure = await firstFailure();
-        const breaks = await session.breaks(ownPass);
-        const steps = summary.steps;
-        const at = Math.min((args.atStep as number | undefined) ?? steps, steps);
-        if (args.atStep !== undefined && (args.atStep as number) > steps)
-          throw new EventscopeError(`The replay has ${steps} steps; atStep ${args.atStep as number} is past its end.`);
-        const cuts = new Cuts();
-        const whole = 'ask for a smaller part (a stream) or open the replay in Eventscope';
-        const structured: Record<string, unknown> = {
-          store: ref.label,
-          projection: summary.projection.name,
-          source: summary.source,
-          steps,
-          elapsedMs: Math.round(summary.elapsedMs),
-          errors: {
-            count: summary.errors.length,
-            first: summary.errors.slice(0, 5).map((m) => ({ step: m.index + 1, error: m.message })),
-          },
-          breaks: { count: breaks.breaks.length, failingSteps: breaks.failingSteps, truncated: breaks.truncated },
-        };
-        if (failure) structured.firstFailure = await failureAnswer(session, failure, cuts);
-        if (at > 0) {
-          // A state too big to send is not sent: its size is said instead.
-          const record = await session.step(at - 1, { maxStateBytes: MAX_STATE_BYTES });
-          structured.atStep = at;
-          structured.stepEvent = eventAnswer(record.event, cuts, GET_EVENT_WHOLE);
-          structured.changes = shapeValue(flattenDelta(record.changes), cuts, whole);
-          if (record.statesOmitted) {
-            structured.state = `(left out: ${Math.round((record.stateBytes ?? 0) / 1e6)} MB)`;
-            cuts.note('state', 'The state is too big to answer; replay one stream or category (stream, category) to see one.');
-          } else structured.state = shapeValue(record.stateAfter, cuts, whole);
-        }
-        if (summary.stopped) structured.stopped = summary.stopped;
-        const link = linkAt(failure ? failure.index + 1 : at);
-        if (link) structured.link = link;
-        if (cuts.notes.length) structured.notes = cuts.notes;
-        const f = structured.firstFailure as { step: number; error: string; event: Record<string, unknown> } | undefined;
-        const text = [
-          `Replayed ${summary.source} with ${summary.projection.name}: ${steps} steps in ${Math.round(summary.elapsedMs)} ms, ${summary.errors.length} handler errors.`,
-          f
-            ? `First failure at step ${f.step}: ${f.error} (${eventLine(f.event)}).`
-            : invariant !== undefined || summary.hasInvariant
-              ? 'The invariant held throughout.'
-              : 'No invariant.',
-          ...(summary.stopped ? [`Stopped: ${summary.stopped}`] : []),
-          ...(at > 0 ? [`State after step ${at}: ${truncateText(stringifyExact(structured.state) ?? '', 2000)}`] : []),
-          ...(link ? [link] : []),
-        ].join('\n');
-        return { structured, text: withNotes(text, cuts.notes) };
-      });
+    async run(args, tools, signal) {
+      return tools.withReplay(
+        args,
+        async ({ ref, session, invariant, ownPass, firstFailure, link: linkAt }) => {
+          const summary = session.summary;
+          const failure = await firstFailure();
+          const breaks = await session.breaks(ownPass);
+          const steps = summary.steps;
+          const at = Math.min((args.atStep as number | undefined) ?? steps, steps);
+          if (args.atStep !== undefined && (args.atStep as number) > steps)
+            throw new EventscopeError(`The replay has ${steps} steps; atStep ${args.atStep as number} is past its end.`);
+          const cuts = new Cuts();
+          const whole = 'ask for a smaller part (a stream) or open the replay in Eventscope';
+          const structured: Record<string, unknown> = {
+            store: ref.label,
+            projection: summary.projection.name,
+            source: summary.source,
+            steps,
+            elapsedMs: Math.round(summary.elapsedMs),
+            errors: {
+              count: summary.errors.length,
+              first: summary.errors.slice(0, 5).map((m) => ({ step: m.index + 1, error: m.message })),
+            },
+            breaks: { count: breaks.breaks.length, failingSteps: breaks.failingSteps, truncated: breaks.truncated },
+          };
+          if (failure) structured.firstFailure = await failureAnswer(session, failure, cuts);
+          if (at > 0) {
+            // A state too big to send is not sent: its size is said instead.
+            const record = await session.step(at - 1, { maxStateBytes: MAX_STATE_BYTES });
+            structured.atStep = at;
+            structured.stepEvent = eventAnswer(record.event, cuts, GET_EVENT_WHOLE);
+            structured.changes = shapeValue(flattenDelta(record.changes), cuts, whole);
+            if (record.statesOmitted) {
+              structured.state = `(left out: ${Math.round((record.stateBytes ?? 0) / 1e6)} MB)`;
+              cuts.note('state', 'The state is too big to answer; replay one stream or category (stream, category) to see one.');
+            } else structured.state = shapeValue(record.stateAfter, cuts, whole);
+          }
+          if (summary.stopped) structured.stopped = summary.stopped;
+          const link = linkAt(failure ? failure.index + 1 : at);
+          if (link) structured.link = link;
+          if (cuts.notes.length) structured.notes = cuts.notes;
+          const f = structured.firstFailure as { step: number; error: string; event: Record<string, unknown> } | undefined;
+          const text = [
+            `Replayed ${summary.source} with ${summary.projection.name}: ${steps} steps in ${Math.round(summary.elapsedMs)} ms, ${summary.errors.length} handler errors.`,
+            f
+              ? `First failure at step ${f.step}: ${f.error} (${eventLine(f.event)}).`
+              : invariant !== undefined || summary.hasInvariant
+                ? 'The invariant held throughout.'
+                : 'No invariant.',
+            ...(summary.stopped ? [`Stopped: ${summary.stopped}`] : []),
+            ...(at > 0 ? [`State after step ${at}: ${truncateText(stringifyExact(structured.state) ?? '', 2000)}`] : []),
+            ...(link ? [link] : []),
+          ].join('\n');
+          return { structured, text: withNotes(text, cuts.notes) };
+        },
+        signal,
+      );
     },
   },
   {
@@ -762,76 +776,80 @@ export const TOOLS: readonly ToolDefinition[] = [
     ),
     runsCode: runsProjection,
     shrinkable: ['stateBefore', 'stateAfter', 'preceding', 'changes', 'partitionStateBefore', 'partitionStateAfter', 'event'],
-    async run(args, tools) {
-      return tools.withReplay(args, async ({ ref, session, projection, invariant: given, firstFailure, link: linkAt }) => {
-        const summary = session.summary;
-        if (given === undefined && !summary.hasInvariant) {
-          throw new EventscopeError(
-            `Give an invariant: ${projection.kind === 'generic' ? 'the generic projection' : `the projection ${summary.projection.name}`} has none of its own.`,
-          );
-        }
-        const invariant = given ?? `the invariant of ${summary.projection.name}`;
-        const failure = await firstFailure();
-        const base = { store: ref.label, invariant, steps: summary.steps };
-        if (!failure) {
-          const structured = { ...base, found: false, ...(summary.stopped ? { stopped: summary.stopped } : {}) };
-          return {
-            structured,
-            text: `The invariant ${invariant} holds after every one of the ${summary.steps} steps of ${summary.source}.${summary.stopped ? ` (The replay stopped early: ${summary.stopped})` : ''}`,
+    async run(args, tools, signal) {
+      return tools.withReplay(
+        args,
+        async ({ ref, session, projection, invariant: given, firstFailure, link: linkAt }) => {
+          const summary = session.summary;
+          if (given === undefined && !summary.hasInvariant) {
+            throw new EventscopeError(
+              `Give an invariant: ${projection.kind === 'generic' ? 'the generic projection' : `the projection ${summary.projection.name}`} has none of its own.`,
+            );
+          }
+          const invariant = given ?? `the invariant of ${summary.projection.name}`;
+          const failure = await firstFailure();
+          const base = { store: ref.label, invariant, steps: summary.steps };
+          if (!failure) {
+            const structured = { ...base, found: false, ...(summary.stopped ? { stopped: summary.stopped } : {}) };
+            return {
+              structured,
+              text: `The invariant ${invariant} holds after every one of the ${summary.steps} steps of ${summary.source}.${summary.stopped ? ` (The replay stopped early: ${summary.stopped})` : ''}`,
+            };
+          }
+          const cuts = new Cuts();
+          const whole = 'replay one stream to see a smaller state';
+          const record = await session.step(failure.index, { before: true, maxStateBytes: MAX_STATE_BYTES });
+          const context = await failureContext(session, failure.index, 3);
+          const focus = (state: unknown) => partitionState(state, failure.partition);
+          const structured: Record<string, unknown> = {
+            ...base,
+            found: true,
+            step: failure.index + 1,
+            error: failure.message,
+            ...(failure.partition !== undefined ? { partition: failure.partition } : {}),
+            event: eventAnswer(record.event, cuts, GET_EVENT_WHOLE),
+            ...(record.statesOmitted
+              ? { stateBefore: '(left out: too big)', stateAfter: '(left out: too big)' }
+              : {
+                  stateBefore: shapeValue(record.stateBefore, cuts, whole),
+                  stateAfter: shapeValue(record.stateAfter, cuts, whole),
+                  ...(focus(record.stateAfter) !== record.stateAfter
+                    ? {
+                        partitionStateBefore: shapeValue(focus(record.stateBefore), cuts, whole),
+                        partitionStateAfter: shapeValue(focus(record.stateAfter), cuts, whole),
+                      }
+                    : {}),
+                }),
+            changes: shapeValue(context.changes, cuts, whole),
+            preceding: context.preceding.map((p) => eventAnswer(p.event, cuts, GET_EVENT_WHOLE)),
           };
-        }
-        const cuts = new Cuts();
-        const whole = 'replay one stream to see a smaller state';
-        const record = await session.step(failure.index, { before: true, maxStateBytes: MAX_STATE_BYTES });
-        const context = await failureContext(session, failure.index, 3);
-        const focus = (state: unknown) => partitionState(state, failure.partition);
-        const structured: Record<string, unknown> = {
-          ...base,
-          found: true,
-          step: failure.index + 1,
-          error: failure.message,
-          ...(failure.partition !== undefined ? { partition: failure.partition } : {}),
-          event: eventAnswer(record.event, cuts, GET_EVENT_WHOLE),
-          ...(record.statesOmitted
-            ? { stateBefore: '(left out: too big)', stateAfter: '(left out: too big)' }
-            : {
-                stateBefore: shapeValue(record.stateBefore, cuts, whole),
-                stateAfter: shapeValue(record.stateAfter, cuts, whole),
-                ...(focus(record.stateAfter) !== record.stateAfter
-                  ? {
-                      partitionStateBefore: shapeValue(focus(record.stateBefore), cuts, whole),
-                      partitionStateAfter: shapeValue(focus(record.stateAfter), cuts, whole),
-                    }
-                  : {}),
-              }),
-          changes: shapeValue(context.changes, cuts, whole),
-          preceding: context.preceding.map((p) => eventAnswer(p.event, cuts, GET_EVENT_WHOLE)),
-        };
-        if (record.statesOmitted) {
-          cuts.note(
-            'state',
-            `The states are too big to answer (${Math.round((record.stateBytes ?? 0) / 1e6)} MB); replay the stream that broke (stream: "${record.event.streamId}") to see its state.`,
-          );
-        }
-        const link = linkAt(failure.index + 1);
-        if (link) structured.link = link;
-        if (cuts.notes.length) structured.notes = cuts.notes;
-        const text = [
-          `The invariant ${invariant} first fails after step ${failure.index + 1} of ${summary.steps}: ${failure.message}.`,
-          `The event: ${eventLine(structured.event as Record<string, unknown>)}`,
-          ...('partitionStateAfter' in structured
-            ? [
-                `State of ${failure.partition} before: ${truncateText(stringifyExact(structured.partitionStateBefore) ?? '', 1000)}`,
-                `State of ${failure.partition} after: ${truncateText(stringifyExact(structured.partitionStateAfter) ?? '', 1000)}`,
-              ]
-            : []),
-          `State before: ${truncateText(stringifyExact(structured.stateBefore) ?? '', 1000)}`,
-          `State after: ${truncateText(stringifyExact(structured.stateAfter) ?? '', 1000)}`,
-          `Changes: ${truncateText(stringifyExact(structured.changes) ?? '', 1500)}`,
-          ...(link ? [link] : []),
-        ].join('\n');
-        return { structured, text: withNotes(text, cuts.notes) };
-      });
+          if (record.statesOmitted) {
+            cuts.note(
+              'state',
+              `The states are too big to answer (${Math.round((record.stateBytes ?? 0) / 1e6)} MB); replay the stream that broke (stream: "${record.event.streamId}") to see its state.`,
+            );
+          }
+          const link = linkAt(failure.index + 1);
+          if (link) structured.link = link;
+          if (cuts.notes.length) structured.notes = cuts.notes;
+          const text = [
+            `The invariant ${invariant} first fails after step ${failure.index + 1} of ${summary.steps}: ${failure.message}.`,
+            `The event: ${eventLine(structured.event as Record<string, unknown>)}`,
+            ...('partitionStateAfter' in structured
+              ? [
+                  `State of ${failure.partition} before: ${truncateText(stringifyExact(structured.partitionStateBefore) ?? '', 1000)}`,
+                  `State of ${failure.partition} after: ${truncateText(stringifyExact(structured.partitionStateAfter) ?? '', 1000)}`,
+                ]
+              : []),
+            `State before: ${truncateText(stringifyExact(structured.stateBefore) ?? '', 1000)}`,
+            `State after: ${truncateText(stringifyExact(structured.stateAfter) ?? '', 1000)}`,
+            `Changes: ${truncateText(stringifyExact(structured.changes) ?? '', 1500)}`,
+            ...(link ? [link] : []),
+          ].join('\n');
+          return { structured, text: withNotes(text, cuts.notes) };
+        },
+        signal,
+      );
     },
   },
 ];
