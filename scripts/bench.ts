@@ -636,6 +636,11 @@ type ListOptions = Parameters<EventsourcingSqliteStore['listStreams']>[0];
 type RowOptions = { t?: Timed; target?: string; ratio?: string | number; pass?: boolean };
 
 /** Adds result rows of one engine: a ratio given as a number prints as "0.94x", pass as PASS/MISS. */
+/** A timed row's target, ratio and verdict: under `limitMs` milliseconds. */
+function withinMs(t: Timed, limitMs: number): RowOptions {
+  return { t, target: `< ${limitMs} ms`, ratio: t.ms / limitMs, pass: t.ms < limitMs };
+}
+
 function rowAdder(engine: string, rows: ResultRow[]): (measurement: string, value: string, options?: RowOptions) => void {
   return (measurement, value, options = {}) => {
     const ratio = typeof options.ratio === 'number' ? `${options.ratio.toFixed(2)}x` : (options.ratio ?? '');
@@ -1181,12 +1186,11 @@ async function benchLanguageServer(dir: string): Promise<ResultRow[]> {
       const diagnostics = await client.open(`file:///bench/five-thousand-${n++}.events`, 'events', text);
       return diagnostics.length;
     });
-    row(`.events file of 5,000 events (${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB): open to diagnostics`, fmtMs(open.ms), {
-      t: open,
-      target: '< 300 ms',
-      ratio: open.ms / 300,
-      pass: open.ms < 300,
-    });
+    row(
+      `.events file of 5,000 events (${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB): open to diagnostics`,
+      fmtMs(open.ms),
+      withinMs(open, 300),
+    );
     const uri = `file:///bench/five-thousand-${n - 1}.events`;
     const lines = text.split('\n');
     const lastType = lines.findLastIndex((l) => l.startsWith('### '));
@@ -1199,19 +1203,9 @@ async function benchLanguageServer(dir: string): Promise<ResultRow[]> {
       return list.items.length;
     };
     const types = await warmTimed(SMALL_RUNS * 2, complete(lastType, 4));
-    row('completion of event types, at the 5,000th event', fmtMs(types.ms), {
-      t: types,
-      target: '< 50 ms',
-      ratio: types.ms / 50,
-      pass: types.ms < 50,
-    });
+    row('completion of event types, at the 5,000th event', fmtMs(types.ms), withinMs(types, 50));
     const fields = await warmTimed(SMALL_RUNS * 2, complete(lastBody, 1));
-    row('completion of data fields, in the 5,000th event’s body', fmtMs(fields.ms), {
-      t: fields,
-      target: '< 50 ms',
-      ratio: fields.ms / 50,
-      pass: fields.ms < 50,
-    });
+    row('completion of data fields, in the 5,000th event’s body', fmtMs(fields.ms), withinMs(fields, 50));
   } finally {
     await client.stop();
   }

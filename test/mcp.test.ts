@@ -1,9 +1,9 @@
 /**
  * `eventscope mcp` through the official SDK's own client over stdio, as an agent's client runs it:
- * the tools and their schemas, each tool on the shared fixtures (the encrypted one with its key
- * from the environment) and the demo store, `find_first_failure` finding the demo's broken
- * balance, failures as `isError` results with one sentence, sealed expressions, and store files
- * left byte for byte as they were.
+ * the tools and their schemas, each tool on the project's fixtures (test/fixtures; the encrypted
+ * one with its key from the environment) and the demo store, `find_first_failure` finding the
+ * demo's broken balance, failures as `isError` results with one sentence, sealed expressions, and
+ * store files left byte for byte as they were.
  */
 
 import assert from 'node:assert/strict';

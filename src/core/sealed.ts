@@ -33,7 +33,7 @@ export function guardSealedRejections(): void {
 }
 
 /** A new sealed context: the built-ins, no host objects, no code from strings, no pending promises after a call. */
-export function sealedContext(name: string): vm.Context {
+function sealedContext(name: string): vm.Context {
   const context = vm.createContext(Object.create(null) as object, {
     name,
     codeGeneration: { strings: false, wasm: false },
@@ -53,7 +53,7 @@ export function sealedContext(name: string): vm.Context {
  * Refuses what a sealed context cannot run: `import()` would reach Node's module loader, whose
  * errors are the host's. Any `import` in the text is refused (comments can hide the call).
  */
-export function checkSealable(expression: string): string | undefined {
+function checkSealable(expression: string): string | undefined {
   return /\bimport\b/.test(expression)
     ? 'import is not available here (nor the word in a field name: write event.data["imp" + "ort"])'
     : undefined;
@@ -65,7 +65,7 @@ export function checkSealable(expression: string): string | undefined {
  */
 export const SEALED_DESCRIBE = String.raw`(function () {
   "use strict";
-  const StringCtor = String, ObjectCtor = Object;
+  const StringCtor = String;
   return function describe(error) {
     try {
       if (error !== null && (typeof error === "object" || typeof error === "function")) {
@@ -178,6 +178,34 @@ const VIEWS = String.raw`(function () {
   };
 })()`;
 
+/**
+ * Compiles an expression into a new sealed context: refuses what cannot be sealed, checks that it
+ * parses as an expression (a syntax error names it, not a wrapper), then runs `wrapper(test)` there
+ * — `test` is the source of a strict function of `names` returning the expression — and gives the
+ * context and the wrapper's value. A sentence (EventscopeError) when any of that fails. The wrapper
+ * runs no code of the expression: it only defines what the host calls.
+ */
+export function compileInSealedContext(
+  expression: string,
+  what: string,
+  names: string[],
+  wrapper: (test: string) => string,
+  timeoutMs = 1000,
+): { context: vm.Context; value: unknown } {
+  const refuse = (why: string, cause?: unknown) =>
+    new EventscopeError(`The ${what} "${expression}" is not a JavaScript expression: ${why}.`, { cause });
+  const unsealable = checkSealable(expression);
+  if (unsealable) throw refuse(unsealable);
+  const context = sealedContext(what);
+  try {
+    new vm.Script(`(${expression}\n)`, { filename: what });
+    const test = `function (${names.join(', ')}) { "use strict"; return (${expression}\n); }`;
+    return { context, value: new vm.Script(wrapper(test), { filename: what }).runInContext(context, { timeout: timeoutMs }) };
+  } catch (error) {
+    throw refuse(messageOf(error), error);
+  }
+}
+
 /** What a sealed call gives the host: a primitive, "an object" (truthy), or what it threw, as text. */
 type SealedOutcome = { threw: false; value: unknown } | { threw: true; message: string };
 
@@ -189,18 +217,12 @@ type SealedOutcome = { threw: false; value: unknown } | { threw: true; message: 
  * compile. No time limit of its own: callers run it under one (the replay worker's watchdog).
  */
 export function compileSealed(expression: string, names: string[], what = 'expression'): (...values: unknown[]) => unknown {
-  const refuse = (why: string, cause?: unknown) =>
-    new EventscopeError(`The ${what} "${expression}" is not a JavaScript expression: ${why}.`, { cause });
-  const unsealable = checkSealable(expression);
-  if (unsealable) throw refuse(unsealable);
-  const context = sealedContext(what);
-  let run: (values: unknown[]) => SealedOutcome;
-  try {
-    // Compiled on its own first: a syntax error names the expression, not the wrapper.
-    new vm.Script(`(${expression}\n)`, { filename: what });
-    run = new vm.Script(
-      `(function (viewsOf, describe) {
-        const test = function (${names.join(', ')}) { "use strict"; return (${expression}\n); };
+  const run = compileInSealedContext(
+    expression,
+    what,
+    names,
+    (test) => `(function (viewsOf, describe) {
+        const test = ${test};
         return function (values) {
           "use strict";
           try {
@@ -213,11 +235,7 @@ export function compileSealed(expression: string, names: string[], what = 'expre
           }
         };
       })(${VIEWS}, ${SEALED_DESCRIBE})`,
-      { filename: what },
-    ).runInContext(context, { timeout: 1000 }) as (values: unknown[]) => SealedOutcome;
-  } catch (error) {
-    throw refuse(messageOf(error), error);
-  }
+  ).value as (values: unknown[]) => SealedOutcome;
   return (...values) => {
     let outcome: SealedOutcome;
     try {

@@ -11,10 +11,10 @@
  */
 
 import vm from 'node:vm';
-import { EventscopeError, messageOf } from './errors';
+import { EventscopeError } from './errors';
 import { eventToJSON, type RecordedEvent } from './events';
 import { stringifyExact } from './json/exact';
-import { checkSealable, SEALED_DESCRIBE, sealedContext } from './sealed';
+import { compileInSealedContext, SEALED_DESCRIBE } from './sealed';
 
 export interface WhereFilter {
   readonly expression: string;
@@ -45,22 +45,14 @@ const DEFAULT_TIMEOUT_MS = 2000;
 
 /** Compiles a `where` expression; a sentence (EventscopeError) when it is not one. */
 export function compileWhere(expression: string, timeoutMs = DEFAULT_TIMEOUT_MS): WhereFilter {
-  const refuse = (why: string, cause?: unknown) =>
-    new EventscopeError(`The where expression "${expression}" is not a JavaScript expression: ${why}.`, { cause });
-  const unsealable = checkSealable(expression);
-  if (unsealable) throw refuse(unsealable);
-  const context = sealedContext('where');
-  const sandbox = context as { input?: string };
-  // The events' JSON goes in through this property: a data property no expression can turn into a setter.
-  Object.defineProperty(sandbox, 'input', { value: undefined, writable: true, enumerable: false, configurable: false });
-  try {
-    // Compiled on its own first: a syntax error names the expression, not the wrapper.
-    new vm.Script(`(${expression}\n)`, { filename: 'where' });
-    new vm.Script(
-      // Only `event` (and the built-ins) is in the expression's scope. What it throws is described
-      // here (describe: its getters run inside, guarded), so no value of it reaches the host.
-      `const describe = ${SEALED_DESCRIBE};
-      const test = function (event) { "use strict"; return (${expression}\n); };
+  // Only `event` (and the built-ins) is in the expression's scope. What it throws is described
+  // there (describe: its getters run inside, guarded), so no value of it reaches the host.
+  const { context } = compileInSealedContext(
+    expression,
+    'where expression',
+    ['event'],
+    (test) => `const describe = ${SEALED_DESCRIBE};
+      const test = ${test};
       Object.defineProperty(globalThis, "select", { writable: false, configurable: false, value: function (json) {
         "use strict";
         try {
@@ -83,11 +75,11 @@ export function compileWhere(expression: string, timeoutMs = DEFAULT_TIMEOUT_MS)
           return JSON.stringify({ failed: describe(error) });
         }
       } });`,
-      { filename: 'where' },
-    ).runInContext(context, { timeout: timeoutMs });
-  } catch (error) {
-    throw refuse(messageOf(error), error);
-  }
+    timeoutMs,
+  );
+  const sandbox = context as { input?: string };
+  // The events' JSON goes in through this property: a data property no expression can turn into a setter.
+  Object.defineProperty(sandbox, 'input', { value: undefined, writable: true, enumerable: false, configurable: false });
   const call = new vm.Script('select(globalThis.input)', { filename: 'where' });
   /** One call into the context: the verdicts on these events (their JSON texts). */
   const selectBatch = (events: readonly RecordedEvent[], texts: string[]): { matches: boolean[]; errors: WhereError[] } => {

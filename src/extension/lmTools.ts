@@ -8,10 +8,17 @@
 
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { EventscopeError, isMissingCipherKey, messageOf, withAdvice } from '../core/errors';
-import type { ReplayScope } from '../core/projection/types';
-import { lmToolName, TOOLS, ToolRunner, type StoreRef, type ToolDefinition, type ToolHost } from '../core/tools/tools';
-import { isServer, type Connection } from './connections';
+import { EventscopeError } from '../core/errors';
+import {
+  failureSentence,
+  lmToolName,
+  scopeOf,
+  TOOLS,
+  ToolRunner,
+  type StoreRef,
+  type ToolDefinition,
+  type ToolHost,
+} from '../core/tools/tools';
 import type { Ctx } from './ctx';
 
 const CIPHER_KEY_ADVICE = 'set it with "Eventscope: Edit Connection…"';
@@ -69,12 +76,7 @@ function vscodeHost(ctx: Ctx): ToolHost {
 
 /** What a call would run, for its confirmation: the projection file and the events. */
 function describeRun(input: Record<string, unknown>): string {
-  const scope: ReplayScope =
-    typeof input.stream === 'string'
-      ? { stream: input.stream }
-      : typeof input.category === 'string'
-        ? { category: input.category }
-        : { all: true };
+  const scope = scopeOf(input);
   const events = 'stream' in scope ? `stream ${scope.stream}` : 'category' in scope ? `category ${scope.category}` : 'all events';
   return `Run the projection file \`${String(input.projection)}\` over ${events} of ${typeof input.store === 'string' ? `"${input.store}"` : 'the connection'}? Its code runs with your rights, in Eventscope's replay worker with time and memory limits.`;
 }
@@ -115,13 +117,7 @@ class EventscopeTool implements vscode.LanguageModelTool<Record<string, unknown>
     } catch (error) {
       // The model reads the sentence and can correct its call; details go to the log.
       this.ctx.log.failed(`Language-model tool ${this.tool.name}`, error);
-      const message =
-        error instanceof EventscopeError
-          ? isMissingCipherKey(error)
-            ? withAdvice(error.message, CIPHER_KEY_ADVICE)
-            : error.message
-          : `Unexpected error in ${this.tool.name}: ${messageOf(error)}.`;
-      throw new Error(message);
+      throw new Error(failureSentence(error, this.tool.name, CIPHER_KEY_ADVICE));
     } finally {
       cancelled.dispose();
     }
@@ -151,7 +147,7 @@ export function registerAgentTools(ctx: Ctx): vscode.Disposable {
         for (const connection of ctx.connections.list()) {
           const own = await ctx.connections.secrets(connection);
           if (!own.cipherKey && own.password === undefined) continue;
-          secrets[storeArgument(ctx, connection)] = {
+          secrets[ctx.connections.resolvePath(connection)] = {
             ...(own.cipherKey ? { cipherKey: own.cipherKey.toString('base64') } : {}),
             ...(own.password !== undefined ? { password: own.password } : {}),
           };
@@ -167,17 +163,13 @@ export function registerAgentTools(ctx: Ctx): vscode.Disposable {
   });
 }
 
-/** How the MCP server names a connection's store: its URL, or its file's absolute path. */
-function storeArgument(ctx: Ctx, connection: Connection): string {
-  return isServer(connection) ? connection.path : ctx.connections.resolvePath(connection);
-}
-
 /**
  * The MCP server on the connections (the first is its default store), run by VS Code's own Node
  * (Electron as Node). Projection files only in a trusted workspace.
  */
 export function mcpDefinition(ctx: Ctx): vscode.McpStdioServerDefinition {
-  const stores = ctx.connections.list().flatMap((c) => ['--store', storeArgument(ctx, c)]);
+  // A file's absolute path or a server's URL, as the server names the store (and its secrets).
+  const stores = ctx.connections.list().flatMap((c) => ['--store', ctx.connections.resolvePath(c)]);
   const args = [join(ctx.context.extensionUri.fsPath, 'dist', 'mcp.js'), ...stores, ...(ctx.replays.isTrusted() ? ['--allow-code'] : [])];
   const version = (ctx.context.extension.packageJSON as { version?: string }).version;
   const definition = new vscode.McpStdioServerDefinition('Eventscope', process.execPath, args, { ELECTRON_RUN_AS_NODE: '1' }, version);

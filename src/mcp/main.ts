@@ -5,33 +5,27 @@
  */
 
 import { guardSealedRejections } from '../core/sealed';
-import { runMcpServer, type McpOptions } from './server';
+import { parseCommandLine, type CommandLine } from '../cli/args';
+import { messageOf } from '../core/errors';
+import { runMcpServer } from './server';
 
 export { runMcpServer };
 
-/** The program's arguments: `--store STORE` (repeatable) and `--allow-code`. */
-export function parseMcpArgs(argv: string[]): McpOptions {
-  const options: McpOptions = { stores: [], allowCode: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--allow-code') options.allowCode = true;
-    else if (arg === '--store' && i + 1 < argv.length) options.stores.push(argv[++i]);
-    else if (arg.startsWith('--store=')) options.stores.push(arg.slice('--store='.length));
-    else throw new Error(`eventscope mcp: unknown argument "${arg}" (it takes --store STORE and --allow-code)`);
-  }
-  return options;
-}
-
 if (require.main === module) {
   guardSealedRejections();
-  let options: McpOptions;
+  // The command's own table parses the arguments, as for `eventscope mcp`.
+  let line: CommandLine;
   try {
-    options = parseMcpArgs(process.argv.slice(2));
+    line = parseCommandLine(['mcp', ...process.argv.slice(2)]);
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
+    process.stderr.write(`eventscope mcp: ${messageOf(error)}\n`);
     process.exit(2);
   }
-  runMcpServer(options).catch((error: unknown) => {
+  if (line.kind !== 'run' || line.command !== 'mcp') {
+    process.stderr.write('eventscope mcp: it takes --store STORE (repeatable) and --allow-code\n');
+    process.exit(2);
+  }
+  runMcpServer({ stores: line.values.store ?? [], allowCode: line.values['allow-code'] === true }).catch((error: unknown) => {
     process.stderr.write(`eventscope mcp: ${(error as Error)?.stack ?? String(error)}\n`);
     process.exit(1);
   });

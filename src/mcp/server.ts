@@ -13,8 +13,8 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { parseCipherKey } from '../core/codecs/eventsourcing';
-import { EventscopeError, isMissingCipherKey, messageOf, withAdvice } from '../core/errors';
-import { ToolRunner, type StoreRef, type ToolHost } from '../core/tools/tools';
+import { EventscopeError } from '../core/errors';
+import { failureSentence, TOOLS, ToolRunner, type StoreRef, type ToolHost } from '../core/tools/tools';
 
 declare const EVENTSCOPE_VERSION: string;
 
@@ -22,12 +22,6 @@ export interface McpOptions {
   /** The stores `--store` named (the first is the default). */
   stores: string[];
   allowCode: boolean;
-  /** The folder relative paths start from (the server's working folder). */
-  cwd?: string;
-  /** Where the bundled workers are (dist/); default this bundle's folder. */
-  workerDir?: string;
-  /** Where the details of failures go (stderr). */
-  log?: (text: string) => void;
 }
 
 /** A URL without its password, for answers and logs. */
@@ -62,15 +56,14 @@ function storeSecrets(): Map<string, { cipherKey?: string; password?: string }> 
   }
 }
 
-/** The tool host of an MCP server: stores by path or URL, keys from the environment. */
-export function mcpHost(options: McpOptions): ToolHost {
-  const cwd = options.cwd ?? process.cwd();
+/** The tool host of an MCP server: stores by path or URL (from the working folder), keys from the environment. */
+function mcpHost(options: McpOptions): ToolHost {
+  const cwd = process.cwd();
   const keyText = process.env.EVENTSCOPE_CIPHER_KEY || process.env.CIPHER_KEY;
   let cipherKey: Buffer | undefined;
   let perStore: ReturnType<typeof storeSecrets> | undefined;
   return {
     baseDir: cwd,
-    ...(options.workerDir ? { workerDir: options.workerDir } : {}),
     async store(name): Promise<StoreRef> {
       const given = name ?? options.stores[0];
       if (given === undefined) {
@@ -100,11 +93,12 @@ export function mcpHost(options: McpOptions): ToolHost {
   };
 }
 
-/** The server, not yet connected (tests connect it to an in-memory transport). */
-export function createMcpServer(options: McpOptions): { server: Server; runner: ToolRunner; idle: () => Promise<void> } {
+/** The server, not yet connected; `idle` waits for the calls under way. */
+function createMcpServer(options: McpOptions): { server: Server; runner: ToolRunner; idle: () => Promise<void> } {
   const inFlight = new Set<Promise<unknown>>();
   const runner = new ToolRunner(mcpHost(options));
-  const log = options.log ?? ((text: string) => process.stderr.write(`${text}\n`));
+  // The client's log of the server.
+  const log = (text: string) => process.stderr.write(`${text}\n`);
   const server = new Server(
     { name: 'eventscope', title: 'Eventscope', version: EVENTSCOPE_VERSION },
     {
@@ -115,7 +109,7 @@ export function createMcpServer(options: McpOptions): { server: Server; runner: 
     },
   );
   server.setRequestHandler(ListToolsRequestSchema, () => ({
-    tools: runner.definitions.map((t) => ({
+    tools: TOOLS.map((t) => ({
       name: t.name,
       title: t.title,
       description: t.description,
@@ -135,12 +129,7 @@ export function createMcpServer(options: McpOptions): { server: Server; runner: 
       const answer = await runner.call(name, args, signal);
       return { content: [{ type: 'text', text: answer.text }], structuredContent: answer.structured };
     } catch (error) {
-      const message =
-        error instanceof EventscopeError
-          ? isMissingCipherKey(error)
-            ? withAdvice(error.message, CIPHER_KEY_ADVICE)
-            : error.message
-          : `Unexpected error in ${name}: ${messageOf(error)}.`;
+      const message = failureSentence(error, name, CIPHER_KEY_ADVICE);
       log(signal.aborted ? `eventscope mcp: ${name} cancelled by the client` : `eventscope mcp: ${name} failed: ${message}`);
       if (!(error instanceof EventscopeError)) log(String((error as Error)?.stack ?? error));
       return { content: [{ type: 'text', text: message }], isError: true };

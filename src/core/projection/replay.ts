@@ -102,18 +102,6 @@ export function compileExpression(expression: string, names: string[], what = 'e
   }
 }
 
-/**
- * A condition breakpoint or an invariant typed by the user: `state`, `event` and `before` in
- * scope. `sealed`: one from an agent, run in a sealed context (core/sealed.ts).
- */
-export function compileCondition(expression: string, sealed = false): Condition {
-  const names = ['state', 'event', 'before'];
-  const test = (
-    sealed ? compileSealed(expression, names, 'condition') : compileExpression(expression, names, 'condition')
-  ) as Condition['test'];
-  return { expression, test, usesBefore: /\bbefore\b/.test(expression) };
-}
-
 export class Replay {
   private keyframes: Keyframe[] = [];
   private keyframeBytes = 0;
@@ -209,7 +197,9 @@ export class Replay {
       return new Map<string, Condition | Error>(
         unique.map((expression): [string, Condition | Error] => {
           try {
-            return [expression, compileCondition(expression, this.options.sealExpressions)];
+            // A condition breakpoint or an invariant typed by the user: `state`, `event` and `before` in scope.
+            const test = this.compile(expression, ['state', 'event', 'before'], 'condition') as Condition['test'];
+            return [expression, { expression, test, usesBefore: /\bbefore\b/.test(expression) }];
           } catch (error) {
             return [expression, error instanceof Error ? error : new Error(String(error))];
           }
@@ -324,8 +314,8 @@ export class Replay {
   }
 
   /** A typed JavaScript expression over `names`, sealed when the replay's expressions come from an agent. */
-  compile(expression: string, names: string[]): (...values: unknown[]) => unknown {
-    return this.options.sealExpressions ? compileSealed(expression, names) : compileExpression(expression, names);
+  compile(expression: string, names: string[], what?: string): (...values: unknown[]) => unknown {
+    return this.options.sealExpressions ? compileSealed(expression, names, what) : compileExpression(expression, names, what);
   }
 
   /** The first pass: every event once, keyframes on the way, errors and invariant failures marked. */

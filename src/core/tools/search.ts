@@ -56,6 +56,7 @@ export function searchInWorker(request: SearchRequest, workerDir = __dirname, si
     const worker = new Worker(join(workerDir, 'search-worker.js'), {
       workerData: request,
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+      // Its output is not the process's: the MCP server speaks on stdout.
       stdout: true,
       stderr: true,
     });

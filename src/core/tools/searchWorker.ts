@@ -14,12 +14,9 @@ class Enough extends Error {}
 
 async function search(request: SearchRequest): Promise<SearchResult> {
   const where = compileWhere(request.where);
-  const { store: ref } = request;
-  const store = openStore(ref.location, {
-    ...(ref.cipherKey ? { cipherKey: Buffer.from(ref.cipherKey) } : {}),
-    ...(ref.password !== undefined ? { password: ref.password } : {}),
-    ...(ref.transcodings ? { transcodings: ref.transcodings } : {}),
-  });
+  // The key crossed the thread as a Uint8Array.
+  const { cipherKey, ...access } = request.store;
+  const store = openStore(access.location, { ...access, ...(cipherKey ? { cipherKey: Buffer.from(cipherKey) } : {}) });
   const deadline = Date.now() + SEARCH_TIME_MS;
   let scanned = 0;
   let lastSeen: RecordedEvent | undefined;

@@ -13,7 +13,7 @@
  */
 
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
-import { EventscopeError } from '../errors';
+import { EventscopeError, isMissingCipherKey, messageOf, withAdvice } from '../errors';
 import { eventToJSON, type RecordedEvent, type StreamInfo } from '../events';
 import { stringifyExact } from '../json/exact';
 import { labelStreams } from '../labels';
@@ -22,7 +22,6 @@ import { ReplayCancelled, ReplaySession } from '../projection/session';
 import type { ReplaySourceSpec } from '../projection/source';
 import type { Break, ProjectionChoice, ReplayScope } from '../projection/types';
 import { CursorError, encodeStreamCursor, resumeFrom, type CursorNames } from '../query/cursor';
-import { failureContext } from '../query/replayReport';
 import { flattenDelta } from '../../shared/deltaPaths';
 import { isEventsFilePath } from '../stores/eventsFileStore';
 import { openStore } from '../stores/open';
@@ -145,15 +144,15 @@ const GET_EVENT_WHOLE = 'show_event gives one event whole';
 
 /** The short text of an event: `#position stream rev N Type {data…}`. */
 function eventLine(e: Record<string, unknown>): string {
-  const data = stringifyExact(e.data) ?? '';
-  return `#${e.position} ${e.streamId} rev ${e.revision} ${e.type} ${data.length > 160 ? `${data.slice(0, 160)}…` : data}`;
+  return `#${e.position} ${e.streamId} rev ${e.revision} ${e.type} ${truncateText(stringifyExact(e.data) ?? '', 160)}`;
 }
 
 function withNotes(text: string, notes: string[]): string {
   return notes.length ? `${text}\n${notes.map((n) => `Note: ${n}`).join('\n')}` : text;
 }
 
-function scopeOf(args: Record<string, unknown>): ReplayScope {
+/** The events a call's `stream`, `category` or `all` names (all, by default). */
+export function scopeOf(args: Record<string, unknown>): ReplayScope {
   const chosen = ['stream', 'category', 'all'].filter((k) => args[k] !== undefined && args[k] !== false);
   if (chosen.length > 1) throw new EventscopeError(`Give one of stream, category or all (got ${chosen.join(' and ')}).`);
   if (typeof args.stream === 'string') return { stream: args.stream };
@@ -166,11 +165,6 @@ export class ToolRunner {
   private readonly stores = new Map<string, Promise<EventStore>>();
 
   constructor(readonly host: ToolHost) {}
-
-  /** The tools this host offers (all of them; `runsCode` says which calls need code allowed). */
-  get definitions(): readonly ToolDefinition[] {
-    return TOOLS;
-  }
 
   /** Calls a tool: its answer, or an EventscopeError (one sentence) for a wrong call, store or expression. */
   async call(name: string, args: unknown, signal?: AbortSignal): Promise<ToolAnswer> {
@@ -191,13 +185,7 @@ export class ToolRunner {
     const key = JSON.stringify([ref.location, ref.label]);
     let opened = this.stores.get(key);
     if (!opened) {
-      opened = Promise.resolve().then(() =>
-        openStore(ref.location, {
-          ...(ref.cipherKey ? { cipherKey: ref.cipherKey } : {}),
-          ...(ref.password !== undefined ? { password: ref.password } : {}),
-          ...(ref.transcodings ? { transcodings: ref.transcodings } : {}),
-        }),
-      );
+      opened = Promise.resolve().then(() => openStore(ref.location, ref));
       this.stores.set(key, opened);
       opened.catch(() => this.stores.delete(key));
     }
@@ -231,14 +219,7 @@ export class ToolRunner {
     const source: ReplaySourceSpec =
       isEventsFilePath(ref.location) && 'all' in scope
         ? { kind: 'eventsFile', path: resolve(this.host.baseDir, ref.location) }
-        : {
-            kind: 'store',
-            location: ref.location,
-            scope,
-            ...(ref.cipherKey ? { cipherKey: ref.cipherKey } : {}),
-            ...(ref.password !== undefined ? { password: ref.password } : {}),
-            ...(ref.transcodings ? { transcodings: ref.transcodings } : {}),
-          };
+        : { kind: 'store', scope, ...ref };
     const session = await ReplaySession.open({
       source,
       projection,
@@ -303,6 +284,12 @@ function fitted<T>(
     answer.notes = [...notes, `Only ${kept} of ${items.length} items fit in this answer; ${more}.`];
   }
   return { answer, kept };
+}
+
+/** The one sentence a failed call answers: the error's (with `keyAdvice` when a cipher key is missing), else an unexpected one. */
+export function failureSentence(error: unknown, tool: string, keyAdvice: string): string {
+  if (!(error instanceof EventscopeError)) return `Unexpected error in ${tool}: ${messageOf(error)}.`;
+  return isMissingCipherKey(error) ? withAdvice(error.message, keyAdvice) : error.message;
 }
 
 /** The name VS Code knows a tool by (package.json's languageModelTools): `eventscope_<tool>`. */
@@ -799,7 +786,7 @@ export const TOOLS: readonly ToolDefinition[] = [
           const cuts = new Cuts();
           const whole = 'replay one stream to see a smaller state';
           const record = await session.step(failure.index, { before: true, maxStateBytes: MAX_STATE_BYTES });
-          const context = await failureContext(session, failure.index, 3);
+          const preceding = await session.preceding(failure.index, 3);
           const focus = (state: unknown) => partitionState(state, failure.partition);
           const structured: Record<string, unknown> = {
             ...base,
@@ -820,8 +807,8 @@ export const TOOLS: readonly ToolDefinition[] = [
                       }
                     : {}),
                 }),
-            changes: shapeValue(context.changes, cuts, whole),
-            preceding: context.preceding.map((p) => eventAnswer(p.event, cuts, GET_EVENT_WHOLE)),
+            changes: shapeValue(flattenDelta(record.changes), cuts, whole),
+            preceding: preceding.map((p) => eventAnswer(p.event, cuts, GET_EVENT_WHOLE)),
           };
           if (record.statesOmitted) {
             cuts.note(
